@@ -1,0 +1,3 @@
+"""rnncalc: a calculator and step tracer for recurrent-network equations."""
+
+__version__ = "0.1.0"

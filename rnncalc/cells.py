@@ -1,0 +1,386 @@
+"""Each recurrent cell described once, as its equations in computation order.
+
+An equation is a small expression tree over the parameters (W_fh, b_f, ...), the previous
+states (h_{t-1}, c_{t-1}), the input x_t and the quantities computed before it in the same
+step. Everything else is derived from that one description: the parameters and their shapes,
+the concatenated weight forms, the computation, the trace, the JSON keys, the YAML template
+and the equations page.
+
+Shapes are symbolic: H is the hidden size, D the input size, K the output size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+
+# ---------------------------------------------------------------- expressions
+
+class Expr:
+    """A node of an equation's right-hand side."""
+
+    def __add__(self, other):
+        return Sum((*_terms(self), *_terms(other)))
+
+    def __mul__(self, other):
+        return Hadamard(self, other)
+
+    def __rsub__(self, one):
+        assert one == 1, "only 1 − expr is supported"
+        return OneMinus(self)
+
+    def children(self):
+        return ()
+
+    def walk(self):
+        yield self
+        for child in self.children():
+            yield from child.walk()
+
+
+def _terms(e):
+    return e.terms if isinstance(e, Sum) else (e,)
+
+
+@dataclass(frozen=True)
+class Param(Expr):
+    """A weight or bias, by its course name."""
+    name: str
+
+    def eval(self, env):
+        return env.params[self.name]
+
+    def text(self, cell):
+        return self.name
+
+    def subst(self, env, fmt):
+        return fmt(self.eval(env))
+
+
+@dataclass(frozen=True)
+class Prev(Expr):
+    """The state carried in from the previous step: h_{t-1}."""
+    state: str
+
+    def eval(self, env):
+        return env.prev[self.state]
+
+    def text(self, cell):
+        return f"{self.state}_{{t-1}}"
+
+    def subst(self, env, fmt):
+        return fmt(self.eval(env))
+
+
+@dataclass(frozen=True)
+class Input(Expr):
+    """The step's input x_t."""
+
+    def eval(self, env):
+        return env.x
+
+    def text(self, cell):
+        return "x_t"
+
+    def subst(self, env, fmt):
+        return fmt(env.x)
+
+
+@dataclass(frozen=True)
+class Ref(Expr):
+    """A quantity computed earlier in the same step, e.g. f_t."""
+    name: str
+
+    def eval(self, env):
+        return env.q[self.name]
+
+    def text(self, cell):
+        return cell.equation(self.name).symbol
+
+    def subst(self, env, fmt):
+        return fmt(self.eval(env))
+
+
+@dataclass(frozen=True)
+class MatVec(Expr):
+    """W v, a weight matrix times a column vector."""
+    weight: Param
+    operand: Expr
+
+    def children(self):
+        return (self.weight, self.operand)
+
+    def eval(self, env):
+        return self.weight.eval(env) @ self.operand.eval(env)  # (rows, cols) @ (cols,)
+
+    def text(self, cell):
+        return f"{self.weight.text(cell)} {self.operand.text(cell)}"
+
+    def subst(self, env, fmt):
+        w = self.weight.eval(env)
+        if w.size == 1:
+            return f"{fmt(w)}·{self.operand.subst(env, fmt)}"
+        return fmt(self.eval(env))
+
+
+@dataclass(frozen=True)
+class Sum(Expr):
+    terms: tuple
+
+    def children(self):
+        return self.terms
+
+    def eval(self, env):
+        total = self.terms[0].eval(env)
+        for term in self.terms[1:]:
+            total = total + term.eval(env)
+        return total
+
+    def text(self, cell):
+        return " + ".join(t.text(cell) for t in self.terms)
+
+    def subst(self, env, fmt):
+        return " + ".join(t.subst(env, fmt) for t in self.terms)
+
+
+@dataclass(frozen=True)
+class Hadamard(Expr):
+    """a ⊙ b, the element-wise product."""
+    a: Expr
+    b: Expr
+
+    def children(self):
+        return (self.a, self.b)
+
+    def eval(self, env):
+        return self.a.eval(env) * self.b.eval(env)
+
+    def text(self, cell):
+        return f"{_grouped(self.a, cell)} ⊙ {_grouped(self.b, cell)}"
+
+    def subst(self, env, fmt):
+        sep = "·" if np.size(self.a.eval(env)) == 1 else " ⊙ "
+        return sep.join(_grouped_subst(e, env, fmt) for e in (self.a, self.b))
+
+
+@dataclass(frozen=True)
+class OneMinus(Expr):
+    """1 − a."""
+    a: Expr
+
+    def children(self):
+        return (self.a,)
+
+    def eval(self, env):
+        return 1.0 - self.a.eval(env)
+
+    def text(self, cell):
+        return f"(1 − {self.a.text(cell)})"
+
+    def subst(self, env, fmt):
+        return f"(1 − {self.a.subst(env, fmt)})"
+
+
+def _grouped(e, cell):
+    return f"({e.text(cell)})" if isinstance(e, Sum) else e.text(cell)
+
+
+def _grouped_subst(e, env, fmt):
+    return f"({e.subst(env, fmt)})" if isinstance(e, Sum) else e.subst(env, fmt)
+
+
+# ---------------------------------------------------------------- descriptions
+
+ACT_SYMBOL = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu", "linear": "", "softmax": "softmax"}
+
+
+@dataclass(frozen=True)
+class Equation:
+    """name_t = act(expr): one quantity of a step; act None means name_t = expr."""
+    name: str
+    expr: Expr
+    act: str | None = None
+    doc: str = ""
+    dim: str = "H"
+
+    @property
+    def symbol(self):
+        base = {"c_tilde": "c̃", "s_tilde": "s̃", "tanh_c": "tanh(c_t)"}.get(self.name, self.name)
+        return base if base.endswith(")") else f"{base}_t"
+
+    @property
+    def is_squash(self):
+        """An activation of an earlier quantity, tanh(c_t): a row of the trace, not an equation of its own."""
+        return self.act is not None and isinstance(self.expr, Ref)
+
+    @property
+    def records_pre(self):
+        """Whether act's argument is a quantity of its own (not a bare earlier quantity)."""
+        return self.act is not None and not self.is_squash
+
+    def rhs(self, cell):
+        inner = self.expr.text(cell)
+        if self.act is None:
+            return inner
+        return f"{ACT_SYMBOL[self.act]}({inner})"
+
+    def text(self, cell):
+        return f"{self.symbol} = {self.rhs(cell)}"
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    doc: str
+
+    @property
+    def init_key(self):
+        return f"{self.name}0"
+
+
+def symbolic(shape):
+    """("H", "D") -> "(H, D)"; ("H",) -> "(H,)"."""
+    return "(" + ", ".join(shape) + (",)" if len(shape) == 1 else ")")
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """A parameter derived from the equations: its name, symbolic shape and role."""
+    name: str
+    shape: tuple
+    kind: str  # "weight" or "bias"
+    doc: str
+
+
+@dataclass(frozen=True)
+class Cell:
+    name: str
+    title: str
+    states: tuple
+    equations: tuple
+    options: dict = field(default_factory=dict)
+
+    @property
+    def visible(self):
+        """The visible state (h, or s): the one an output layer, --round-state and -q see."""
+        return self.states[0].name
+
+    def equation(self, name):
+        return next(e for e in self.equations if e.name == name)
+
+    def dims(self, eq_or_expr):
+        """The symbolic length of a quantity, state or input."""
+        if isinstance(eq_or_expr, Input):
+            return "D"
+        if isinstance(eq_or_expr, Prev):
+            return "H"
+        if isinstance(eq_or_expr, Ref):
+            return self.equation(eq_or_expr.name).dim
+        raise TypeError(eq_or_expr)
+
+    @property
+    def params(self):
+        """Every parameter, in the order the equations first use it."""
+        specs = {}
+        for eq in self.equations:
+            for node in eq.expr.walk():
+                if isinstance(node, MatVec):
+                    operand = node.operand.text(self)
+                    specs.setdefault(node.weight.name, ParamSpec(
+                        node.weight.name, (eq.dim, self.dims(node.operand)), "weight",
+                        f"weight on {operand} in {eq.symbol}"))
+            for node in eq.expr.walk():
+                if isinstance(node, Param) and node.name not in specs:
+                    specs[node.name] = ParamSpec(node.name, (eq.dim,), "bias", f"bias in {eq.symbol}")
+        return tuple(specs.values())
+
+    @property
+    def concatenated(self):
+        """The textbook form W_f = [W_fh W_fx], acting on [h_{t-1}; x_t]: {W_f: (W_fh, W_fx)}."""
+        names = {p.name for p in self.params}
+        pairs = {}
+        for s in self.states:
+            for n in names:
+                if n.startswith("W_") and n.endswith(s.name) and len(n) > 3:
+                    gate = n[:-len(s.name)]
+                    if gate + "x" in names:
+                        pairs[gate] = (n, gate + "x")
+        return dict(sorted(pairs.items(), key=lambda kv: self.param_names.index(kv[1][0])))
+
+    @property
+    def param_names(self):
+        return [p.name for p in self.params]
+
+    @property
+    def quantities(self):
+        """The per-step JSON keys, in computation order, pre-activations before their values."""
+        keys = []
+        for eq in self.equations:
+            if eq.records_pre:
+                keys.append(f"{eq.name}_pre")
+            keys.append(eq.name)
+        return keys
+
+    def with_output(self, output):
+        """The cell followed by the output layer y_t = output(W_y v_t + b_y), v the visible state."""
+        v = self.visible
+        y = Equation("y", MatVec(Param("W_y"), Ref(v)) + Param("b_y"), output, "output", dim="K")
+        return Cell(self.name, self.title, self.states, (*self.equations, y),
+                    {**self.options, "output": output})
+
+
+def affine(gate, state):
+    """W_{gate,state} state_{t-1} + W_{gate,x} x_t + b_gate."""
+    return (MatVec(Param(f"W_{gate}{state}"), Prev(state))
+            + MatVec(Param(f"W_{gate}x"), Input())
+            + Param(f"b_{gate}"))
+
+
+def rnn(activation="tanh"):
+    """The simple RNN: s_t = tanh(W_ss s_{t-1} + W_sx x_t + b_s)."""
+    return Cell(
+        "rnn", "simple RNN",
+        (State("s", "state"),),
+        (Equation("s", affine("s", "s"), activation, "new state"),),
+        {"activation": activation},
+    )
+
+
+def gated():
+    """The single-gate RNN: the state moves toward s̃_t as far as the gate g_t lets it."""
+    g, s_tilde = Ref("g"), Ref("s_tilde")
+    return Cell(
+        "gated", "gated RNN",
+        (State("s", "state"),),
+        (
+            Equation("g", affine("g", "s"), "sigmoid", "gate"),
+            Equation("s_tilde", affine("s", "s"), "tanh", "candidate state"),
+            Equation("s", (1 - g) * Prev("s") + g * s_tilde, None, "new state"),
+        ),
+    )
+
+
+def lstm():
+    """The LSTM: forget, input and output gates around a memory cell c_t."""
+    f, i, o = Ref("f"), Ref("i"), Ref("o")
+    return Cell(
+        "lstm", "LSTM",
+        (State("h", "visible state"), State("c", "memory cell")),
+        (
+            Equation("f", affine("f", "h"), "sigmoid", "forget gate"),
+            Equation("i", affine("i", "h"), "sigmoid", "input gate"),
+            Equation("o", affine("o", "h"), "sigmoid", "output gate"),
+            Equation("c_tilde", affine("c", "h"), "tanh", "candidate memory"),
+            Equation("c", f * Prev("c") + i * Ref("c_tilde"), None, "memory cell"),
+            Equation("tanh_c", Ref("c"), "tanh", "squashed memory"),
+            Equation("h", o * Ref("tanh_c"), None, "visible state"),
+        ),
+    )
+
+
+CELLS: dict[str, Callable[..., Cell]] = {"rnn": rnn, "gated": gated, "lstm": lstm}
+RNN_ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+OUTPUTS = ("softmax", "sigmoid", "linear")

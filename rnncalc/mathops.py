@@ -1,0 +1,81 @@
+"""The elementary functions of recurrent cells, as pure numpy.
+
+Every function takes and returns float64 arrays and never warns: arguments as
+large as ±1e308 give the limit values, not overflow.
+"""
+
+import numpy as np
+
+
+def sigmoid(z):
+    """σ(z) = 1 / (1 + e^{-z}), evaluated without overflow.
+
+    For z ≥ 0 the textbook form is safe; for z < 0 the equivalent e^{z} / (1 + e^{z}) is,
+    so both branches only ever exponentiate -|z| ≤ 0.
+
+    >>> sigmoid(np.array([0.0, -1e308, 1e308]))
+    array([0.5, 0. , 1. ])
+    """
+    z = np.asarray(z, dtype=float)
+    e = np.exp(-np.abs(z))  # in (0, 1]
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def tanh(z):
+    """tanh(z) = (e^{z} − e^{-z}) / (e^{z} + e^{-z}); numpy's is already stable."""
+    return np.tanh(np.asarray(z, dtype=float))
+
+
+def relu(z):
+    """relu(z) = max(0, z)."""
+    return np.maximum(np.asarray(z, dtype=float), 0.0)
+
+
+def linear(z):
+    """The identity."""
+    return np.asarray(z, dtype=float) + 0.0
+
+
+def softmax(z):
+    """softmax(z)_k = e^{z_k} / Σ_j e^{z_j}, shifted by max(z) so no exponent overflows.
+
+    >>> softmax(np.array([0.0, np.log(3.0)]))
+    array([0.25, 0.75])
+    """
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - np.max(z))
+    return e / np.sum(e)
+
+
+ACTIVATIONS = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "linear": linear, "softmax": softmax}
+
+
+# Rounding, as homework asks for it.  Each rule maps the pre-activation z and the exact
+# value a = act(z) to the rounded value, and says where it met a tie.
+
+def round_nearest(z, a):
+    """The value rounded to the nearest integer, ties to even: σ(0) = ½ → 0, tanh = ±½ → 0."""
+    return np.round(a) + 0.0, np.abs(a - np.trunc(a)) == 0.5
+
+
+def round_sign_sigmoid(z, a):
+    """σ's saturated limit: 1 for z > 0, 0 for z < 0, ½ at z = 0 (a tie)."""
+    return (np.sign(z) + 1.0) / 2.0, z == 0
+
+
+def round_sign_tanh(z, a):
+    """tanh's saturated limit: sign(z), 0 at z = 0."""
+    return np.sign(z) + 0.0, np.zeros(np.shape(z), dtype=bool)
+
+
+ROUNDERS = {
+    ("sigmoid", "nearest"): round_nearest,
+    ("tanh", "nearest"): round_nearest,
+    ("sigmoid", "sign"): round_sign_sigmoid,
+    ("tanh", "sign"): round_sign_tanh,
+}
+
+
+def round_state(h):
+    """h rounded to the nearest integer, ties to even (±0.5 → 0); returns (value, ties)."""
+    return round_nearest(h, h)

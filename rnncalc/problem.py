@@ -1,0 +1,418 @@
+"""From a YAML document and command-line flags to a Problem of checked float arrays.
+
+All input is validated here, once: past this module nothing sees raw YAML. Every error is an
+InputError naming the file and line (or the flag), the key, what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import cells
+from .engine import ROUND_MODES, Rounding
+from .errors import InputError
+from .yamlio import Document, parse_flow
+
+# Keys a problem may have besides its cell's parameters and initial states.
+OPTION_KEYS = ("cell", "hidden", "input", "x", "round", "round_state", "activation", "output",
+               "weights", "biases")
+DIM_NAMES = {"H": "hidden size", "D": "input size", "K": "output size"}
+
+
+@dataclass
+class Flags:
+    """What the command line said; None (or empty) where it said nothing."""
+    x: str | None = None
+    states: dict = field(default_factory=dict)  # {"h0": "1"}
+    params: list = field(default_factory=list)  # ["W_fh=1", ...]
+    weights: str | None = None
+    biases: str | None = None
+    hidden: int | None = None
+    input: int | None = None
+    round: str | None = None
+    round_sigmoid: str | None = None
+    round_tanh: str | None = None
+    round_state: bool | None = None
+    activation: str | None = None
+    output: str | None = None
+
+
+@dataclass
+class Entry:
+    """A value the user gave, with where it was given: for errors, and for the header."""
+    value: object
+    where: str  # "model.yaml:3: W_fh" or "--param W_fh"
+    origin: str  # "model.yaml" or "--param"
+    at: str = ""  # the place without the key: "model.yaml:3"
+
+    def fail(self, message):
+        return InputError(self.where, message)
+
+
+@dataclass
+class Problem:
+    """A calculation ready to run: the cell, its sizes, parameters, initial states and inputs."""
+    cell: cells.Cell
+    sizes: dict  # {"H": 2, "D": 1} and "K" with an output layer
+    params: dict  # every parameter by its split name, as a float array of its shape
+    init: dict  # {"h": h0, "c": c0}
+    xs: np.ndarray  # (T, D)
+    rounding: Rounding
+    origins: dict  # parameter or initial-state key -> where its value came from
+    concatenated: tuple = ()  # the concatenated forms given, e.g. ("W_f",)
+    source: str = ""
+
+
+def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
+    """Check everything the user gave for one calculation and return it as a Problem."""
+    source = doc.source if doc else "command line"
+    data = _mapping(doc)
+    file = {k: Entry(v, doc.where(k), source, doc.where(k).rsplit(": ", 1)[0]) for k, v in data.items()}
+
+    if "cell" in file and file["cell"].value != cell_name:
+        raise file["cell"].fail(f"this file describes cell '{file['cell'].value}', not '{cell_name}'; "
+                                f"run rnncalc {file['cell'].value} or change the key")
+
+    params = _param_entries(file, flags)
+    cell = _cell(cell_name, file, flags, has_output="W_y" in params)
+    _reject_unknown(cell, file, params)
+
+    inits = {s.init_key: file.get(s.init_key) for s in cell.states}
+    for key, text in flags.states.items():
+        if key not in inits:
+            raise InputError(f"--{key}", f"cell {cell.name} has no state {key[:-1]}")
+        inits[key] = Entry(parse_flow(text, f"--{key}"), f"--{key}", f"--{key}")
+    x = Entry(parse_flow(flags.x, "-x"), "-x", "-x") if flags.x is not None else file.get("x")
+    if x is None:
+        raise InputError(source, "x: no input sequence; give x in the file or with -x")
+
+    arrays = {k: _array(e) for k, e in {**params, **inits}.items() if e is not None}
+    steps = _steps(x)
+    sizes = _sizes(cell, file, flags, params, inits, arrays, steps, x)
+    xs = _shape_steps(x, steps, sizes["D"])
+
+    specs = {p.name: p for p in cell.params}
+    values, origins = {}, {}
+    for name, pair in cell.concatenated.items():
+        if name in params:
+            if any(n in params for n in pair):
+                other = next(n for n in pair if n in params)
+                raise params[name].fail(f"given both as {name} and as {other} ({params[other].where}); give one form")
+            h, d = sizes["H"], sizes["D"]
+            w = _shaped(params[name], arrays[name], (h, h + d), f"(H, H+D) acting on [{pair[0][-1]}_{{t-1}}; x_t]")
+            values[pair[0]], values[pair[1]] = w[:, :h], w[:, h:]
+            origins[pair[0]] = origins[pair[1]] = f"{name} ({params[name].origin})"
+
+    fills = {"weight": _fill("weights", flags.weights, file.get("weights")),
+             "bias": _fill("biases", flags.biases, file.get("biases"))}
+    missing = []
+    for spec in cell.params:
+        if spec.name in values:
+            continue
+        shape = tuple(sizes[d] for d in spec.shape)
+        if spec.name in params:
+            values[spec.name] = _shaped(params[spec.name], arrays[spec.name], shape, cells.symbolic(spec.shape))
+            origins[spec.name] = params[spec.name].origin
+        elif fills[spec.kind] is not None and spec.name not in ("W_y",):
+            fill = fills[spec.kind]
+            values[spec.name] = _shaped(fill, _array(fill), shape, cells.symbolic(spec.shape))
+            origins[spec.name] = f"{fill.origin} (fill)"
+        elif spec.kind == "bias":
+            values[spec.name] = np.zeros(shape)
+            origins[spec.name] = "default 0"
+        else:
+            missing.append(spec)
+    if missing:
+        names = ", ".join(f"{s.name} {cells.symbolic(s.shape)}" for s in missing)
+        raise InputError(source, f"missing weight{'s' * (len(missing) > 1)} {names}; give "
+                         f"{'them' if len(missing) > 1 else 'it'} in the file or with -p NAME=VALUE, "
+                         "or fill every weight with --weights V")
+
+    init = {}
+    for s in cell.states:
+        entry = inits[s.init_key]
+        if entry is None:
+            init[s.name] = np.zeros(sizes["H"])
+            origins[s.init_key] = "default 0"
+        else:
+            init[s.name] = _shaped(entry, arrays[s.init_key], (sizes["H"],), "(H,)")
+            origins[s.init_key] = entry.origin
+
+    return Problem(
+        cell=cell, sizes=sizes, params={n: values[n] for n in specs}, init=init, xs=xs,
+        rounding=_rounding(file, flags), origins=origins,
+        concatenated=tuple(n for n in cell.concatenated if n in params), source=source,
+    )
+
+
+# ---------------------------------------------------------------- pieces of build
+
+def _mapping(doc):
+    if doc is None:
+        return {}
+    if doc.data is None:
+        raise InputError(doc.source, "the document is empty; expected a mapping of keys such as W_fh, h0 and x "
+                                     "(rnncalc init CELL prints a template)")
+    if not isinstance(doc.data, dict):
+        raise InputError(doc.source, f"expected a mapping of keys such as W_fh, h0 and x, found {_kind(doc.data)}")
+    for key in doc.data:
+        if not isinstance(key, str):
+            raise InputError(doc.source, f"keys must be names such as W_fh, found {_kind(key)} {key!r}")
+    return doc.data
+
+
+def _param_entries(file, flags):
+    """The parameters given in the file, overridden by -p NAME=VALUE flags."""
+    entries = {k: e for k, e in file.items() if k.startswith(("W_", "b_", "P_"))}
+    seen = set()
+    for item in flags.params:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise InputError("--param", f"expected NAME=VALUE, found '{item}'")
+        if name in seen:
+            raise InputError(f"--param {name}", "given twice")
+        seen.add(name)
+        where = f"--param {name}"
+        entries[name] = Entry(parse_flow(text, where), where, "--param")
+    return entries
+
+
+def _cell(cell_name, file, flags, has_output):
+    """The cell's description with its options (activation, output layer) applied."""
+    options = {}
+    activation = _option(file, flags, "activation", cells.RNN_ACTIVATIONS)
+    if activation is not None:
+        if cell_name != "rnn":
+            raise _option_entry(file, flags, "activation").fail(
+                f"only the rnn cell takes an activation; {cell_name} has fixed σ and tanh")
+        options["activation"] = activation
+    cell = cells.CELLS[cell_name](**options)
+    output = _option(file, flags, "output", cells.OUTPUTS)
+    if has_output:
+        cell = cell.with_output(output or "softmax")
+    elif output is not None:
+        raise _option_entry(file, flags, "output").fail("there is no output layer to apply it to; give W_y (K, H)")
+    return cell
+
+
+def _option_entry(file, flags, key):
+    if getattr(flags, key) is not None:
+        return Entry(getattr(flags, key), f"--{key}", f"--{key}")
+    return file.get(key)
+
+
+def _option(file, flags, key, choices):
+    entry = _option_entry(file, flags, key)
+    if entry is None:
+        return None
+    if entry.value not in choices:
+        raise entry.fail(f"expected one of {', '.join(choices)}, found {entry.value!r}")
+    return entry.value
+
+
+def _reject_unknown(cell, file, params):
+    known = {*OPTION_KEYS, *cell.param_names, *cell.concatenated, *(s.init_key for s in cell.states)}
+    if "W_y" not in cell.param_names:
+        known |= {"W_y", "b_y"}
+    for key, entry in {**file, **params}.items():
+        if key in known:
+            continue
+        others = [n for n, make in cells.CELLS.items() if n != cell.name and _knows(make(), key)]
+        hint = f"; it belongs to the {' and '.join(others)} cell" if others else ""
+        close = difflib.get_close_matches(key, sorted(known), n=1)
+        if close and not others:
+            hint = f"; did you mean {close[0]}?"
+        kind = "parameter" if key in params else "key"
+        raise InputError(entry.at or entry.where, f"unknown {kind} '{key}' for the {cell.name} cell{hint}")
+    if "b_y" in params and "W_y" not in params:
+        raise params["b_y"].fail("an output bias needs the output weights W_y (K, H) too")
+
+
+def _knows(cell, key):
+    return key in cell.param_names or key in cell.concatenated or key in {s.init_key for s in cell.states}
+
+
+def _kind(value):
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the text '{value}'"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return type(value).__name__
+
+
+def _array(entry):
+    """The entry's value as a float array, after checking it holds only finite numbers in a rectangle."""
+    def check(v, path):
+        if isinstance(v, bool) or not isinstance(v, (int, float, list)):
+            at = f" at {path}" if path else ""
+            raise entry.fail(f"expected a number{at}, found {_kind(v)}")
+        if isinstance(v, float) and not math.isfinite(v):
+            raise entry.fail(f"expected a finite number{' at ' + path if path else ''}, found {v}")
+        if isinstance(v, list):
+            if not v:
+                raise entry.fail(f"found an empty list{' at ' + path if path else ''}")
+            for i, item in enumerate(v):
+                check(item, f"{path}[{i}]")
+            lengths = {len(item) if isinstance(item, list) else None for item in v}
+            if len(lengths) > 1:
+                raise entry.fail(f"ragged list{' at ' + path if path else ''}: rows of different lengths")
+    check(entry.value, "")
+    return np.array(entry.value, dtype=float)
+
+
+def _shaped(entry, a, shape, symbolic):
+    """a as an array of exactly this shape: a scalar fills it, an (n, 1) column or a flat list fits a
+    shape with one entry per row or column; anything else is an error naming both shapes."""
+    if a.ndim == 0:
+        return np.full(shape, float(a))
+    if a.shape == shape:
+        return a
+    if a.size == math.prod(shape) and (len(shape) == 1 and a.shape == (shape[0], 1)
+                                       or len(shape) == 2 and a.ndim == 1 and 1 in shape):
+        return a.reshape(shape)
+    raise entry.fail(f"expected shape {_fmt_shape(shape)} {symbolic}, found {_fmt_shape(a.shape)}")
+
+
+def _fmt_shape(shape):
+    return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
+
+
+def _fill(key, flag_text, file_entry):
+    """The --weights V / --biases V value (or the file's weights: / biases: key) as an Entry."""
+    option = f"--{key}"
+    if flag_text is not None:
+        entry = Entry(parse_flow(flag_text, option), option, f"{option} {flag_text}")
+    elif file_entry is not None:
+        entry = Entry(file_entry.value, file_entry.where, f"{file_entry.origin} {key}:")
+    else:
+        return None
+    if key == "weights" and isinstance(entry.value, (list, bool)):
+        raise entry.fail(f"expected one number to fill every weight matrix, found {_kind(entry.value)}")
+    _array(entry)
+    return entry
+
+
+def _steps(x):
+    """The input sequence as a list of steps, each a float array; a bare number is one step."""
+    value = x.value if isinstance(x.value, list) else [x.value]
+    if not value:
+        raise x.fail("no input steps; give at least one")
+    steps = []
+    for t, step in enumerate(value, start=1):
+        a = _array(Entry(step, f"{x.where} step {t}", x.origin))
+        if a.ndim > 1:
+            raise InputError(f"{x.where} step {t}", f"expected a number or a list of numbers, found shape {a.shape}")
+        steps.append(a)
+    return steps
+
+
+def _sizes(cell, file, flags, params, inits, arrays, steps, x):
+    """H, D and K: as given by hidden: / input: (or --hidden / --input), else read off the shapes."""
+    specs = {p.name: p for p in cell.params}
+    found = {"H": [], "D": [], "K": []}  # dim -> [(size, why, where)]
+    entries = {**params, **inits}
+
+    def saw(dim, size, key, a):
+        found[dim].append((size, f"{key} {_fmt_shape(a.shape)}", entries[key].where))
+
+    for key, a in arrays.items():
+        if key in specs and len(specs[key].shape) == 2 and a.ndim == 2:
+            rows, cols = specs[key].shape
+            saw(rows, a.shape[0], key, a)
+            saw(cols, a.shape[1], key, a)
+        elif key in cell.concatenated and a.ndim == 2:
+            saw("H", a.shape[0], key, a)
+            if a.shape[1] <= a.shape[0]:
+                raise params[key].fail(f"a concatenated weight is (H, H+D) with D ≥ 1, found {_fmt_shape(a.shape)}")
+            saw("D", a.shape[1] - a.shape[0], key, a)
+        elif a.ndim >= 1 and (key in specs or key in inits):
+            dim = specs[key].shape[0] if key in specs else "H"
+            saw(dim, a.shape[0], key, a)
+    lengths = {len(s) for s in steps if s.ndim == 1}
+    if len(lengths) > 1:
+        raise x.fail(f"steps of different lengths {sorted(lengths)}; every step needs one number per input")
+    if lengths:
+        n = lengths.pop()
+        found["D"].append((n, f"x (steps of {n})", x.where))
+
+    sizes = {}
+    for dim in ("H", "D", "K"):
+        if dim == "K" and "W_y" not in specs:
+            continue
+        key = {"H": "hidden", "D": "input"}.get(dim)
+        given = None
+        if key:
+            given = getattr(flags, key)
+            if given is not None:
+                given = (given, f"--{key} {given}", f"--{key}")
+            elif key in file:
+                v = file[key].value
+                if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                    raise file[key].fail(f"expected a whole number ≥ 1, found {_kind(v) if not isinstance(v, int) else v}")
+                given = (v, f"{key}: {v}", file[key].where)
+        candidates = ([given] if given else []) + found[dim]
+        if not candidates:
+            sizes[dim] = 1
+            continue
+        size, why, _ = candidates[0]
+        for other, other_why, where in candidates[1:]:
+            if other != size:
+                raise InputError(where, f"{other_why} makes the {DIM_NAMES[dim]} {dim} = {other}, "
+                                 f"but {why} makes it {size}")
+        sizes[dim] = size
+    return sizes
+
+
+def _shape_steps(x, steps, d):
+    rows = []
+    for t, a in enumerate(steps, start=1):
+        if a.ndim == 0 and d != 1:
+            raise InputError(f"{x.where} step {t}", f"is one number, but the input size D is {d}; "
+                             f"give each step as a list of {d} numbers, e.g. [{', '.join(['0'] * d)}]")
+        rows.append(a.reshape(d) if a.ndim == 0 else a)
+    return np.array(rows, dtype=float).reshape(len(steps), d)
+
+
+def _rounding(file, flags):
+    """The rounding in force: the file's round:, then --round, then --round-sigmoid / --round-tanh."""
+    modes = {"sigmoid": "none", "tanh": "none"}
+    if "round" in file:
+        entry = file["round"]
+        value = entry.value
+        if isinstance(value, dict):
+            for fn, mode in value.items():
+                if fn not in modes:
+                    raise entry.fail(f"expected keys sigmoid and tanh, found '{fn}'")
+                modes[fn] = _round_mode(entry, mode)
+        else:
+            modes = dict.fromkeys(modes, _round_mode(entry, value))
+    if flags.round is not None:
+        modes = dict.fromkeys(modes, flags.round)
+    for fn in modes:
+        if getattr(flags, f"round_{fn}") is not None:
+            modes[fn] = getattr(flags, f"round_{fn}")
+    state = False
+    if flags.round_state is not None:
+        state = flags.round_state
+    elif "round_state" in file:
+        state = file["round_state"].value
+        if not isinstance(state, bool):
+            raise file["round_state"].fail(f"expected true or false, found {_kind(state)}")
+    return Rounding(modes["sigmoid"], modes["tanh"], state)
+
+
+def _round_mode(entry, mode):
+    if mode not in ROUND_MODES:
+        raise entry.fail(f"expected a rounding mode ({', '.join(ROUND_MODES)}), found {_kind(mode) if not isinstance(mode, str) else repr(mode)}")
+    return mode
