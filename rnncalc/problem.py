@@ -69,7 +69,7 @@ class Problem:
 
 def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
     """Check everything the user gave for one calculation and return it as a Problem."""
-    source = doc.source if doc else "command line"
+    source = doc.source if doc else ""
     data = _mapping(doc)
     file = {k: Entry(v, doc.where(k), source, doc.where(k).rsplit(": ", 1)[0]) for k, v in data.items()}
 
@@ -88,7 +88,7 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
         inits[key] = Entry(parse_flow(text, f"--{key}"), f"--{key}", f"--{key}")
     x = Entry(parse_flow(flags.x, "-x"), "-x", "-x") if flags.x is not None else file.get("x")
     if x is None:
-        raise InputError(source, "x: no input sequence; give x in the file or with -x")
+        raise InputError(f"{source}: x" if source else "x", "no input sequence; give x in the file or with -x")
 
     arrays = {k: _array(e) for k, e in {**params, **inits}.items() if e is not None}
     steps = _steps(x)
@@ -324,7 +324,7 @@ def _sizes(cell, file, flags, params, inits, arrays, steps, x):
     entries = {**params, **inits}
 
     def saw(dim, size, key, a):
-        found[dim].append((size, f"{key} {_fmt_shape(a.shape)}", entries[key].where))
+        found[dim].append((size, key, _fmt_shape(a.shape), entries[key].where))
 
     for key, a in arrays.items():
         if key in specs and len(specs[key].shape) == 2 and a.ndim == 2:
@@ -344,7 +344,7 @@ def _sizes(cell, file, flags, params, inits, arrays, steps, x):
         raise x.fail(f"steps of different lengths {sorted(lengths)}; every step needs one number per input")
     if lengths:
         n = lengths.pop()
-        found["D"].append((n, f"x (steps of {n})", x.where))
+        found["D"].append((n, "x", f"({len(steps)}, {n})", x.where))
 
     sizes = {}
     for dim in ("H", "D", "K"):
@@ -355,21 +355,21 @@ def _sizes(cell, file, flags, params, inits, arrays, steps, x):
         if key:
             given = getattr(flags, key)
             if given is not None:
-                given = (given, f"--{key} {given}", f"--{key}")
+                given = (given, f"--{key}", given, f"--{key}")
             elif key in file:
                 v = file[key].value
                 if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                     raise file[key].fail(f"expected a whole number ≥ 1, found {_kind(v) if not isinstance(v, int) else v}")
-                given = (v, f"{key}: {v}", file[key].where)
+                given = (v, f"{key}:", v, file[key].where)
         candidates = ([given] if given else []) + found[dim]
         if not candidates:
             sizes[dim] = 1
             continue
-        size, why, _ = candidates[0]
-        for other, other_why, where in candidates[1:]:
+        size, key0, shape0, _ = candidates[0]
+        for other, _, shape, where in candidates[1:]:
             if other != size:
-                raise InputError(where, f"{other_why} makes the {DIM_NAMES[dim]} {dim} = {other}, "
-                                 f"but {why} makes it {size}")
+                raise InputError(where, f"shape {shape} makes the {DIM_NAMES[dim]} {dim} = {other}, "
+                                 f"but {key0} {shape0} makes it {size}")
         sizes[dim] = size
     return sizes
 

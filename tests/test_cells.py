@@ -1,0 +1,46 @@
+"""What each cell's single description implies: parameters, shapes, concatenated forms, JSON keys."""
+
+from rnncalc import cells
+
+
+def test_lstm_parameters_follow_from_its_equations():
+    lstm = cells.lstm()
+    assert [(p.name, p.shape) for p in lstm.params] == [
+        ("W_fh", ("H", "H")), ("W_fx", ("H", "D")), ("b_f", ("H",)),
+        ("W_ih", ("H", "H")), ("W_ix", ("H", "D")), ("b_i", ("H",)),
+        ("W_oh", ("H", "H")), ("W_ox", ("H", "D")), ("b_o", ("H",)),
+        ("W_ch", ("H", "H")), ("W_cx", ("H", "D")), ("b_c", ("H",)),
+    ]
+    assert lstm.concatenated == {"W_f": ("W_fh", "W_fx"), "W_i": ("W_ih", "W_ix"),
+                                 "W_o": ("W_oh", "W_ox"), "W_c": ("W_ch", "W_cx")}
+    assert [s.init_key for s in lstm.states] == ["h0", "c0"]
+    assert lstm.quantities == ["f_pre", "f", "i_pre", "i", "o_pre", "o", "c_tilde_pre", "c_tilde",
+                               "c", "tanh_c", "h"]
+
+
+def test_gated_and_rnn_parameters():
+    assert [p.name for p in cells.gated().params] == ["W_gs", "W_gx", "b_g", "W_ss", "W_sx", "b_s"]
+    assert cells.gated().concatenated == {"W_g": ("W_gs", "W_gx"), "W_s": ("W_ss", "W_sx")}
+    assert [p.name for p in cells.rnn().params] == ["W_ss", "W_sx", "b_s"]
+    assert cells.rnn().quantities == ["s_pre", "s"]
+
+
+def test_output_layer_reads_the_visible_state():
+    lstm = cells.lstm().with_output("softmax")
+    assert [(p.name, p.shape) for p in lstm.params][-2:] == [("W_y", ("K", "H")), ("b_y", ("K",))]
+    assert lstm.equation("y").text(lstm) == "y_t = softmax(W_y h_t + b_y)"
+    assert cells.rnn().with_output("linear").equation("y").text(cells.rnn()) == "y_t = (W_y s_t + b_y)"
+
+
+def test_equations_read_like_the_lecture():
+    lstm = cells.lstm()
+    assert [e.text(lstm) for e in lstm.equations if not e.is_squash] == [
+        "f_t = σ(W_fh h_{t-1} + W_fx x_t + b_f)",
+        "i_t = σ(W_ih h_{t-1} + W_ix x_t + b_i)",
+        "o_t = σ(W_oh h_{t-1} + W_ox x_t + b_o)",
+        "c̃_t = tanh(W_ch h_{t-1} + W_cx x_t + b_c)",
+        "c_t = f_t ⊙ c_{t-1} + i_t ⊙ c̃_t",
+        "h_t = o_t ⊙ tanh(c_t)",
+    ]
+    gated = cells.gated()
+    assert gated.equation("s").text(gated) == "s_t = (1 − g_t) ⊙ s_{t-1} + g_t ⊙ s̃_t"

@@ -1,0 +1,64 @@
+"""The elementary functions and the homework rounding rules."""
+
+import math
+
+import numpy as np
+import pytest
+
+from rnncalc import mathops
+
+
+class TestSigmoid:
+    def test_known_values(self):
+        # σ(0) = 1/2; σ(ln 3) = 1 / (1 + 1/3) = 3/4; σ(-ln 3) = 1/4.
+        np.testing.assert_allclose(mathops.sigmoid(np.array([0.0, math.log(3), -math.log(3)])),
+                                   [0.5, 0.75, 0.25], rtol=0, atol=1e-16)
+
+    def test_matches_textbook_form(self):
+        z = np.linspace(-30, 30, 121)
+        np.testing.assert_allclose(mathops.sigmoid(z), [1 / (1 + math.exp(-v)) for v in z], rtol=1e-15)
+
+    def test_extremes_without_warnings(self):
+        with np.errstate(all="raise", under="ignore"):  # underflow to 0 is the right answer
+            assert mathops.sigmoid(np.array([-1e308, 1e308])).tolist() == [0.0, 1.0]
+            assert mathops.tanh(np.array([-1e308, 1e308])).tolist() == [-1.0, 1.0]
+            assert mathops.softmax(np.array([1e308, 0.0])).tolist() == [1.0, 0.0]
+
+    def test_tiny_values_keep_relative_precision(self):
+        # σ(-40) = e^-40 / (1 + e^-40); 1 - σ(40) would have lost every digit.
+        assert mathops.sigmoid(np.array(-40.0)) == pytest.approx(math.exp(-40) / (1 + math.exp(-40)), rel=1e-15)
+
+
+class TestSoftmax:
+    def test_sums_to_one_and_orders(self):
+        y = mathops.softmax(np.array([1.0, 2.0, 3.0]))
+        e = [math.exp(v) for v in (1, 2, 3)]
+        np.testing.assert_allclose(y, [v / sum(e) for v in e], rtol=1e-15)
+
+
+class TestRounding:
+    def test_nearest_sigmoid_ties_to_even(self):
+        # σ(0) = 0.5 is a tie and rounds to 0; σ(0.1) = 0.525 rounds to 1.
+        z = np.array([0.0, 0.1, -0.1])
+        value, tie = mathops.ROUNDERS[("sigmoid", "nearest")](z, mathops.sigmoid(z))
+        assert value.tolist() == [0.0, 1.0, 0.0]
+        assert tie.tolist() == [True, False, False]
+
+    def test_nearest_tanh_has_three_values(self):
+        z = np.array([-3.0, -0.2, 0.2, 3.0])  # tanh(±0.2) ≈ ±0.197 → 0
+        value, _ = mathops.ROUNDERS[("tanh", "nearest")](z, mathops.tanh(z))
+        assert value.tolist() == [-1.0, 0.0, 0.0, 1.0]
+
+    def test_sign_takes_the_saturated_limit(self):
+        z = np.array([-0.001, 0.0, 0.001])
+        sig, sig_tie = mathops.ROUNDERS[("sigmoid", "sign")](z, mathops.sigmoid(z))
+        th, _ = mathops.ROUNDERS[("tanh", "sign")](z, mathops.tanh(z))
+        assert sig.tolist() == [0.0, 0.5, 1.0]
+        assert sig_tie.tolist() == [False, True, False]
+        assert th.tolist() == [-1.0, 0.0, 1.0]
+
+    def test_state_rounding_sends_half_to_zero(self):
+        value, tie = mathops.round_state(np.array([0.5, -0.5, 0.51, -1.5, 2.5]))
+        assert value.tolist() == [0.0, 0.0, 1.0, -2.0, 2.0]
+        assert tie.tolist() == [True, True, False, True, True]
+        assert not np.signbit(value[value == 0]).any()  # never -0
