@@ -70,6 +70,8 @@ def header(problem: Problem, digits: int) -> Panel:
     cell, sizes = problem.cell, problem.sizes
     facts = [f"[{TITLE}]{cell.title}[/]", "  ".join(f"{d} = {n}" for d, n in sizes.items()),
              f"T = {len(problem.xs)}", describe_rounding(problem)]
+    if problem.source:
+        facts.append(f"file {problem.source}")
     if "activation" in cell.options:
         facts.append(f"activation {cell.options['activation']}")
     if "output" in cell.options:
@@ -80,6 +82,8 @@ def header(problem: Problem, digits: int) -> Panel:
     for name, value in (*problem.params.items(),
                         *((s.init_key, problem.init[s.name]) for s in cell.states)):
         origin = problem.origins[name]
+        if problem.source:
+            origin = origin.replace(problem.source, "file")
         shown = fmt_array(value, digits) if value.size <= LARGE else f"{value.size} numbers"
         params.add_row(name, "×".join(map(str, value.shape)), shown,
                        Text(origin, style=DIM if origin.startswith("default") else ""))
