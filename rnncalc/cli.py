@@ -216,8 +216,8 @@ def _cell_command(cell_name: str):
     command.__signature__ = inspect.Signature([
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
         for name, annotation, default in options])
-    command.__doc__ = (f"Trace the {cell.title}: every quantity of every step.\n\n"
-                       + "\n\n".join(eq.text(cell) for eq in cell.equations)
+    command.__doc__ = (f"Trace the {cell.title}: every quantity of every step.\n\n\b\n"
+                       + "\n".join(eq.text(cell) for eq in cell.equations if not eq.is_squash)
                        + f"\n\nExample: {EXAMPLES[cell_name]}")
     return command
 

@@ -99,9 +99,6 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
     values, origins = {}, {}
     for name, pair in cell.concatenated.items():
         if name in params:
-            if any(n in params for n in pair):
-                other = next(n for n in pair if n in params)
-                raise params[name].fail(f"given both as {name} and as {other} ({params[other].where}); give one form")
             h, d = sizes["H"], sizes["D"]
             w = _shaped(params[name], arrays[name], (h, h + d), f"(H, H+D) acting on [{pair[0][-1]}_{{t-1}}; x_t]")
             values[pair[0]], values[pair[1]] = w[:, :h], w[:, h:]
@@ -229,6 +226,10 @@ def _reject_unknown(cell, file, params):
             hint = f"; did you mean {close[0]}?"
         kind = "parameter" if key in params else "key"
         raise InputError(entry.at or entry.where, f"unknown {kind} '{key}' for the {cell.name} cell{hint}")
+    for name, pair in cell.concatenated.items():
+        other = next((n for n in pair if n in params), None)
+        if name in params and other:
+            raise params[name].fail(f"given both as {name} and as {other} ({params[other].where}); give one form")
     if "b_y" in params and "W_y" not in params:
         raise params["b_y"].fail("an output bias needs the output weights W_y (K, H) too")
 

@@ -106,6 +106,10 @@ def step_table(problem: Problem, step, digits: int) -> Table:
     cell = problem.cell
     rounded = problem.rounding.active
     fmt = lambda a: fmt_array(a, digits)  # noqa: E731
+
+    def operand(a):
+        text = fmt(a)
+        return f"({text})" if text.startswith("-") else text
     table = Table(title=f"step t = {step.t}   x_t = {fmt(step.x)}", title_justify="left",
                   title_style=TITLE, box=box.SIMPLE_HEAD)
     table.add_column("", style=QUANTITY, no_wrap=True)
@@ -116,7 +120,7 @@ def step_table(problem: Problem, step, digits: int) -> Table:
         table.add_column("rounded", justify="right", style=ROUNDED)
     v = step.values
     for eq in cell.equations:
-        subst = eq.expr.subst(step.env, fmt)
+        subst = eq.expr.subst(step.env, operand)
         if eq.act is not None:
             subst = f"{ACT_SYMBOL[eq.act]}({subst})"
         equation = Text(eq.rhs(cell), style=EQUATION)

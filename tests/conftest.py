@@ -1,12 +1,9 @@
 import json
-from pathlib import Path
+import os
 
 import pytest
 
 from rnncalc.cli import run
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples"
 
 
 @pytest.fixture
@@ -27,3 +24,13 @@ def rnncalc_json(rnncalc):
         assert status == 0, err
         return json.loads(out)
     return call
+
+
+@pytest.fixture
+def torch():
+    """PyTorch, for the live reference comparisons: skipped when absent, unless CI requires it
+    (RNNCALC_REQUIRE_TORCH=1, set by .ci/run), where a missing torch is a failure."""
+    if os.environ.get("RNNCALC_REQUIRE_TORCH"):
+        import torch
+        return torch
+    return pytest.importorskip("torch")

@@ -36,8 +36,7 @@ def test_matches_torch(case, tmp_path, capsys):
         close(doc["final"]["c"], case["c_final"])
 
 
-def test_stored_reference_is_what_the_script_makes():
-    pytest.importorskip("torch")
+def test_stored_reference_is_what_the_script_makes(torch):
     spec = importlib.util.spec_from_file_location("make_torch_reference", REFERENCE / "make_torch_reference.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
