@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-import numpy as np
-
 
 # ---------------------------------------------------------------- expressions
 
@@ -117,12 +115,12 @@ class MatVec(Expr):
         return self.weight.eval(env) @ self.operand.eval(env)  # (rows, cols) @ (cols,)
 
     def text(self, cell):
-        return f"{self.weight.text(cell)} {self.operand.text(cell)}"
+        return f"{self.weight.text(cell)} {_grouped(self.operand, cell)}"
 
     def subst(self, env, fmt):
         w = self.weight.eval(env)
         if w.size == 1:
-            return f"{fmt(w)}·{self.operand.subst(env, fmt)}"
+            return f"{fmt(w)}·{_grouped_subst(self.operand, env, fmt)}"
         return fmt(self.eval(env))
 
 
@@ -159,11 +157,12 @@ class Hadamard(Expr):
         return self.a.eval(env) * self.b.eval(env)
 
     def text(self, cell):
-        return f"{_grouped(self.a, cell)} ⊙ {_grouped(self.b, cell)}"
+        return " ⊙ ".join(f"({e.text(cell)})" if isinstance(e, Sum) else e.text(cell) for e in (self.a, self.b))
 
     def subst(self, env, fmt):
-        sep = "·" if np.size(self.a.eval(env)) == 1 else " ⊙ "
-        return sep.join(_grouped_subst(e, env, fmt) for e in (self.a, self.b))
+        sep = "·" if self.a.eval(env).size == 1 else " ⊙ "
+        return sep.join(f"({e.subst(env, fmt)})" if isinstance(e, Sum) else e.subst(env, fmt)
+                        for e in (self.a, self.b))
 
 
 @dataclass(frozen=True)
@@ -185,11 +184,11 @@ class OneMinus(Expr):
 
 
 def _grouped(e, cell):
-    return f"({e.text(cell)})" if isinstance(e, Sum) else e.text(cell)
+    return f"({e.text(cell)})" if isinstance(e, (Sum, Hadamard)) else e.text(cell)
 
 
 def _grouped_subst(e, env, fmt):
-    return f"({e.subst(env, fmt)})" if isinstance(e, Sum) else e.subst(env, fmt)
+    return f"({e.subst(env, fmt)})" if isinstance(e, (Sum, Hadamard)) else e.subst(env, fmt)
 
 
 # ---------------------------------------------------------------- descriptions
@@ -251,7 +250,7 @@ class ParamSpec:
     """A parameter derived from the equations: its name, symbolic shape and role."""
     name: str
     shape: tuple
-    kind: str  # "weight" or "bias"
+    kind: str  # "weight" (a matrix), "peephole" (an element-wise weight vector) or "bias"
     doc: str
 
 
@@ -262,6 +261,7 @@ class Cell:
     states: tuple
     equations: tuple
     options: dict = field(default_factory=dict)
+    zero_if_given: tuple = ()  # parameters of other variants that the user may give only as 0
 
     @property
     def visible(self):
@@ -271,15 +271,15 @@ class Cell:
     def equation(self, name):
         return next(e for e in self.equations if e.name == name)
 
-    def dims(self, eq_or_expr):
-        """The symbolic length of a quantity, state or input."""
-        if isinstance(eq_or_expr, Input):
+    def dims(self, expr):
+        """The symbolic length of a quantity, state, input or element-wise expression of them."""
+        if isinstance(expr, Input):
             return "D"
-        if isinstance(eq_or_expr, Prev):
+        if isinstance(expr, Prev):
             return "H"
-        if isinstance(eq_or_expr, Ref):
-            return self.equation(eq_or_expr.name).dim
-        raise TypeError(eq_or_expr)
+        if isinstance(expr, Ref):
+            return self.equation(expr.name).dim
+        return self.dims(expr.children()[0])
 
     @property
     def params(self):
@@ -292,6 +292,9 @@ class Cell:
                     specs.setdefault(node.weight.name, ParamSpec(
                         node.weight.name, (eq.dim, self.dims(node.operand)), "weight",
                         f"weight on {operand} in {eq.symbol}"))
+                if isinstance(node, Hadamard) and isinstance(node.a, Param):
+                    specs.setdefault(node.a.name, ParamSpec(
+                        node.a.name, (eq.dim,), "peephole", f"peephole weight on {node.b.text(self)} in {eq.symbol}"))
             for node in eq.expr.walk():
                 if isinstance(node, Param) and node.name not in specs:
                     specs[node.name] = ParamSpec(node.name, (eq.dim,), "bias", f"bias in {eq.symbol}")
@@ -329,7 +332,7 @@ class Cell:
         v = self.visible
         y = Equation("y", MatVec(Param("W_y"), Ref(v)) + Param("b_y"), output, "output", dim="K")
         return Cell(self.name, self.title, self.states, (*self.equations, y),
-                    {**self.options, "output": output})
+                    {**self.options, "output": output}, self.zero_if_given)
 
 
 def affine(gate, state):
@@ -363,24 +366,83 @@ def gated():
     )
 
 
-def lstm():
-    """The LSTM: forget, input and output gates around a memory cell c_t."""
+def lstm(peepholes=""):
+    """The LSTM: forget, input and output gates around a memory cell c_t.
+
+    peepholes names the gates that also see the memory cell (Gers & Schmidhuber): "f" and "i" add
+    P ⊙ c_{t-1}, "o" adds P_o ⊙ c_t, and so is computed after c_t.
+    """
     f, i, o = Ref("f"), Ref("i"), Ref("o")
+
+    def gate(g, cell_state):
+        pre = affine(g, "h")
+        return pre + Param(f"P_{g}") * cell_state if g in peepholes else pre
+
+    output_gate = Equation("o", gate("o", Ref("c")), "sigmoid", "output gate")
+    late = "o" in peepholes
     return Cell(
-        "lstm", "LSTM",
+        "lstm", "peephole LSTM" if peepholes else "LSTM",
         (State("h", "visible state"), State("c", "memory cell")),
         (
-            Equation("f", affine("f", "h"), "sigmoid", "forget gate"),
-            Equation("i", affine("i", "h"), "sigmoid", "input gate"),
-            Equation("o", affine("o", "h"), "sigmoid", "output gate"),
+            Equation("f", gate("f", Prev("c")), "sigmoid", "forget gate"),
+            Equation("i", gate("i", Prev("c")), "sigmoid", "input gate"),
+            *(() if late else (output_gate,)),
             Equation("c_tilde", affine("c", "h"), "tanh", "candidate memory"),
             Equation("c", f * Prev("c") + i * Ref("c_tilde"), None, "memory cell"),
+            *((output_gate,) if late else ()),
             Equation("tanh_c", Ref("c"), "tanh", "squashed memory"),
             Equation("h", o * Ref("tanh_c"), None, "visible state"),
         ),
+        {"peepholes": list(peepholes)} if peepholes else {},
     )
 
 
-CELLS: dict[str, Callable[..., Cell]] = {"rnn": rnn, "gated": gated, "lstm": lstm}
-RNN_ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+def gru(variant="reset-after", z_weighs="old"):
+    """The GRU, by default as PyTorch, cuDNN and Keras compute it.
+
+    variant "reset-after" applies the reset gate after the matmul, r ⊙ (W_nh h_{t-1} + b_nh);
+    "reset-before" (Cho et al. 2014, Keras reset_after=False) before it, W_nh (r ⊙ h_{t-1}).
+    z_weighs "old": h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t-1} (PyTorch, Keras); "new": z_t weighs
+    the candidate instead, h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ n_t (several textbooks).
+    """
+    r, z, n, h = Ref("r"), Ref("z"), Ref("n"), Prev("h")
+    x_part = MatVec(Param("W_nx"), Input()) + Param("b_n")
+    if variant == "reset-after":
+        candidate = x_part + r * (MatVec(Param("W_nh"), h) + Param("b_nh"))
+    else:
+        candidate = MatVec(Param("W_nx"), Input()) + MatVec(Param("W_nh"), r * h) + Param("b_n")
+    update = (1 - z) * n + z * h if z_weighs == "old" else (1 - z) * h + z * n
+    options = {"variant": variant, "z_weighs": z_weighs}
+    return Cell(
+        "gru", f"GRU ({variant}, z weighs the {z_weighs} state)" if z_weighs == "new" else f"GRU ({variant})",
+        (State("h", "visible state"),),
+        (
+            Equation("r", affine("r", "h"), "sigmoid", "reset gate"),
+            Equation("z", affine("z", "h"), "sigmoid", "update gate"),
+            Equation("n", candidate, "tanh", "candidate state"),
+            Equation("h", update, None, "new state"),
+        ),
+        options,
+        zero_if_given=("b_nh",) if variant == "reset-before" else (),
+    )
+
+
+CELLS: dict[str, Callable[..., Cell]] = {"rnn": rnn, "gated": gated, "lstm": lstm, "gru": gru}
+
+# The options a cell takes besides its parameters, each with its choices, the default first.
+OPTIONS = {
+    "rnn": {"activation": ("tanh", "relu", "sigmoid", "linear")},
+    "gated": {},
+    "lstm": {},
+    "gru": {"variant": ("reset-after", "reset-before"), "z_weighs": ("old", "new")},
+}
 OUTPUTS = ("softmax", "sigmoid", "linear")
+PEEPHOLES = ("P_f", "P_i", "P_o")
+
+# The forms the equations page shows for each cell: the default and each variant.
+PAGES = {
+    "rnn": [{}],
+    "gated": [{}],
+    "lstm": [{}, {"peepholes": "fio"}],
+    "gru": [{}, {"variant": "reset-before"}, {"z_weighs": "new"}],
+}

@@ -17,17 +17,21 @@ import typer
 from typer._click.exceptions import ClickException  # typer 0.28 ships its own Click
 
 from . import __version__
+from .cells import CELLS, OPTIONS, OUTPUTS, PAGES
 
 EXIT_OK, EXIT_EXPECTATION, EXIT_INPUT, EXIT_NONFINITE = 0, 1, 2, 3
-CELL_NAMES = ("rnn", "gated", "lstm")
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
-    help="Calculate and trace recurrent-network cells (RNN, gated RNN, LSTM) step by step.",
+    help="Calculate and trace recurrent-network cells (RNN, gated RNN, LSTM, GRU) step by step.",
 )
+
+
+def _choices(name, values):
+    return Enum(name, [(v, v) for v in values], type=str)
 
 
 class RoundMode(str, Enum):
@@ -41,23 +45,8 @@ class Format(str, Enum):
     json = "json"
 
 
-class Activation(str, Enum):
-    tanh = "tanh"
-    relu = "relu"
-    sigmoid = "sigmoid"
-    linear = "linear"
-
-
-class Output(str, Enum):
-    softmax = "softmax"
-    sigmoid = "sigmoid"
-    linear = "linear"
-
-
-class CellName(str, Enum):
-    rnn = "rnn"
-    gated = "gated"
-    lstm = "lstm"
+Output = _choices("Output", OUTPUTS)
+CellName = _choices("CellName", CELLS)
 
 
 def _version(value: bool):
@@ -71,7 +60,7 @@ def main(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ):
-    """Calculate and trace recurrent-network cells (RNN, gated RNN, LSTM) step by step.
+    """Calculate and trace recurrent-network cells (RNN, gated RNN, LSTM, GRU) step by step.
 
     Example: rnncalc lstm --weights 1 --h0 1 --c0 1 -x 5 --round sign
     """
@@ -90,7 +79,8 @@ def _calculate(cell_name: str, file, states: dict, **o):
         x=o["x"], states={k: v for k, v in states.items() if v is not None}, params=o["param"] or [],
         weights=o["weights"], biases=o["biases"], hidden=o["hidden"], input=o["input"],
         round=_value(o["round"]), round_sigmoid=_value(o["round_sigmoid"]), round_tanh=_value(o["round_tanh"]),
-        round_state=o["round_state"], activation=_value(o.get("activation")), output=_value(o["output"]),
+        round_state=o["round_state"],
+        options={key: _value(o.get(key)) for key in ("output", *OPTIONS[cell_name])},
     )
     doc = _read_document(file)
     problem = build(cell_name, doc, flags)
@@ -186,28 +176,33 @@ COMMON = [
     ("digits", Annotated[int, typer.Option(min=0, max=17, help="Decimals shown in tables.")], 4),
     ("no_color", Annotated[bool, typer.Option("--no-color", help="Plain text, no colour.")], False),
 ]
-ACTIVATION = ("activation", Annotated[Optional[Activation], typer.Option(help="The rnn's activation "
-                                                                         "(default tanh).",
-                                                                         show_default=False)], None)
+OPTION_HELP = {
+    "activation": "The rnn's activation",
+    "variant": "Reset gate after the matmul, r ⊙ (W_nh h + b_nh) as PyTorch and Keras, or before it, "
+               "W_nh (r ⊙ h) as Cho et al.",
+    "z_weighs": "Whether z_t weighs the old state (PyTorch, Keras) or the candidate n_t",
+}
 
 EXAMPLES = {
     "rnn": "rnncalc rnn --weights 0.5 --s0 1 -x 1,0,-1",
     "gated": "rnncalc gated samples/gated.yaml",
     "lstm": "rnncalc lstm --weights 1 --h0 1 --c0 1 -x 5 --round sign",
+    "gru": "rnncalc gru --weights 0.5 --h0 1 -x 1,2 --variant reset-before",
 }
 
 
 def _cell_command(cell_name: str):
-    from .cells import CELLS
-
     cell = CELLS[cell_name]()
     state_keys = [s.init_key for s in cell.states]
     options = list(COMMON)
     options[2:2] = [(k, Annotated[Optional[str], typer.Option(f"--{k}", help=f"Initial {s.doc} {s.name}_0 "
                                                                "(default 0).", show_default=False)], None)
                     for k, s in zip(state_keys, cell.states)]
-    if cell_name == "rnn":
-        options.insert(-3, ACTIVATION)
+    for key, choices in OPTIONS[cell_name].items():
+        flag = "--" + key.replace("_", "-")
+        annotation = Optional[_choices(key.title().replace("_", ""), choices)]
+        options.insert(-3, (key, Annotated[annotation, typer.Option(
+            flag, help=f"{OPTION_HELP[key]}; default {choices[0]}.", show_default=False)], None))
 
     def command(**kw):
         states = {k: kw.pop(k) for k in state_keys}
@@ -222,7 +217,7 @@ def _cell_command(cell_name: str):
     return command
 
 
-for _name in CELL_NAMES:
+for _name in CELLS:
     app.command(_name)(_cell_command(_name))
 
 
@@ -238,7 +233,6 @@ def init(
 
     Example: rnncalc init lstm --hidden 2 > problem.yaml
     """
-    from .cells import CELLS
     from .render import yaml_template
 
     typer.echo(yaml_template(CELLS[cell.value](), {"H": hidden, "D": input}), nl=False)
@@ -254,12 +248,40 @@ def equations(
 
     Example: rnncalc equations lstm
     """
-    from .cells import CELLS
     from .render import equations_panel, make_console
 
     console = make_console(no_color=no_color or bool(os.environ.get("NO_COLOR")))
-    for name in [cell.value] if cell else CELL_NAMES:
-        console.print(equations_panel(CELLS[name]()))
+    for name in [cell.value] if cell else CELLS:
+        for page in PAGES[name]:
+            console.print(equations_panel(CELLS[name](**page)))
+
+
+class Framework(str, Enum):
+    pytorch = "pytorch"
+    keras = "keras"
+
+
+class ConvertCell(str, Enum):
+    rnn = "rnn"
+    lstm = "lstm"
+    gru = "gru"
+
+
+@app.command()
+def convert(
+    file: Annotated[str, typer.Argument(help="An .npz of one trained layer's arrays.")],
+    source: Annotated[Framework, typer.Option("--from", help="The framework that saved the arrays.")],
+    cell: Annotated[Optional[ConvertCell], typer.Option(help="The layer's cell (else told by the shapes).",
+                                                        show_default=False)] = None,
+    layer: Annotated[int, typer.Option(min=0, help="Which layer of a stacked PyTorch model (the _lN suffix).")] = 0,
+):
+    """Print a trained layer's weights as rnncalc YAML, in the course's names.
+
+    Example: rnncalc convert lstm.npz --from pytorch > model.yaml
+    """
+    from .convert import convert_file
+
+    typer.echo(convert_file(file, source.value, cell.value if cell else None, layer), nl=False)
 
 
 # ---------------------------------------------------------------- entry point

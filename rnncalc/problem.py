@@ -18,8 +18,9 @@ from .errors import InputError
 from .yamlio import Document, parse_flow
 
 # Keys a problem may have besides its cell's parameters and initial states.
-OPTION_KEYS = ("cell", "hidden", "input", "x", "round", "round_state", "activation", "output",
-               "weights", "biases")
+CELL_OPTIONS = sorted({key for options in cells.OPTIONS.values() for key in options})
+OPTION_KEYS = ("cell", "hidden", "input", "x", "round", "round_state", "output", "weights", "biases",
+               *CELL_OPTIONS)
 DIM_NAMES = {"H": "hidden size", "D": "input size", "K": "output size"}
 
 
@@ -37,8 +38,7 @@ class Flags:
     round_sigmoid: str | None = None
     round_tanh: str | None = None
     round_state: bool | None = None
-    activation: str | None = None
-    output: str | None = None
+    options: dict = field(default_factory=dict)  # {"activation": "relu", "output": "linear", ...}
 
 
 @dataclass
@@ -78,7 +78,14 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
                                 f"run rnncalc {file['cell'].value} or change the key")
 
     params = _param_entries(file, flags)
-    cell = _cell(cell_name, file, flags, has_output="W_y" in params)
+    cell = _cell(cell_name, file, flags, params)
+    for name in cell.zero_if_given:
+        if name in params:
+            if np.any(_array(params[name]) != 0):
+                raise params[name].fail(f"the {cell.title} has no {name}, so it may only be 0; "
+                                        "fold it into the other bias, or choose the variant that has it")
+            del params[name]
+            file.pop(name, None)
     _reject_unknown(cell, file, params)
 
     inits = {s.init_key: file.get(s.init_key) for s in cell.states}
@@ -179,36 +186,38 @@ def _param_entries(file, flags):
     return entries
 
 
-def _cell(cell_name, file, flags, has_output):
-    """The cell's description with its options (activation, output layer) applied."""
+def _cell(cell_name, file, flags, params):
+    """The cell's description with its options (activation, variant, peepholes, output layer) applied."""
     options = {}
-    activation = _option(file, flags, "activation", cells.RNN_ACTIVATIONS)
-    if activation is not None:
-        if cell_name != "rnn":
-            raise _option_entry(file, flags, "activation").fail(
-                f"only the rnn cell takes an activation; {cell_name} has fixed σ and tanh")
-        options["activation"] = activation
+    for key in CELL_OPTIONS:
+        entry = _option_entry(file, flags, key)
+        if entry is None:
+            continue
+        if key not in cells.OPTIONS[cell_name]:
+            owners = " and ".join(n for n, o in cells.OPTIONS.items() if key in o)
+            raise entry.fail(f"only the {owners} cell takes this option, not {cell_name}")
+        options[key] = _choice(entry, cells.OPTIONS[cell_name][key])
+    if cell_name == "lstm":
+        options["peepholes"] = "".join(p[-1] for p in cells.PEEPHOLES if p in params)
     cell = cells.CELLS[cell_name](**options)
-    output = _option(file, flags, "output", cells.OUTPUTS)
-    if has_output:
-        cell = cell.with_output(output or "softmax")
+    output = _option_entry(file, flags, "output")
+    if "W_y" in params:
+        cell = cell.with_output(_choice(output, cells.OUTPUTS) if output else cells.OUTPUTS[0])
     elif output is not None:
-        raise _option_entry(file, flags, "output").fail("there is no output layer to apply it to; give W_y (K, H)")
+        raise output.fail("there is no output layer to apply it to; give W_y (K, H)")
     return cell
 
 
 def _option_entry(file, flags, key):
-    if getattr(flags, key) is not None:
-        return Entry(getattr(flags, key), f"--{key}", f"--{key}")
+    if flags.options.get(key) is not None:
+        flag = "--" + key.replace("_", "-")
+        return Entry(flags.options[key], flag, flag)
     return file.get(key)
 
 
-def _option(file, flags, key, choices):
-    entry = _option_entry(file, flags, key)
-    if entry is None:
-        return None
+def _choice(entry, choices):
     if entry.value not in choices:
-        raise entry.fail(f"expected one of {', '.join(choices)}, found {entry.value!r}")
+        raise entry.fail(f"expected one of {', '.join(choices)}, found {_kind(entry.value)}")
     return entry.value
 
 
@@ -219,7 +228,8 @@ def _reject_unknown(cell, file, params):
     for key, entry in {**file, **params}.items():
         if key in known:
             continue
-        others = [n for n, make in cells.CELLS.items() if n != cell.name and _knows(make(), key)]
+        others = [n for n, pages in cells.PAGES.items()
+                  if n != cell.name and any(_knows(cells.CELLS[n](**page), key) for page in pages)]
         hint = f"; it belongs to the {' and '.join(others)} cell" if others else ""
         close = difflib.get_close_matches(key, sorted(known), n=1)
         if close and not others:

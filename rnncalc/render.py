@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .cells import ACT_SYMBOL, Cell, symbolic
+from .cells import ACT_SYMBOL, OPTIONS, Cell, symbolic
 from .problem import Problem
 
 # Styles, named once.
@@ -72,10 +72,7 @@ def header(problem: Problem, digits: int) -> Panel:
              f"T = {len(problem.xs)}", describe_rounding(problem)]
     if problem.source:
         facts.append(f"file {problem.source}")
-    if "activation" in cell.options:
-        facts.append(f"activation {cell.options['activation']}")
-    if "output" in cell.options:
-        facts.append(f"output {cell.options['output']}")
+    facts += [f"{key} {value if isinstance(value, str) else ' '.join(value)}" for key, value in cell.options.items()]
     params = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in ("parameter", "shape", "value", "from"):
         params.add_column(column, style=QUANTITY if column == "parameter" else None)
@@ -207,8 +204,11 @@ def yaml_template(cell: Cell, sizes: dict) -> str:
                  "(or a number when D = 1)")
     lines += ["", "round: none  # none | nearest | sign, or {sigmoid: sign, tanh: none}",
               "round_state: false  # round the visible state to the nearest integer every step"]
-    if "activation" in cell.options:
-        lines.append(f"activation: {cell.options['activation']}  # tanh | relu | sigmoid | linear")
+    for key, choices in OPTIONS[cell.name].items():
+        lines.append(f"{key}: {cell.options.get(key, choices[0])}  # {' | '.join(choices)}")
+    if cell.name == "lstm":
+        lines.append("# Optional peephole weights (H,), each adding P ⊙ c to its gate: P_f, P_i on c_{t-1}, P_o on c_t:")
+        lines.append(f"# P_f: {_yaml_zeros((h,))}")
     lines += ["# Optional output layer y_t = softmax(W_y v_t + b_y), v the visible state:",
               "# W_y: [[0, ...]]  # (K, H)", "# b_y: [0, ...]     # (K,)", "# output: softmax  # softmax | sigmoid | linear"]
     return "\n".join(lines) + "\n"

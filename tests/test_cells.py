@@ -44,3 +44,23 @@ def test_equations_read_like_the_lecture():
     ]
     gated = cells.gated()
     assert gated.equation("s").text(gated) == "s_t = (1 − g_t) ⊙ s_{t-1} + g_t ⊙ s̃_t"
+
+
+def test_gru_variants():
+    gru = cells.gru()
+    assert [p.name for p in gru.params] == ["W_rh", "W_rx", "b_r", "W_zh", "W_zx", "b_z",
+                                           "W_nx", "W_nh", "b_n", "b_nh"]
+    assert gru.equation("n").text(gru) == "n_t = tanh(W_nx x_t + b_n + r_t ⊙ (W_nh h_{t-1} + b_nh))"
+    before = cells.gru("reset-before")
+    assert before.equation("n").text(before) == "n_t = tanh(W_nx x_t + W_nh (r_t ⊙ h_{t-1}) + b_n)"
+    assert "b_nh" not in before.param_names and before.zero_if_given == ("b_nh",)
+    new = cells.gru(z_weighs="new")
+    assert new.equation("h").text(new) == "h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ n_t"
+    assert gru.quantities == ["r_pre", "r", "z_pre", "z", "n_pre", "n", "h"]
+
+
+def test_peepholes_only_where_given():
+    lstm = cells.lstm("f")
+    assert lstm.equation("f").text(lstm) == "f_t = σ(W_fh h_{t-1} + W_fx x_t + b_f + P_f ⊙ c_{t-1})"
+    assert [p.name for p in lstm.params if p.kind == "peephole"] == ["P_f"]
+    assert lstm.equation("o").text(lstm) == "o_t = σ(W_oh h_{t-1} + W_ox x_t + b_o)"

@@ -187,7 +187,7 @@ class TestBadInput:
     def test_activation_only_for_rnn(self, rnncalc, yaml_file):
         path = yaml_file("weights: 1\nx: 1\nactivation: relu\n")
         assert err(rnncalc, "gated", path) == \
-            f"rnncalc: {path}:3: activation: only the rnn cell takes an activation; gated has fixed σ and tanh"
+            f"rnncalc: {path}:3: activation: only the rnn cell takes this option, not gated"
 
     def test_output_without_layer(self, rnncalc):
         assert err(rnncalc, "gated", "--weights", "1", "-x", "1", "--output", "linear") == \
@@ -241,3 +241,36 @@ class TestOtherCommands:
 def test_python_dash_m():
     result = subprocess.run([sys.executable, "-m", "rnncalc", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout == f"rnncalc {__version__}\n"
+
+
+class TestGruAndPeepholes:
+    def test_gru_options_in_json(self, rnncalc_json):
+        doc = rnncalc_json("gru", "--weights", "0.5", "-x", "1", "--variant", "reset-before", "--z-weighs", "new")
+        assert (doc["variant"], doc["z_weighs"]) == ("reset-before", "new")
+        assert list(doc["steps"][0])[2:] == ["r_pre", "r", "z_pre", "z", "n_pre", "n", "h"]
+
+    def test_reset_before_takes_b_nh_only_as_zero(self, rnncalc, rnncalc_json):
+        args = ["gru", "--weights", "0.5", "-x", "1", "--variant", "reset-before"]
+        assert rnncalc_json(*args, "-p", "b_nh=0")["final"] == rnncalc_json(*args)["final"]
+        assert err(rnncalc, *args, "-p", "b_nh=0.1") == (
+            "rnncalc: --param b_nh: the GRU (reset-before) has no b_nh, so it may only be 0; fold it into "
+            "the other bias, or choose the variant that has it")
+
+    def test_equations_page_shows_both_variants(self, rnncalc):
+        status, out, _ = rnncalc("equations", "gru")
+        assert status == 0
+        assert "n_t = tanh(W_nx x_t + b_n + r_t ⊙ (W_nh h_{t-1} + b_nh))" in out
+        assert "n_t = tanh(W_nx x_t + W_nh (r_t ⊙ h_{t-1}) + b_n)" in out
+
+    def test_peepholes_from_yaml(self, rnncalc_json, tmp_path):
+        path = tmp_path / "p.yaml"
+        path.write_text("weights: 0.5\nP_o: 2\nc0: 1\nx: 1\n")
+        doc = rnncalc_json("lstm", path)
+        assert doc["peepholes"] == ["o"]
+        # o is computed from c_t, so after it.
+        keys = list(doc["steps"][0])
+        assert keys.index("o") > keys.index("c")
+
+    def test_peephole_for_another_cell(self, rnncalc):
+        assert err(rnncalc, "gru", "--weights", "1", "-x", "1", "-p", "P_f=1") == \
+            "rnncalc: --param P_f: unknown parameter 'P_f' for the gru cell; it belongs to the lstm cell"

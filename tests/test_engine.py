@@ -123,3 +123,61 @@ class TestRnn:
         params = {"W_ss": np.zeros((1, 1)), "W_sx": np.zeros((1, 1)), "b_s": np.zeros(1)}
         (step,) = run(rnn, params, {"s": np.zeros(1)}, np.array([[1.0]]), Rounding(sigmoid="nearest"))
         assert step.values["s"].tolist() == [0.0] and step.ties == ["s"]  # σ(0) = ½ rounds to 0
+
+
+def scalar_params(cell, **values):
+    return {p.name: np.full((1, 1) if p.kind == "weight" else (1,), float(values[p.name])) for p in cell.params}
+
+
+class TestGru:
+    """One scalar step: W_rh=0.5 W_rx=1 b_r=0, W_zh=-1 W_zx=0.5 b_z=0.2, W_nh=2 W_nx=-1 b_n=0.1,
+    h_0 = 0.4, x_1 = 1, so r = σ(0.5·0.4 + 1) = σ(1.2) and z = σ(-0.4 + 0.5 + 0.2) = σ(0.3)."""
+
+    VALUES = dict(W_rh=0.5, W_rx=1, b_r=0, W_zh=-1, W_zx=0.5, b_z=0.2, W_nh=2, W_nx=-1, b_n=0.1, b_nh=0.3)
+
+    def step(self, cell):
+        (step,) = run(cell, scalar_params(cell, **self.VALUES), {"h": np.array([0.4])}, np.array([[1.0]]),
+                      Rounding())
+        return {k: v[0] for k, v in step.values.items()}
+
+    def test_reset_after(self):
+        # n = tanh(W_nx x + b_n + r ⊙ (W_nh h + b_nh)) = tanh(-1 + 0.1 + σ(1.2)·(0.8 + 0.3))
+        v = self.step(cells.gru())
+        r, z = sig(1.2), sig(0.3)
+        n = math.tanh(-0.9 + r * 1.1)
+        assert (v["r"], v["z"], v["n"]) == (pytest.approx(r, abs=1e-15), pytest.approx(z, abs=1e-15),
+                                            pytest.approx(n, abs=1e-15))
+        assert v["h"] == pytest.approx((1 - z) * n + z * 0.4, abs=1e-15)
+
+    def test_reset_before(self):
+        # n = tanh(W_nx x + W_nh (r ⊙ h) + b_n) = tanh(-1 + 2·(σ(1.2)·0.4) + 0.1)
+        v = self.step(cells.gru("reset-before"))
+        z = sig(0.3)
+        n = math.tanh(-1 + 2 * sig(1.2) * 0.4 + 0.1)
+        assert v["n"] == pytest.approx(n, abs=1e-15)
+        assert v["h"] == pytest.approx((1 - z) * n + z * 0.4, abs=1e-15)
+
+    def test_z_weighing_the_candidate_is_the_default_with_z_negated(self):
+        # σ(-a) = 1 − σ(a): negating z's weights and bias turns one convention into the other.
+        negated = {**self.VALUES, **{k: -self.VALUES[k] for k in ("W_zh", "W_zx", "b_z")}}
+        cell = cells.gru(z_weighs="new")
+        (step,) = run(cell, scalar_params(cell, **negated), {"h": np.array([0.4])}, np.array([[1.0]]), Rounding())
+        assert step.values["h"][0] == pytest.approx(self.step(cells.gru())["h"], abs=1e-15)
+
+
+class TestPeepholeLstm:
+    def test_one_step(self):
+        # All W = 0.5, biases 0, P_f = 1, P_i = -1, P_o = 2, h_0 = 0, c_0 = 1, x_1 = 1:
+        # f = σ(0.5 + 1·1), i = σ(0.5 − 1·1), c̃ = tanh(0.5), c = f·1 + i·c̃, o = σ(0.5 + 2·c)
+        cell = cells.lstm("fio")
+        values = {p.name: 0.5 if p.kind == "weight" else 0.0 for p in cell.params}
+        values.update(P_f=1.0, P_i=-1.0, P_o=2.0)
+        (step,) = run(cell, scalar_params(cell, **values), {"h": np.zeros(1), "c": np.ones(1)}, np.array([[1.0]]),
+                      Rounding())
+        f, i, c_tilde = sig(1.5), sig(-0.5), math.tanh(0.5)
+        c = f + i * c_tilde
+        o = sig(0.5 + 2 * c)
+        assert step.values["c"][0] == pytest.approx(c, abs=1e-15)
+        assert step.values["o"][0] == pytest.approx(o, abs=1e-15)
+        assert step.values["h"][0] == pytest.approx(o * math.tanh(c), abs=1e-15)
+        assert list(step.values)[:8] == ["f_pre", "f", "i_pre", "i", "c_tilde_pre", "c_tilde", "c", "o_pre"]

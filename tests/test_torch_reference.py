@@ -15,7 +15,7 @@ from rnncalc.cli import run
 
 REFERENCE = Path(__file__).parent / "reference"
 CASES = json.loads((REFERENCE / "torch_forward.json").read_text())
-VISIBLE = {"rnn": "s", "lstm": "h"}  # the key of the visible state in rnncalc's JSON steps
+VISIBLE = {"rnn": "s", "lstm": "h", "gru": "h"}  # the key of the visible state in rnncalc's JSON steps
 
 
 def close(actual, expected):

@@ -1,7 +1,7 @@
 """Make tests/reference/torch_forward.json: PyTorch's forward pass as a stored reference for rnncalc.
 
-Each case is a one-sequence (batch 1) run of torch.nn.RNN (tanh or relu) or torch.nn.LSTM in
-float64, with seeded random weights and nonzero initial states. The case stores the problem in
+Each case is a one-sequence (batch 1) run of torch.nn.RNN (tanh or relu), torch.nn.LSTM or
+torch.nn.GRU in float64, with seeded random weights and nonzero initial states. The case stores the problem in
 rnncalc's course names (W_fh, b_f, s0, ...; converted here from torch's packed layout, without
 importing rnncalc, so the reference stays independent) and torch's output: h_t for every step,
 and for the LSTM the final memory cell c_T.
@@ -30,6 +30,8 @@ SPECS = [
     ("lstm", None, 1, 1, 5),
     ("lstm", None, 2, 3, 4),
     ("lstm", None, 4, 2, 7),
+    ("gru", None, 1, 1, 5),
+    ("gru", None, 3, 2, 6),
 ]
 
 
@@ -60,6 +62,22 @@ def _lstm_problem(m, H):
     return p
 
 
+def _gru_problem(m, H):
+    """nn.GRU -> rnncalc gru (PyTorch's equations are rnncalc's default). torch stacks the rows of
+    the gates r, z, n. The two biases add up for r and z; for the candidate n they stay apart,
+    since torch's b_hn sits inside the reset: n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))."""
+    p = {"cell": "gru"}
+    for k, gate in enumerate("rzn"):
+        rows = slice(k * H, (k + 1) * H)
+        p[f"W_{gate}h"] = m.weight_hh_l0[rows].tolist()  # (H, H), acts on h_{t-1}
+        p[f"W_{gate}x"] = m.weight_ih_l0[rows].tolist()  # (H, D), acts on x_t
+        if gate == "n":
+            p["b_n"], p["b_nh"] = m.bias_ih_l0[rows].tolist(), m.bias_hh_l0[rows].tolist()
+        else:
+            p[f"b_{gate}"] = (m.bias_ih_l0[rows] + m.bias_hh_l0[rows]).tolist()
+    return p
+
+
 def cases():
     """Every reference case, as the list stored in torch_forward.json."""
     import torch
@@ -71,6 +89,8 @@ def cases():
         for cell, activation, H, D, T in SPECS:
             if cell == "rnn":
                 m = torch.nn.RNN(D, H, nonlinearity=activation, batch_first=False)
+            elif cell == "gru":
+                m = torch.nn.GRU(D, H, batch_first=False)
             else:
                 m = torch.nn.LSTM(D, H, batch_first=False)
             # Small weights keep the pre-activations near the unsaturated middle of σ and tanh.
@@ -84,6 +104,11 @@ def cases():
                 problem["s0"] = h0[0, 0].tolist()
                 hs, _ = m(x, h0)
                 c_final = None
+            elif cell == "gru":
+                problem = _gru_problem(m, H)
+                problem["h0"] = h0[0, 0].tolist()
+                hs, _ = m(x, h0)
+                c_final = None
             else:
                 problem = _lstm_problem(m, H)
                 c0 = torch.empty(1, 1, H).uniform_(-1.5, 1.5)
@@ -91,7 +116,7 @@ def cases():
                 hs, (_, cT) = m(x, (h0, c0))
                 c_final = cT[0, 0].tolist()
             problem["x"] = x[:, 0, :].tolist()  # T steps, each a list of D numbers
-            name = f"{cell}_{activation}_H{H}_D{D}_T{T}" if cell == "rnn" else f"lstm_H{H}_D{D}_T{T}"
+            name = f"{cell}_{activation}_H{H}_D{D}_T{T}" if cell == "rnn" else f"{cell}_H{H}_D{D}_T{T}"
             case = {"name": name, "cell": cell, "problem": problem, "h": hs[:, 0, :].tolist()}
             if c_final is not None:
                 case["c_final"] = c_final
