@@ -40,9 +40,7 @@ class RoundMode(str, Enum):
     sign = "sign"
 
 
-class Format(str, Enum):
-    table = "table"
-    json = "json"
+Format = _choices("Format", ("table", "json", "jsonl", "csv", "markdown", "latex"))
 
 
 Output = _choices("Output", OUTPUTS)
@@ -74,46 +72,90 @@ def _value(enum_or_none):
 
 def _calculate(cell_name: str, file, states: dict, **o):
     from .problem import Flags, build
+    from .report import Selection, View
 
     flags = Flags(
-        x=o["x"], states={k: v for k, v in states.items() if v is not None}, params=o["param"] or [],
-        weights=o["weights"], biases=o["biases"], hidden=o["hidden"], input=o["input"],
+        x=o["x"], x_file=o["x_file"], states={k: v for k, v in states.items() if v is not None},
+        params=o["param"] or [], weights=o["weights"], biases=o["biases"], hidden=o["hidden"], input=o["input"],
         round=_value(o["round"]), round_sigmoid=_value(o["round_sigmoid"]), round_tanh=_value(o["round_tanh"]),
-        round_state=o["round_state"],
-        options={key: _value(o.get(key)) for key in ("output", *OPTIONS[cell_name])},
+        round_state=o["round_state"], options={key: _value(o.get(key)) for key in ("output", *OPTIONS[cell_name])},
+        expect=o["expect"] or [], digits=o["digits"], atol=o["atol"],
     )
-    doc = _read_document(file)
-    problem = build(cell_name, doc, flags)
-    raise typer.Exit(_report(problem, o["format"].value, o["digits"], o["no_color"]))
+    view = View(
+        format=o["format"].value, last=o["last"], quiet=o["quiet"], no_color=_no_color(o["no_color"]),
+        only=frozenset(n.strip() for n in o["only"].split(",")) if o["only"] else None,
+        steps=Selection.parse(o["steps"]) if o["steps"] else None,
+        save_svg=o["save_svg"], save_html=o["save_html"],
+    )
+    _check_view(view)
+    problem = build(cell_name, _read_document(file), flags)
+    raise typer.Exit(_report(problem, view))
 
 
-def _report(problem, fmt: str, digits: int, no_color: bool) -> int:
-    """Run the problem, print it in the chosen format and return the exit status."""
-    from . import engine, render
+def _check_view(view):
+    from .errors import InputError
 
-    steps, broken = [], None
-    for step in engine.run(problem.cell, problem.params, problem.init, problem.xs, problem.rounding):
-        steps.append(step)
-        bad = step.nonfinite()
-        if bad is not None:
-            broken = (step.t, bad)
-            break
-    final = {s.name: steps[-1].values[s.name] for s in problem.cell.states}
-    if fmt == "json":
-        if broken is None:
-            typer.echo(render.dumps(render.json_document(problem, steps, final)))
+    saving = [flag for flag, path in (("--save-svg", view.save_svg), ("--save-html", view.save_html)) if path]
+    if saving and (view.format != "table" or view.quiet):
+        raise InputError(saving[0], "keeps the rendered table, so it needs --format table without -q")
+    if view.quiet and view.format != "table":
+        raise InputError("-q", f"prints only the final state; it cannot be combined with --format {view.format}")
+    if view.last and view.steps is not None:
+        raise InputError("--last", "--steps already chooses the steps shown; give one of them")
+
+
+def _no_color(flag: bool) -> bool:
+    return flag or bool(os.environ.get("NO_COLOR"))
+
+
+def _report(problem, view) -> int:
+    """Run the problem, print it as the view asks and return the exit status."""
+    from . import formats, render, report
+
+    console = None
+    if view.quiet:
+        writer = formats.QuietWriter(sys.stdout, view)
+    elif view.format == "table":
+        console = render.make_console(no_color=view.no_color, record=bool(view.save_svg or view.save_html))
+        writer = render.TableWriter(console, view)
     else:
-        console = render.make_console(no_color=no_color or bool(os.environ.get("NO_COLOR")))
-        console.print(render.header(problem, digits))
-        for step in steps:
-            console.print(render.step_table(problem, step, digits))
-        if broken is None:
-            console.print(render.final_line(problem, final, digits))
-    if broken is not None:
-        t, key = broken
+        writer = formats.WRITERS[view.format](sys.stdout, view)
+    with report.progress_bar(problem.steps) as tick:
+        summary = report.run(problem, view, writer, tick)
+    if console is not None and view.save_svg:
+        console.save_svg(view.save_svg, title="rnncalc", clear=False)
+    if console is not None and view.save_html:
+        console.save_html(view.save_html, clear=False)
+    if summary.broken is not None:
+        t, key = summary.broken
         _fail(f"{key} is not finite at step {t}; the weights or inputs are too large for float64")
         return EXIT_NONFINITE
+    if summary.failed:
+        first = summary.failed[0]
+        _fail(f"{len(summary.failed)} of {len(summary.checks)} expected values do not hold; first: "
+              f"{first.describe(problem.digits)}")
+        return EXIT_EXPECTATION
     return EXIT_OK
+
+
+def _read_text(file: str):
+    """The text of a problem file (- for stdin) and the name to show for it."""
+    from .errors import InputError
+
+    if file == "-":
+        return sys.stdin.read(), "<stdin>"
+    path = Path(file)
+    if not path.exists():
+        raise InputError(file, "no such file")
+    if path.is_dir():
+        raise InputError(file, "is a directory, not a YAML file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(file, "is not a text file; expected YAML") from None
+    if "\0" in text:
+        raise InputError(file, "is not a text file; expected YAML")
+    return text, file
 
 
 def _read_document(file: Optional[str]):
@@ -122,27 +164,14 @@ def _read_document(file: Optional[str]):
 
     if file is None:
         return None
-    if file == "-":
-        text, source = sys.stdin.read(), "<stdin>"
-    else:
-        path = Path(file)
-        if not path.exists():
-            raise InputError(file, "no such file")
-        if path.is_dir():
-            raise InputError(file, "is a directory, not a YAML file")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise InputError(file, "is not a text file; expected YAML") from None
-        source = file
-    if "\0" in text:
-        raise InputError(source, "is not a text file; expected YAML")
-    docs = load_documents(text, source)
+    docs = load_documents(*_read_text(file))
+    source = docs[0].source if docs else file
     if len(docs) > 1:
-        raise InputError(source, f"holds {len(docs)} YAML documents; a cell command reads one")
+        raise InputError(source, f"holds {len(docs)} YAML documents; a cell command reads one "
+                                 "(rnncalc check runs them all)")
     if not docs:
-        raise InputError(source, "is empty; expected a mapping of keys such as W_fh, h0 and x "
-                                 "(rnncalc init CELL prints a template)")
+        raise InputError("<stdin>" if file == "-" else file, "is empty; expected a mapping of keys such as "
+                         "W_fh, h0 and x (rnncalc init CELL prints a template)")
     return docs[0]
 
 
@@ -150,8 +179,10 @@ def _read_document(file: Optional[str]):
 COMMON = [
     ("file", Annotated[Optional[str], typer.Argument(help="YAML problem file; - reads it from stdin.",
                                                      show_default=False)], None),
-    ("x", Annotated[Optional[str], typer.Option("-x", "--x", help="Input sequence: 5, or 0,0,1,1, or [[1,2],[3,4]].",
-                                                show_default=False)], None),
+    ("x", Annotated[Optional[str], typer.Option("-x", "--x", help="Input sequence: 5, or 0,0,1,1, or [[1,2],[3,4]]; "
+                                                "- reads one step a line from stdin.", show_default=False)], None),
+    ("x_file", Annotated[Optional[str], typer.Option("--x-file", help="Input sequence from a .npy, .csv or .txt "
+                                                     "file, one step a row.", show_default=False)], None),
     ("weights", Annotated[Optional[str], typer.Option(help="Fill every weight matrix not given with this number.",
                                                       show_default=False)], None),
     ("biases", Annotated[Optional[str], typer.Option(help="Fill every bias not given (default 0).",
@@ -172,9 +203,27 @@ COMMON = [
                                                            "(ties to even: ±0.5 → 0).", show_default=False)], None),
     ("output", Annotated[Optional[Output], typer.Option(help="Output layer function, when W_y is given "
                                                         "(default softmax).", show_default=False)], None),
+    ("expect", Annotated[Optional[list[str]], typer.Option(help="NAME=V1,V2,...: the value of a quantity at each "
+                                                           "step (or one value: the final step); repeatable. "
+                                                           "Exit status 1 when one does not hold.",
+                                                           show_default=False)], None),
+    ("atol", Annotated[Optional[float], typer.Option(min=0, help="Compare expected values within this tolerance "
+                                                     "instead of at the digits shown.", show_default=False)], None),
     ("format", Annotated[Format, typer.Option("--format", "-f", help="Output format.")], Format.table),
-    ("digits", Annotated[int, typer.Option(min=0, max=17, help="Decimals shown in tables.")], 4),
-    ("no_color", Annotated[bool, typer.Option("--no-color", help="Plain text, no colour.")], False),
+    ("only", Annotated[Optional[str], typer.Option(help="Show only these quantities, e.g. h,c.",
+                                                   show_default=False)], None),
+    ("steps", Annotated[Optional[str], typer.Option(help="Show only these steps: 3, 10:20, 5:, 1,4,9.",
+                                                    show_default=False)], None),
+    ("last", Annotated[bool, typer.Option("--last", help="Show only the final step.")], False),
+    ("quiet", Annotated[bool, typer.Option("-q", "--quiet", help="Print only the final visible state's values, "
+                                           "one per line.")], False),
+    ("digits", Annotated[Optional[int], typer.Option(min=0, max=17, help="Decimals shown, and compared by "
+                                                     "--expect (default 4).", show_default=False)], None),
+    ("no_color", Annotated[bool, typer.Option("--no-color", help="Plain text, no colour (also NO_COLOR=1).")], False),
+    ("save_svg", Annotated[Optional[str], typer.Option(help="Also save the table as an SVG picture.",
+                                                       show_default=False)], None),
+    ("save_html", Annotated[Optional[str], typer.Option(help="Also save the table as an HTML page.",
+                                                        show_default=False)], None),
 ]
 OPTION_HELP = {
     "activation": "The rnn's activation",
@@ -201,7 +250,7 @@ def _cell_command(cell_name: str):
     for key, choices in OPTIONS[cell_name].items():
         flag = "--" + key.replace("_", "-")
         annotation = Optional[_choices(key.title().replace("_", ""), choices)]
-        options.insert(-3, (key, Annotated[annotation, typer.Option(
+        options.insert(options.index(next(o for o in options if o[0] == "output")) + 1, (key, Annotated[annotation, typer.Option(
             flag, help=f"{OPTION_HELP[key]}; default {choices[0]}.", show_default=False)], None))
 
     def command(**kw):
@@ -233,7 +282,7 @@ def init(
 
     Example: rnncalc init lstm --hidden 2 > problem.yaml
     """
-    from .render import yaml_template
+    from .formats import yaml_template
 
     typer.echo(yaml_template(CELLS[cell.value](), {"H": hidden, "D": input}), nl=False)
 
@@ -250,10 +299,68 @@ def equations(
     """
     from .render import equations_panel, make_console
 
-    console = make_console(no_color=no_color or bool(os.environ.get("NO_COLOR")))
+    console = make_console(no_color=_no_color(no_color))
     for name in [cell.value] if cell else CELLS:
         for page in PAGES[name]:
             console.print(equations_panel(CELLS[name](**page)))
+
+
+@app.command()
+def check(
+    files: Annotated[list[str], typer.Argument(help="YAML files; each may hold several problems separated by ---.")],
+    no_color: Annotated[bool, typer.Option("--no-color", help="Plain text, no colour.")] = False,
+):
+    """Run every problem in the files and check its expect: values; one summary row per problem.
+
+    Each problem names its cell (cell: lstm) and may have a name, digits and expect. Exit status 1
+    when an expected value does not hold, 2 when a problem cannot be read, 3 when one went non-finite.
+
+    Example: rnncalc check samples/*.yaml
+    """
+    from .errors import InputError
+    from .problem import Flags, build
+    from .render import check_summary, make_console
+    from .report import NullWriter, View, run
+    from .yamlio import load_documents
+
+    rows, statuses = [], set()
+    for file in files:
+        try:
+            docs = load_documents(*_read_text(file))
+        except InputError as e:
+            rows.append((file, "", "error", str(e)))
+            statuses.add(EXIT_INPUT)
+            continue
+        for n, doc in enumerate(docs, start=1):
+            label = f"#{n}"
+            try:
+                data = doc.data if isinstance(doc.data, dict) else {}
+                label = str(data.get("name", label))
+                cell = data.get("cell")
+                if cell not in CELLS:
+                    raise InputError(doc.where("cell"), f"each problem names its cell ({', '.join(CELLS)}), "
+                                                        f"found {cell!r}")
+                problem = build(cell, doc, Flags())
+                summary = run(problem, View(format="check"), NullWriter())
+            except InputError as e:
+                rows.append((file, label, "error", str(e)))
+                statuses.add(EXIT_INPUT)
+                continue
+            if summary.broken is not None:
+                t, key = summary.broken
+                rows.append((file, label, "non-finite", f"{key} at t = {t}"))
+                statuses.add(EXIT_NONFINITE)
+            elif summary.failed:
+                rows.append((file, label, "fail", summary.failed[0].describe(problem.digits)))
+                statuses.add(EXIT_EXPECTATION)
+            else:
+                verdict = "pass" if summary.checks else "ran"
+                detail = f"{len(summary.checks)} values" if summary.checks else "no expect: nothing checked"
+                rows.append((file, label, verdict, detail))
+    make_console(no_color=_no_color(no_color)).print(check_summary(rows))
+    for status in (EXIT_INPUT, EXIT_NONFINITE, EXIT_EXPECTATION):
+        if status in statuses:
+            raise typer.Exit(status)
 
 
 class Framework(str, Enum):

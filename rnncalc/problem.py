@@ -8,26 +8,29 @@ from __future__ import annotations
 
 import difflib
 import math
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import cells
+from . import cells, sequences
 from .engine import ROUND_MODES, Rounding
 from .errors import InputError
 from .yamlio import Document, parse_flow
 
 # Keys a problem may have besides its cell's parameters and initial states.
 CELL_OPTIONS = sorted({key for options in cells.OPTIONS.values() for key in options})
-OPTION_KEYS = ("cell", "hidden", "input", "x", "round", "round_state", "output", "weights", "biases",
-               *CELL_OPTIONS)
+OPTION_KEYS = ("cell", "name", "hidden", "input", "x", "round", "round_state", "output", "weights", "biases",
+               "digits", "atol", "expect", *CELL_OPTIONS)
+DEFAULT_DIGITS = 4
 DIM_NAMES = {"H": "hidden size", "D": "input size", "K": "output size"}
 
 
 @dataclass
 class Flags:
     """What the command line said; None (or empty) where it said nothing."""
-    x: str | None = None
+    x: str | None = None  # YAML flow text, or "-" for one step a line from stdin
+    x_file: str | None = None  # .npy, .csv or .txt
     states: dict = field(default_factory=dict)  # {"h0": "1"}
     params: list = field(default_factory=list)  # ["W_fh=1", ...]
     weights: str | None = None
@@ -39,6 +42,9 @@ class Flags:
     round_tanh: str | None = None
     round_state: bool | None = None
     options: dict = field(default_factory=dict)  # {"activation": "relu", "output": "linear", ...}
+    expect: list = field(default_factory=list)  # ["h=0,0,1", ...]
+    digits: int | None = None
+    atol: float | None = None
 
 
 @dataclass
@@ -60,11 +66,25 @@ class Problem:
     sizes: dict  # {"H": 2, "D": 1} and "K" with an output layer
     params: dict  # every parameter by its split name, as a float array of its shape
     init: dict  # {"h": h0, "c": c0}
-    xs: np.ndarray  # (T, D)
+    xs: object  # the steps: a (T, D) array, or an iterator of (D,) arrays when read from a stream
     rounding: Rounding
     origins: dict  # parameter or initial-state key -> where its value came from
     concatenated: tuple = ()  # the concatenated forms given, e.g. ("W_f",)
     source: str = ""
+    steps: int | None = None  # T, when known before the run
+    name: str | None = None
+    digits: int = DEFAULT_DIGITS
+    atol: float | None = None  # None: compare expectations at the shown digits
+    expect: list = field(default_factory=list)  # [Expectation]
+
+
+@dataclass
+class Expectation:
+    """What the user says a quantity should be: one value per step, or one for the final step."""
+    name: str
+    values: np.ndarray  # (n, size): n = T for one per step, 1 for the final step only
+    final_only: bool
+    where: str
 
 
 def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
@@ -93,14 +113,22 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
         if key not in inits:
             raise InputError(f"--{key}", f"cell {cell.name} has no state {key[:-1]}")
         inits[key] = Entry(parse_flow(text, f"--{key}"), f"--{key}", f"--{key}")
-    x = Entry(parse_flow(flags.x, "-x"), "-x", "-x") if flags.x is not None else file.get("x")
-    if x is None:
-        raise InputError(f"{source}: x" if source else "x", "no input sequence; give x in the file or with -x")
-
+    x, stream = _input(file, flags, source)
     arrays = {k: _array(e) for k, e in {**params, **inits}.items() if e is not None}
-    steps = _steps(x)
+    if stream is None:
+        steps = _steps(x)
+    else:
+        first = stream.first() if isinstance(stream, sequences.LineSteps) else stream[0]
+        if first is None:
+            raise x.fail("no input steps; give at least one")
+        steps = [np.asarray(first, dtype=float)]
     sizes = _sizes(cell, file, flags, params, inits, arrays, steps, x)
-    xs = _shape_steps(x, steps, sizes["D"])
+    if stream is None:
+        xs = _shape_steps(x, steps, sizes["D"])
+        count = len(xs)
+    else:
+        xs = sequences.checked_rows(stream, sizes["D"], x.origin)
+        count = len(stream) if isinstance(stream, np.ndarray) else None
 
     specs = {p.name: p for p in cell.params}
     values, origins = {}, {}
@@ -146,14 +174,105 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
             init[s.name] = _shaped(entry, arrays[s.init_key], (sizes["H"],), "(H,)")
             origins[s.init_key] = entry.origin
 
+    digits = flags.digits if flags.digits is not None else _whole(file.get("digits"), 0, 17, DEFAULT_DIGITS)
+    atol = flags.atol if flags.atol is not None else _tolerance(file.get("atol"))
+    name = file["name"].value if "name" in file else None
+    if name is not None and not isinstance(name, (str, int, float)):
+        raise file["name"].fail(f"expected a short text, found {_kind(name)}")
     return Problem(
         cell=cell, sizes=sizes, params={n: values[n] for n in specs}, init=init, xs=xs,
         rounding=_rounding(file, flags), origins=origins,
         concatenated=tuple(n for n in cell.concatenated if n in params), source=source,
+        steps=count, name=None if name is None else str(name), digits=digits, atol=atol,
+        expect=_expectations(cell, sizes, count, file.get("expect"), flags.expect),
     )
 
 
 # ---------------------------------------------------------------- pieces of build
+
+def _input(file, flags, source):
+    """The x entry, and the stream its steps come from when they are not in the YAML (else None)."""
+    given = [name for name, v in (("-x", flags.x), ("--x-file", flags.x_file)) if v is not None]
+    if len(given) > 1:
+        raise InputError(given[1], "the input sequence is already given by -x; give it one way")
+    if flags.x_file is not None:
+        return Entry(None, "--x-file", flags.x_file), sequences.open_steps(flags.x_file)
+    if flags.x == "-":
+        if source == "<stdin>":
+            raise InputError("-x -", "the problem file is already read from stdin; give x in it or from a file")
+        return Entry(None, "-x -", "<stdin>"), sequences.LineSteps(sys.stdin, "<stdin>")
+    if flags.x is not None:
+        return Entry(parse_flow(flags.x, "-x"), "-x", "-x"), None
+    if "x" in file:
+        return file["x"], None
+    raise InputError(f"{source}: x" if source else "x",
+                     "no input sequence; give x in the file, or use -x or --x-file")
+
+
+def _whole(entry, low, high, default):
+    if entry is None:
+        return default
+    v = entry.value
+    if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+        raise entry.fail(f"expected a whole number from {low} to {high}, found {_kind(v) if not isinstance(v, int) else v}")
+    return v
+
+
+def _tolerance(entry):
+    if entry is None:
+        return None
+    v = entry.value
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < math.inf:
+        raise entry.fail(f"expected a tolerance ≥ 0, found {_kind(v) if not isinstance(v, (int, float)) else v}")
+    return float(v)
+
+
+def _expectations(cell, sizes, count, file_entry, flag_items):
+    """--expect NAME=V1,V2,... and the file's expect: mapping, checked against the cell and T."""
+    entries = {}
+    if file_entry is not None:
+        if not isinstance(file_entry.value, dict):
+            raise file_entry.fail(f"expected a mapping such as {{h: [0, 1, 1]}}, found {_kind(file_entry.value)}")
+        for name, value in file_entry.value.items():
+            entries[str(name)] = Entry(value, f"{file_entry.where} {name}", file_entry.origin)
+    seen = set()
+    for item in flag_items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise InputError("--expect", f"expected NAME=V1,V2,..., found '{item}'")
+        if name in seen:
+            raise InputError(f"--expect {name}", "given twice")
+        seen.add(name)
+        entries[name] = Entry(parse_flow(text, f"--expect {name}"), f"--expect {name}", "--expect")
+    sizes_of = {q: sizes[cell.equation(q.removesuffix("_pre")).dim] for q in cell.quantities}
+    result = []
+    for name, entry in entries.items():
+        if name not in sizes_of:
+            close = difflib.get_close_matches(name, list(sizes_of), n=1)
+            hint = f"; did you mean {close[0]}?" if close else f"; the {cell.name} cell has {' '.join(sizes_of)}"
+            raise entry.fail(f"no quantity '{name}'{hint}")
+        result.append(_expectation(name, entry, sizes_of[name], count))
+    return result
+
+
+def _expectation(name, entry, n, count):
+    a = _array(entry)
+    per_step = f"one value per step ({count})" if count else "one value per step"
+    shape = f"{n} numbers" if n > 1 else "a number"
+    if a.ndim == 0 and n == 1 or a.ndim == 1 and n > 1 and len(a) == n:
+        values, final = a.reshape(1, n), True
+    elif a.ndim == 1 and n == 1:
+        values, final = a.reshape(-1, 1), len(a) == 1
+    elif a.ndim == 2 and a.shape[1] == n:
+        values, final = a, len(a) == 1
+    else:
+        raise entry.fail(f"expected {per_step} or one for the final step, each {shape}; found shape "
+                         f"{_fmt_shape(a.shape)}")
+    if not final and count is not None and len(values) != count:
+        raise entry.fail(f"expected {per_step} or one for the final step; found {len(values)}")
+    return Expectation(name, values, final, entry.where)
+
 
 def _mapping(doc):
     if doc is None:

@@ -40,10 +40,14 @@ class TestSeedExample:
 
 
 class TestInputs:
-    def test_flags_override_the_file(self, rnncalc_json):
-        doc = rnncalc_json("lstm", SAMPLES / "seed.yaml", "--round", "none", "-x", "0", "-p", "W_fh=0")
+    def test_flags_override_the_file(self, rnncalc):
+        status, out, err = rnncalc("lstm", SAMPLES / "seed.yaml", "--round", "none", "-x", "0", "-p", "W_fh=0",
+                                   "-f", "json")
+        doc = json.loads(out)
         assert doc["steps"][0]["x"] == [0.0]
         assert doc["steps"][0]["f_pre"] == [0.0]  # W_fh·h + W_fx·x + b_f = 0·1 + 1·0 + 0
+        # The file's expect: (h = 1, c = 2) still applies, and no longer holds.
+        assert status == 1 and err.startswith("rnncalc: 2 of 2 expected values do not hold; first: h at t = 1")
 
     def test_stdin(self, rnncalc, monkeypatch):
         monkeypatch.setattr(sys, "stdin", open(SAMPLES / "seed.yaml"))
@@ -146,7 +150,7 @@ class TestBadInput:
             "or fill every weight with --weights V")
 
     def test_no_input(self, rnncalc):
-        assert err(rnncalc, "rnn", "--weights", "1") == "rnncalc: x: no input sequence; give x in the file or with -x"
+        assert err(rnncalc, "rnn", "--weights", "1") == "rnncalc: x: no input sequence; give x in the file, or use -x or --x-file"
 
     def test_boolean_for_number(self, rnncalc, yaml_file):
         path = yaml_file("weights: 1\nx: [1, true]\n")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnncalc.render import fmt_array, fmt_number
+from rnncalc.formats import fmt_array, fmt_number
 
 
 @pytest.mark.parametrize("value, digits, shown", [

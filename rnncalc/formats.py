@@ -1,0 +1,295 @@
+"""Plain-text output: numbers as shown, JSON, JSON lines, CSV, Markdown, LaTeX and the YAML template.
+
+Each format is a writer with three calls: start(problem), step(step, checks) for every step shown,
+finish(summary). Writers that stream print as each step arrives and keep nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import numpy as np
+
+from .cells import ACT_SYMBOL, OPTIONS, Cell, symbolic
+
+
+# ---------------------------------------------------------------- numbers
+
+def fmt_number(v: float, digits: int) -> str:
+    """v to `digits` decimals, never "-0"; trailing zeros are dropped only when v is exactly the
+    short number shown, so "1" means exactly one and "1.0000" means one after rounding."""
+    if not math.isfinite(v):
+        return str(v)
+    if v != 0 and abs(v) >= 1e12:
+        return f"{v:.{digits}e}"
+    text = f"{v:.{digits}f}"
+    if "." in text and float(text) == v:
+        text = text.rstrip("0").rstrip(".")
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def fmt_array(a, digits: int) -> str:
+    """A scalar-sized array as a number, a vector as [a, b], a matrix as [[a, b], [c, d]]."""
+    a = np.asarray(a, dtype=float)
+    if a.size == 1:
+        return fmt_number(float(a.reshape(())), digits)
+    if a.ndim == 1:
+        return "[" + ", ".join(fmt_number(float(v), digits) for v in a) + "]"
+    return "[" + ", ".join(fmt_array(row, digits) for row in a) + "]"
+
+
+def substituted(eq, step, digits: int) -> str:
+    """The right-hand side of eq with this step's numbers put in, negative operands in brackets."""
+    def operand(a):
+        text = fmt_array(a, digits)
+        return f"({text})" if text.startswith("-") else text
+    text = eq.expr.subst(step.env, operand)
+    return f"{ACT_SYMBOL[eq.act]}({text})" if eq.act is not None else text
+
+
+def floats(a):
+    """An array as a flat list of Python floats; + 0.0 turns -0.0 into 0.0."""
+    return [float(v) + 0.0 for v in np.ravel(a)]
+
+
+def selected_keys(step, only):
+    return [k for k in step.values if only is None or k in only]
+
+
+def record(problem, step, only=None) -> dict:
+    """One step as JSON-ready data: t, x, then every quantity (or those in `only`)."""
+    rec = {"t": step.t}
+    if only is None or "x" in only:
+        rec["x"] = floats(step.x)
+    rec.update((k, floats(step.values[k])) for k in selected_keys(step, only))
+    if problem.rounding.active and only is None:
+        rec["ties"] = list(step.ties)
+    return rec
+
+
+def check_records(checks) -> list:
+    return [{"name": c.name, "t": c.t, "expected": floats(c.expected), "actual": floats(c.actual), "ok": c.ok}
+            for c in checks]
+
+
+def _dump(value) -> str:
+    return json.dumps(value, allow_nan=False, ensure_ascii=False)
+
+
+# ---------------------------------------------------------------- writers
+
+class JsonWriter:
+    """One document: the run's facts, every step shown, the final state, the checks."""
+    streams = False
+
+    def __init__(self, out, view):
+        self.out, self.view, self.steps = out, view, []
+
+    def start(self, problem):
+        self.problem = problem
+
+    def step(self, step, checks):
+        self.steps.append(record(self.problem, step, self.view.only))
+
+    def finish(self, summary):
+        problem, r = self.problem, self.problem.rounding
+        doc = {"cell": problem.cell.name, "hidden_size": problem.sizes["H"], "input_size": problem.sizes["D"]}
+        if "K" in problem.sizes:
+            doc["output_size"] = problem.sizes["K"]
+        doc.update(problem.cell.options)
+        doc["rounding"] = {"sigmoid": r.sigmoid, "tanh": r.tanh, "state": "nearest" if r.state else "none"}
+        doc["steps"] = self.steps
+        doc["final"] = {name: floats(value) for name, value in summary.final.items()}
+        if summary.checks:
+            doc["expect"] = check_records(summary.checks)
+        lines = []
+        for key, value in doc.items():
+            if key in ("steps", "expect") and value:
+                body = ",\n".join(f"    {_dump(item)}" for item in value)
+                lines.append(f'  "{key}": [\n{body}\n  ]')
+            else:
+                lines.append(f"  {_dump(key)}: {_dump(value)}")
+        self.out.write("{\n" + ",\n".join(lines) + "\n}\n")
+
+
+class JsonlWriter:
+    """One JSON object per step, written as the step is computed."""
+    streams = True
+
+    def __init__(self, out, view):
+        self.out, self.view = out, view
+
+    def start(self, problem):
+        self.problem = problem
+
+    def step(self, step, checks):
+        self.out.write(_dump(record(self.problem, step, self.view.only)) + "\n")
+        self.out.flush()
+
+    def finish(self, summary):
+        pass
+
+
+class CsvWriter:
+    """A header row, then one row per step; vector components as h[0], h[1]."""
+    streams = True
+
+    def __init__(self, out, view):
+        self.out, self.view, self.writer, self.keys = out, view, csv.writer(out, lineterminator="\n"), None
+
+    def start(self, problem):
+        self.problem = problem
+
+    def step(self, step, checks):
+        rec = record(self.problem, step, self.view.only)
+        rec.pop("ties", None)
+        if self.keys is None:
+            self.keys = [k for k in rec if k != "t"]
+            self.writer.writerow(["t"] + [f"{k}[{i}]" for k in self.keys for i in range(len(rec[k]))])
+        self.writer.writerow([step.t] + [repr(v) for k in self.keys for v in rec[k]])
+        self.out.flush()
+
+    def finish(self, summary):
+        pass
+
+
+class QuietWriter:
+    """Only the final visible state's values, one per line, at full precision: for $(...)."""
+    streams = True
+
+    def __init__(self, out, view):
+        self.out = out
+
+    def start(self, problem):
+        self.visible = problem.cell.visible
+
+    def step(self, step, checks):
+        pass
+
+    def finish(self, summary):
+        self.out.write("".join(f"{v!r}\n" for v in floats(summary.final[self.visible])))
+
+
+class _DocumentWriter:
+    """Per-step tables with the equations, for pasting into a write-up (Markdown or LaTeX)."""
+    streams = True
+
+    def __init__(self, out, view):
+        self.out, self.view = out, view
+
+    def start(self, problem):
+        self.problem = problem
+        self.digits = problem.digits
+
+    def rows(self, step, checks):
+        """(symbol, equation, with numbers, pre-activation, value, rounded, check) for each row shown."""
+        marks = {c.name: c for c in checks}
+        v = step.values
+        for eq in self.problem.cell.equations:
+            if self.view.only is not None and eq.name not in self.view.only:
+                continue
+            exact = v.get(f"{eq.name}_exact", v[eq.name])
+            pre = fmt_array(v[f"{eq.name}_pre"], self.digits) if eq.records_pre else ""
+            rounded = fmt_array(v[eq.name], self.digits) if f"{eq.name}_exact" in v else ""
+            check = marks.get(eq.name)
+            mark = "" if check is None else ("✓" if check.ok else f"✗ expected {fmt_array(check.expected, self.digits)}")
+            yield (eq.symbol, eq.rhs(self.problem.cell), substituted(eq, step, self.digits), pre,
+                   fmt_array(exact, self.digits), rounded, mark)
+
+    def finish(self, summary):
+        pass
+
+
+class MarkdownWriter(_DocumentWriter):
+    def step(self, step, checks):
+        rows = list(self.rows(step, checks))
+        extra = [i for i in (5, 6) if any(r[i] for r in rows)]  # the rounded and check columns, when used
+        head = ["", "equation", "with numbers", "pre-activation", "value"] + [("rounded", "check")[i - 5] for i in extra]
+        self.out.write(f"\n**Step t = {step.t}**, x_t = {fmt_array(step.x, self.digits)}\n\n")
+        self.out.write("| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
+        for r in rows:
+            cells = [f"`{r[0]}`", f"`{r[1]}`", f"`{r[2]}`", *r[3:5], *(r[i] for i in extra)]
+            self.out.write("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |\n")
+
+
+LATEX_SYMBOLS = {"σ": r"\sigma", "⊙": r"\odot", "−": "-", "·": r"\cdot ", "c̃": r"\tilde{c}", "s̃": r"\tilde{s}",
+                 "tanh": r"\tanh", "softmax": r"\operatorname{softmax}", "relu": r"\operatorname{relu}",
+                 "✓": r"\checkmark", "✗": r"$\times$"}
+
+
+def latex_math(text: str) -> str:
+    """Course notation as LaTeX math: W_fh -> W_{fh}, σ -> \\sigma, ⊙ -> \\odot."""
+    import re
+
+    for plain, tex in LATEX_SYMBOLS.items():
+        if plain not in "✓✗":
+            text = text.replace(plain, tex)
+    text = re.sub(r"([A-Za-z}])_([A-Za-z0-9]{2,})(?![{A-Za-z0-9])", r"\1_{\2}", text)
+    return text.replace("[", r"\left[").replace("]", r"\right]")
+
+
+class LatexWriter(_DocumentWriter):
+    def step(self, step, checks):
+        rows = list(self.rows(step, checks))
+        rounded = any(r[5] for r in rows)
+        checked = any(r[6] for r in rows)
+        cols = "lllrr" + "r" * rounded + "l" * checked
+        head = ["", "equation", "with numbers", "pre-activation", "value"] + ["rounded"] * rounded + ["check"] * checked
+        out = self.out
+        out.write(f"\n% step t = {step.t}\n\\begin{{table}}[h]\n\\centering\n")
+        out.write(f"\\caption{{Step $t = {step.t}$, $x_t = {latex_math(fmt_array(step.x, self.digits))}$}}\n")
+        out.write(f"\\begin{{tabular}}{{{cols}}}\n\\hline\n" + " & ".join(head) + r" \\" + "\n\\hline\n")
+        for r in rows:
+            cells = [f"${latex_math(r[0])}$", f"${latex_math(r[1])}$", f"${latex_math(r[2])}$",
+                     f"${r[3]}$" if r[3] else "", f"${r[4]}$"]
+            cells += [f"${r[5]}$" if r[5] else ""] * rounded
+            if checked:
+                cells.append(r[6].replace("✓", r"\checkmark").replace("✗", r"$\times$"))
+            out.write(" & ".join(cells) + r" \\" + "\n")
+        out.write("\\hline\n\\end{tabular}\n\\end{table}\n")
+
+
+WRITERS = {"json": JsonWriter, "jsonl": JsonlWriter, "csv": CsvWriter, "markdown": MarkdownWriter,
+           "latex": LatexWriter}
+
+
+# ---------------------------------------------------------------- the YAML template
+
+def yaml_template(cell: Cell, sizes: dict) -> str:
+    """A commented YAML problem for the cell with every key at its shape, zeros throughout."""
+    h, d = sizes["H"], sizes["D"]
+    lines = [f"# rnncalc {cell.name}: {cell.title}, hidden size H = {h}, input size D = {d}.",
+             f"# Run it with: rnncalc {cell.name} FILE   (flags override these keys)",
+             "#"]
+    lines += [f"#   {eq.text(cell)}" for eq in cell.equations if not eq.is_squash]
+    lines += ["#", f"# Instead of the pairs below, a weight may be given concatenated, acting on [state; x]:"]
+    lines += [f"#   {name}: (H, H+D) = [{a} {b}]" for name, (a, b) in cell.concatenated.items()]
+    lines += ["# A single number fills a whole matrix or vector.", "",
+              f"cell: {cell.name}", f"hidden: {h}", f"input: {d}", ""]
+    for spec in cell.params:
+        shape = tuple(sizes[s] for s in spec.shape)
+        value = _yaml_zeros(shape)
+        lines.append(f"{spec.name}: {value}  # {symbolic(spec.shape)}: {spec.doc}")
+    lines.append("")
+    for s in cell.states:
+        lines.append(f"{s.init_key}: {_yaml_zeros((h,))}  # (H,): initial {s.doc}, 0 if absent")
+    lines.append(f"x: {_yaml_zeros((3, d)) if d > 1 else '[0, 0, 0]'}  # one entry per step, each a list of D numbers "
+                 "(or a number when D = 1)")
+    lines += ["", "round: none  # none | nearest | sign, or {sigmoid: sign, tanh: none}",
+              "round_state: false  # round the visible state to the nearest integer every step"]
+    for key, choices in OPTIONS[cell.name].items():
+        lines.append(f"{key}: {cell.options.get(key, choices[0])}  # {' | '.join(choices)}")
+    if cell.name == "lstm":
+        lines.append("# Optional peephole weights (H,), each adding P ⊙ c to its gate: P_f, P_i on c_{t-1}, P_o on c_t:")
+        lines.append(f"# P_f: {_yaml_zeros((h,))}")
+    lines += ["# Optional output layer y_t = softmax(W_y v_t + b_y), v the visible state:",
+              "# W_y: [[0, ...]]  # (K, H)", "# b_y: [0, ...]     # (K,)", "# output: softmax  # softmax | sigmoid | linear"]
+    return "\n".join(lines) + "\n"
+
+
+def _yaml_zeros(shape):
+    if len(shape) == 1:
+        return "[" + ", ".join(["0"] * shape[0]) + "]"
+    return "[" + ", ".join(_yaml_zeros(shape[1:]) for _ in range(shape[0])) + "]"

@@ -1,0 +1,194 @@
+"""Running a problem and writing what the view asks for: the steps selected, the expected values
+checked, and a non-finite result caught at the first step and quantity it appears in."""
+
+from __future__ import annotations
+
+import re
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import engine
+from .errors import InputError
+
+TABLE_STEPS = 10  # a table of a long sequence shows the first TABLE_STEPS steps and the last
+PROGRESS_STEPS = 2000  # runs at least this long show a progress bar on a terminal's stderr
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which steps to show: --steps 3, 10:20 (inclusive), 5:, :4 or 1,3,7."""
+    ranges: tuple  # ((first, last or None), ...)
+    text: str = ""
+
+    @classmethod
+    def parse(cls, text: str):
+        ranges = []
+        for part in text.split(","):
+            m = re.fullmatch(r"\s*(\d*)\s*(:?)\s*(\d*)\s*", part)
+            if not m or not (m.group(1) or m.group(3)) or (not m.group(2) and not m.group(1)):
+                raise InputError("--steps", f"expected a step, A:B, A: or :B (steps count from 1), found '{text}'")
+            first = int(m.group(1)) if m.group(1) else 1
+            last = (int(m.group(3)) if m.group(3) else None) if m.group(2) else first
+            if first < 1 or last is not None and last < first:
+                raise InputError("--steps", f"expected steps from 1 on, first ≤ last, found '{text}'")
+            ranges.append((first, last))
+        return cls(tuple(ranges), text)
+
+    def __contains__(self, t):
+        return any(first <= t and (last is None or t <= last) for first, last in self.ranges)
+
+
+@dataclass
+class View:
+    """What to show and how: the command line's output options."""
+    format: str = "table"
+    only: frozenset | None = None
+    steps: Selection | None = None
+    last: bool = False
+    quiet: bool = False
+    no_color: bool = False
+    save_svg: str | None = None
+    save_html: str | None = None
+
+
+@dataclass
+class Check:
+    name: str
+    t: int
+    expected: np.ndarray
+    actual: np.ndarray
+    ok: bool
+
+    def describe(self, digits):
+        from .formats import fmt_array
+        return (f"{self.name} at t = {self.t} is {fmt_array(self.actual, digits)}, "
+                f"expected {fmt_array(self.expected, digits)}")
+
+
+@dataclass
+class Summary:
+    final: dict = field(default_factory=dict)
+    checks: list = field(default_factory=list)
+    total: int = 0
+    hidden: int = 0
+    broken: tuple | None = None  # (t, key) of the first non-finite quantity
+
+    @property
+    def failed(self):
+        return [c for c in self.checks if not c.ok]
+
+
+def matches(actual, expected, digits, atol):
+    """Whether a value holds as expected: within atol when given, else equal once both are rounded
+    to the digits shown (so --digits 0 checks an answer given to the nearest integer)."""
+    if atol is not None:
+        return bool(np.all(np.abs(actual - expected) <= atol))
+    shown = [float(f"{v:.{digits}f}") for v in actual]
+    wanted = [float(f"{v:.{digits}f}") for v in expected]
+    return shown == wanted
+
+
+def check_names(problem, only):
+    """--only's names, each a quantity of the cell (or x)."""
+    import difflib
+
+    known = ["x", *problem.cell.quantities]
+    if problem.rounding.active:
+        known += [f"{q}_exact" for q in problem.cell.quantities if not q.endswith("_pre")]
+    for name in only or ():
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]}?" if close else f"; the {problem.cell.name} cell has {' '.join(known)}"
+            raise InputError("--only", f"no quantity '{name}'{hint}")
+
+
+def _with_last(iterable):
+    """(item, is_last) pairs, looking one item ahead."""
+    it = iter(iterable)
+    try:
+        current = next(it)
+    except StopIteration:
+        return
+    for following in it:
+        yield current, False
+        current = following
+    yield current, True
+
+
+def run(problem, view: View, writer, progress=None) -> Summary:
+    """Run the problem, pass each step the view selects to the writer, and return the summary."""
+    check_names(problem, view.only)
+    summary = Summary()
+    writer.start(problem)
+    default_cut = view.format == "table" and view.steps is None and not view.last
+    steps = engine.run(problem.cell, problem.params, problem.init, problem.xs, problem.rounding)
+    for step, last in _with_last(steps):
+        summary.total = step.t
+        if progress is not None:
+            progress(step.t)
+        bad = step.nonfinite()
+        if bad is not None:
+            summary.broken = (step.t, bad)
+        checks = [] if bad else _checks(problem, step, last)
+        summary.checks += checks
+        shown = (last if view.last else
+                 step.t in view.steps if view.steps is not None else
+                 step.t <= TABLE_STEPS or last if default_cut else True)
+        if shown and (bad is None or view.format in ("table", "markdown", "latex")):
+            writer.step(step, checks)
+        elif not shown:
+            summary.hidden += 1
+        if bad is not None:
+            break
+        if last:
+            summary.final = {s.name: step.values[s.name] for s in problem.cell.states}
+    for e in problem.expect:
+        if not e.final_only and summary.broken is None and len(e.values) != summary.total:
+            raise InputError(e.where, f"expected one value per step ({summary.total}) or one for the final "
+                             f"step; found {len(e.values)}")
+    if summary.broken is None:
+        writer.finish(summary)
+    return summary
+
+
+def _checks(problem, step, last):
+    checks = []
+    for e in problem.expect:
+        if e.final_only and not last or not e.final_only and step.t > len(e.values):
+            continue
+        expected = e.values[0 if e.final_only else step.t - 1]
+        actual = np.ravel(step.values[e.name])
+        checks.append(Check(e.name, step.t, expected, actual, matches(actual, expected, problem.digits, problem.atol)))
+    return checks
+
+
+class NullWriter:
+    """Writes nothing: for rnncalc check, which only wants the verdict."""
+    streams = True
+
+    def start(self, problem):
+        pass
+
+    def step(self, step, checks):
+        pass
+
+    def finish(self, summary):
+        pass
+
+
+@contextmanager
+def progress_bar(total):
+    """A callback that draws a progress bar on stderr, for a long run whose output goes to a file or
+    pipe while stderr is a terminal; otherwise None. The bar is gone when the run ends."""
+    if total is None or total < PROGRESS_STEPS or not sys.stderr.isatty() or sys.stdout.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(transient=True, console=Console(stderr=True)) as bar:
+        task = bar.add_task("steps", total=total)
+        yield lambda t: t % 256 == 0 and bar.update(task, completed=t)
