@@ -355,7 +355,8 @@ def check(
                 statuses.add(EXIT_EXPECTATION)
             else:
                 verdict = "pass" if summary.checks else "ran"
-                detail = f"{len(summary.checks)} values" if summary.checks else "no expect: nothing checked"
+                n = len(summary.checks)
+                detail = f"{n} value{'s' * (n != 1)} as expected" if n else "no expect: nothing checked"
                 rows.append((file, label, verdict, detail))
     make_console(no_color=_no_color(no_color)).print(check_summary(rows))
     for status in (EXIT_INPUT, EXIT_NONFINITE, EXIT_EXPECTATION):

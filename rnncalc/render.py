@@ -32,7 +32,8 @@ PIPE_WIDTH = 120
 def make_console(file=None, no_color=False, width=None, record=False) -> Console:
     """The one console factory: tests fix width and colour here. Output to a pipe or file is not
     wrapped at 80 columns but at PIPE_WIDTH, unless COLUMNS says otherwise."""
-    console = Console(file=file, no_color=no_color, width=width, highlight=False, record=record)
+    console = Console(file=file, no_color=no_color, color_system=None if no_color else "auto", width=width,
+                      highlight=False, record=record)
     if width is None and not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = PIPE_WIDTH
     return console
