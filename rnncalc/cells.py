@@ -33,6 +33,11 @@ class Expr:
     def children(self):
         return ()
 
+    def backward(self, env, g, grads):
+        """Push g = dL/d(this node's value), of the value's shape, down to the leaves, which add it into
+        grads.params (by parameter name), grads.prev (by state), grads.x, or grads.q (by quantity)."""
+        raise NotImplementedError(type(self).__name__)
+
     def walk(self):
         yield self
         for child in self.children():
@@ -43,6 +48,11 @@ def _terms(e):
     return e.terms if isinstance(e, Sum) else (e,)
 
 
+def _accumulate(store, key, g):
+    """store[key] += g: a leaf reached by several paths (z_t twice in the GRU's update) sums them."""
+    store[key] = store[key] + g if key in store else g
+
+
 @dataclass(frozen=True)
 class Param(Expr):
     """A weight or bias, by its course name."""
@@ -50,6 +60,9 @@ class Param(Expr):
 
     def eval(self, env):
         return env.params[self.name]
+
+    def backward(self, env, g, grads):
+        _accumulate(grads.params, self.name, g)
 
     def text(self, cell):
         return self.name
@@ -66,6 +79,9 @@ class Prev(Expr):
     def eval(self, env):
         return env.prev[self.state]
 
+    def backward(self, env, g, grads):
+        _accumulate(grads.prev, self.state, g)
+
     def text(self, cell):
         return f"{self.state}_{{t-1}}"
 
@@ -79,6 +95,9 @@ class Input(Expr):
 
     def eval(self, env):
         return env.x
+
+    def backward(self, env, g, grads):
+        grads.x = grads.x + g
 
     def text(self, cell):
         return "x_t"
@@ -94,6 +113,9 @@ class Ref(Expr):
 
     def eval(self, env):
         return env.q[self.name]
+
+    def backward(self, env, g, grads):
+        _accumulate(grads.q, self.name, g)
 
     def text(self, cell):
         return cell.equation(self.name).symbol
@@ -113,6 +135,12 @@ class MatVec(Expr):
 
     def eval(self, env):
         return self.weight.eval(env) @ self.operand.eval(env)  # (rows, cols) @ (cols,)
+
+    def backward(self, env, g, grads):
+        """u = W v: dL/dW = g vᵀ, dL/dv = Wᵀ g."""
+        v = self.operand.eval(env)
+        self.weight.backward(env, g[:, None] * v[None, :], grads)  # (rows, 1) * (1, cols)
+        self.operand.backward(env, self.weight.eval(env).T @ g, grads)  # (cols, rows) @ (rows,)
 
     def text(self, cell):
         return f"{self.weight.text(cell)} {_grouped(self.operand, cell)}"
@@ -137,6 +165,11 @@ class Sum(Expr):
             total = total + term.eval(env)
         return total
 
+    def backward(self, env, g, grads):
+        """Each term gets g."""
+        for term in self.terms:
+            term.backward(env, g, grads)
+
     def text(self, cell):
         return " + ".join(t.text(cell) for t in self.terms)
 
@@ -155,6 +188,12 @@ class Hadamard(Expr):
 
     def eval(self, env):
         return self.a.eval(env) * self.b.eval(env)
+
+    def backward(self, env, g, grads):
+        """a ⊙ b: a gets g ⊙ b, b gets g ⊙ a."""
+        a, b = self.a.eval(env), self.b.eval(env)
+        self.a.backward(env, g * b, grads)
+        self.b.backward(env, g * a, grads)
 
     def text(self, cell):
         return " ⊙ ".join(f"({e.text(cell)})" if isinstance(e, Sum) else e.text(cell) for e in (self.a, self.b))
@@ -175,6 +214,10 @@ class OneMinus(Expr):
 
     def eval(self, env):
         return 1.0 - self.a.eval(env)
+
+    def backward(self, env, g, grads):
+        """1 − a: a gets −g."""
+        self.a.backward(env, -g, grads)
 
     def text(self, cell):
         return f"(1 − {self.a.text(cell)})"

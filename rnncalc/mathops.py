@@ -79,3 +79,49 @@ ROUNDERS = {
 def round_state(h):
     """h rounded to the nearest integer, ties to even (±0.5 → 0); returns (value, ties)."""
     return round_nearest(h, h)
+
+
+# Local derivatives, for backpropagation.  Each takes the pre-activation z and the value
+# a = act(z) (whichever the formula is simpler in) and returns da/dz element-wise.
+
+def sigmoid_grad(z, a):
+    """σ'(z) = σ(z) (1 − σ(z)) = a (1 − a).
+
+    >>> sigmoid_grad(np.array([0.0]), np.array([0.5]))
+    array([0.25])
+    """
+    return a * (1.0 - a)
+
+
+def tanh_grad(z, a):
+    """tanh'(z) = 1 − tanh²(z) = 1 − a²."""
+    return 1.0 - a * a
+
+
+def relu_grad(z, a):
+    """relu'(z) = 1 where z > 0, else 0 (0 at the kink z = 0, as PyTorch takes it)."""
+    return (np.asarray(z) > 0).astype(float)
+
+
+def linear_grad(z, a):
+    """The identity's derivative, 1."""
+    return np.ones(np.shape(z))
+
+
+def softmax_vjp(y, g):
+    """gᵀ ∂y/∂z for y = softmax(z): the Jacobian diag(y) − y yᵀ applied to g, which is y ⊙ (g − ⟨g, y⟩).
+
+    >>> softmax_vjp(np.array([0.25, 0.75]), np.array([1.0, 1.0]))  # softmax ignores a constant shift
+    array([0., 0.])
+    """
+    return y * (g - np.dot(g, y))
+
+
+ACTIVATION_GRADS = {"sigmoid": sigmoid_grad, "tanh": tanh_grad, "relu": relu_grad, "linear": linear_grad}
+
+
+def activation_vjp(act, z, a, g):
+    """dL/dz from the cotangent g = dL/da of a = act(z): g ⊙ act'(z) element-wise, softmax_vjp for softmax."""
+    if act == "softmax":
+        return softmax_vjp(a, g)
+    return g * ACTIVATION_GRADS[act](z, a)

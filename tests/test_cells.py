@@ -1,6 +1,10 @@
 """What each cell's single description implies: parameters, shapes, concatenated forms, JSON keys."""
 
+import numpy as np
+
 from rnncalc import cells
+from rnncalc.backward import Grads
+from rnncalc.engine import Env
 
 
 def test_lstm_parameters_follow_from_its_equations():
@@ -64,3 +68,21 @@ def test_peepholes_only_where_given():
     assert lstm.equation("f").text(lstm) == "f_t = σ(W_fh h_{t-1} + W_fx x_t + b_f + P_f ⊙ c_{t-1})"
     assert [p.name for p in lstm.params if p.kind == "peephole"] == ["P_f"]
     assert lstm.equation("o").text(lstm) == "o_t = σ(W_oh h_{t-1} + W_ox x_t + b_o)"
+
+
+def test_each_node_pushes_its_local_derivative():
+    # s_t = (1 − g_t) ⊙ s_{t-1} + g_t ⊙ s̃_t with upstream u = dL/ds_t:
+    #   dL/dg_t = −u ⊙ s_{t-1} + u ⊙ s̃_t,  dL/ds_{t-1} = u ⊙ (1 − g_t),  dL/ds̃_t = u ⊙ g_t
+    gated = cells.gated()
+    env = Env({}, {"s": np.array([1.0, -2.0])}, np.zeros(1), {"g": np.array([0.25, 0.5]), "s_tilde": np.array([0.5, 3.0])})
+    grads = Grads()
+    gated.equation("s").expr.backward(env, np.array([2.0, 1.0]), grads)
+    assert grads.q["g"].tolist() == [2 * (0.5 - 1), 1 * (3 + 2)]
+    assert grads.prev["s"].tolist() == [2 * 0.75, 1 * 0.5]
+    assert grads.q["s_tilde"].tolist() == [2 * 0.25, 1 * 0.5]
+    # W v: dL/dW = u vᵀ, dL/dv = Wᵀ u
+    env = Env({"W_ss": np.array([[1.0, 2.0], [3.0, 4.0]])}, env.prev, env.x)
+    grads = Grads()
+    cells.MatVec(cells.Param("W_ss"), cells.Prev("s")).backward(env, np.array([1.0, -1.0]), grads)
+    assert grads.params["W_ss"].tolist() == [[1.0, -2.0], [-1.0, 2.0]]
+    assert grads.prev["s"].tolist() == [1 - 3, 2 - 4]

@@ -62,3 +62,29 @@ class TestRounding:
         assert value.tolist() == [0.0, 0.0, 1.0, -2.0, 2.0]
         assert tie.tolist() == [True, True, False, True, True]
         assert not np.signbit(value[value == 0]).any()  # never -0
+
+
+class TestLocalDerivatives:
+    """Each activation's derivative against its central difference (f(z + ε) − f(z − ε)) / 2ε, ε = 1e-6."""
+
+    Z = np.array([-3.0, -0.7, 0.2, 1.5, 4.0])  # away from relu's kink at 0
+
+    @pytest.mark.parametrize("act", ["sigmoid", "tanh", "relu", "linear"])
+    def test_matches_central_difference(self, act):
+        f, grad = mathops.ACTIVATIONS[act], mathops.ACTIVATION_GRADS[act]
+        fd = (f(self.Z + 1e-6) - f(self.Z - 1e-6)) / 2e-6
+        np.testing.assert_allclose(grad(self.Z, f(self.Z)), fd, rtol=1e-8, atol=1e-10)
+
+    def test_known_values(self):
+        # σ'(0) = ½·½; tanh'(0) = 1; relu' is 0 at and left of the kink, 1 right of it.
+        assert mathops.sigmoid_grad(0.0, 0.5) == 0.25
+        assert mathops.tanh_grad(0.0, 0.0) == 1.0
+        assert mathops.relu_grad(np.array([-1.0, 0.0, 2.0]), None).tolist() == [0.0, 0.0, 1.0]
+
+    def test_softmax_vjp_is_the_jacobian_transposed_times_g(self):
+        # ∂y_i/∂z_j = y_i (δ_ij − y_j), so gᵀJ = y ⊙ g − y ⟨g, y⟩.
+        z, g = np.array([0.3, -1.2, 2.0, 0.5]), np.array([1.0, -2.0, 0.5, 3.0])
+        y = mathops.softmax(z)
+        jacobian = np.diag(y) - np.outer(y, y)
+        np.testing.assert_allclose(mathops.softmax_vjp(y, g), g @ jacobian, rtol=1e-14, atol=1e-16)
+        np.testing.assert_allclose(mathops.activation_vjp("softmax", z, y, g), g @ jacobian, rtol=1e-14, atol=1e-16)

@@ -1,0 +1,199 @@
+"""Backpropagation through time, derived from the cells' single description.
+
+No cell has a backward pass of its own: each expression node knows its local derivative
+(cells.Expr.backward), each activation its own (mathops.activation_vjp), and this module walks
+the recorded steps in reverse, and each step's equations in reverse:
+
+    dL/dz_q   = act'(z_q) ⊙ dL/dq_t               (softmax: y ⊙ (g − ⟨g, y⟩))
+    dL/ds_t   = [from step t+1's s_{t-1} nodes] + [the loss's direct term at step t]
+                + [from later quantities of step t that read s_t]
+    dL/dθ     = Σ_t (step t's contribution)
+
+so a new cell or variant gets its gradients with no new backward code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import mathops
+from .cells import Cell
+
+LOSS_KINDS = ("sum", "mse", "xent", "dot")
+
+
+@dataclass(frozen=True)
+class Loss:
+    """What is differentiated, q_t being the output y_t when the cell has one, else the visible state.
+
+    kind "sum":  L = Σ_k v_T[k], the components of the final visible state (h_T or s_T).
+    kind "mse":  L = ½ Σ_t ‖q_t − target_t‖²; target (T, K) one row per step, or (K,) the final step only.
+    kind "xent": L = −Σ_t log y_t[k_t] on a softmax output; target (T,) the class index k_t of each step.
+    kind "dot":  L = Σ_t ⟨target_t, q_t⟩: target is the upstream gradient dL/dq_t, (T, K) or (K,) as for mse.
+    """
+    kind: str = "sum"
+    target: np.ndarray | None = None
+
+
+@dataclass
+class Grads:
+    """The cotangents one step's expression nodes push to their leaves; keyed like engine.Env."""
+    params: dict = field(default_factory=dict)  # dL/dθ by parameter name
+    prev: dict = field(default_factory=dict)  # dL/ds_{t-1} by state name
+    x: object = 0.0  # dL/dx_t
+    q: dict = field(default_factory=dict)  # dL/dq_t by quantity name, this step's
+
+
+@dataclass
+class StepGrads:
+    """One time step t. values: "d{s}" = dL/ds_t in total for each state s, "d{q}_pre" = dL/dz_q for each
+    quantity with a pre-activation, "dx" = dL/dx_t. contributions: this step's part of dL/dθ, by name."""
+    t: int
+    values: dict
+    contributions: dict
+
+
+@dataclass
+class Gradients:
+    """loss: L. params: dL/dθ by parameter name. init: dL/ds_0 by init key ("h0", "c0", "s0").
+    steps: one StepGrads per step, t = 1..T. jacobian_norms: (T,), ‖∂v_T/∂v_t‖₂ for t = 1..T."""
+    loss: float
+    params: dict
+    init: dict
+    steps: list
+    jacobian_norms: np.ndarray
+
+
+def step_keys(cell: Cell):
+    """The keys of StepGrads.values, in the order of the cell's equations: dh dc df_pre ... dx."""
+    return ([f"d{s.name}" for s in cell.states]
+            + [f"d{eq.name}_pre" for eq in cell.equations if eq.records_pre] + ["dx"])
+
+
+def backward(cell: Cell, params: dict, init: dict, xs: np.ndarray, steps: list, loss: Loss = Loss()) -> Gradients:
+    """The gradients of loss over the steps engine.run(cell, params, init, xs, Rounding()) recorded.
+
+    init is keyed as for engine.run ({"h": h0, "c": c0}); Gradients.init by init key ("h0", "c0").
+    """
+    steps = list(steps)
+    if not steps:
+        raise ValueError("backward: no steps; give at least one input x_t")
+    if len(steps) != len(xs):
+        raise ValueError(f"backward: {len(steps)} recorded steps for {len(xs)} inputs; pass run()'s steps for xs")
+    rounded = next((f"step {s.t}: {k}" for s in steps for k in s.values if k.endswith("_exact")), None)
+    if rounded:
+        raise ValueError(f"backward: {rounded} is rounded, and rounding has derivative 0 almost everywhere; "
+                         "run the forward pass without rounding")
+    value, seeds = loss_seeds(cell, steps, loss)
+    records, d_init = reverse(cell, steps, seeds)
+    total = {name: np.zeros(np.shape(params[name])) for name in cell.param_names}
+    for record in records:
+        for name, g in record.contributions.items():
+            total[name] = total[name] + g
+    return Gradients(
+        loss=value,
+        params=total,
+        init={s.init_key: d_init[s.name] + np.zeros(np.shape(init[s.name])) for s in cell.states},
+        steps=records,
+        jacobian_norms=jacobian_norms(cell, steps),
+    )
+
+
+def loss_seeds(cell: Cell, steps: list, loss: Loss):
+    """L and its direct terms: one dict per step, {quantity: dL/dq_t} (for xent {"y_pre": dL/dz_y})."""
+    if loss.kind not in LOSS_KINDS:
+        raise ValueError(f"unknown loss kind {loss.kind!r}; expected one of {', '.join(LOSS_KINDS)}")
+    if loss.kind != "sum" and loss.target is None:
+        raise ValueError(f"loss {loss.kind} needs a target")
+    if loss.kind == "sum":
+        seeds = [{} for _ in steps]
+        v = steps[-1].values[cell.visible]
+        seeds[-1][cell.visible] = np.ones_like(v)  # d(Σ_k v_T[k])/dv_T
+        return float(np.sum(v)), seeds
+    return (xent_seeds if loss.kind == "xent" else mse_or_dot_seeds)(cell, steps, loss)
+
+
+def xent_seeds(cell: Cell, steps: list, loss: Loss):
+    """L = −Σ_t log y_t[k_t], y_t = softmax(z_t): dL/dz_t = y_t − onehot(k_t), never dividing by y_t[k_t]."""
+    has_y = any(eq.name == "y" for eq in cell.equations)
+    if not (has_y and cell.equation("y").act == "softmax"):
+        raise ValueError(f"loss xent needs a softmax output layer y_t; this {cell.name} cell has "
+                         f"{'a ' + cell.equation('y').act + ' output' if has_y else 'none'}: "
+                         "give W_y with output softmax, or use loss mse")
+    T, K = len(steps), len(steps[0].values["y"])
+    k = np.asarray(loss.target)
+    if k.shape != (T,) or not np.all((k == np.round(k)) & (k >= 0) & (k < K)):
+        raise ValueError(f"loss xent: target must be {T} class indices in 0..{K - 1}, one per step; got {k.tolist()}")
+    ys = [step.values["y"] for step in steps]
+    value = -sum(float(np.log(y[k_t])) for y, k_t in zip(ys, k.astype(int)))
+    return value, [{"y_pre": y - np.eye(K)[k_t]} for y, k_t in zip(ys, k.astype(int))]
+
+
+def mse_or_dot_seeds(cell: Cell, steps: list, loss: Loss):
+    """mse: L = ½ Σ_t ‖q_t − target_t‖², dL/dq_t = q_t − target_t.  dot: L = Σ_t ⟨target_t, q_t⟩, dL/dq_t = target_t.
+    q is y when the cell has an output layer, else the visible state; a target of one row means the final step."""
+    q = "y" if any(eq.name == "y" for eq in cell.equations) else cell.visible
+    T = len(steps)
+    qs = np.array([step.values[q] for step in steps])  # (T, K)
+    target = np.asarray(loss.target, dtype=float)
+    if target.shape == qs.shape[1:]:  # the final step only
+        target, qs, at = target[None], qs[-1:], range(T - 1, T)
+    elif target.shape == qs.shape:
+        at = range(T)
+    else:
+        raise ValueError(f"loss {loss.kind}: target of shape {target.shape}; expected {qs.shape} (one per step) "
+                         f"or {qs.shape[1:]} (the final step's {q})")
+    upstream = qs - target if loss.kind == "mse" else target  # dL/dq_t, (T or 1, K)
+    value = 0.5 * np.sum(upstream ** 2) if loss.kind == "mse" else np.sum(target * qs)
+    seeds = [{} for _ in steps]
+    for t, g in zip(at, upstream):
+        seeds[t][q] = g
+    return float(value), seeds
+
+
+def reverse(cell: Cell, steps: list, seeds: list):
+    """Walk the steps and their equations in reverse from the direct cotangents seeds[t] ({quantity or
+    q_pre: array}); return a StepGrads per step (time order) and dL/ds_0 by state name."""
+    carry = {s.name: 0.0 for s in cell.states}  # dL/ds_t through step t+1's Prev nodes
+    records = []
+    for step, seed in zip(reversed(steps), reversed(seeds)):
+        grads = Grads(q={name: carry[name] for name in carry})
+        for name, g in seed.items():
+            if not name.endswith("_pre"):
+                grads.q[name] = grads.q.get(name, 0.0) + g
+        values = {}
+        for eq in reversed(cell.equations):
+            value = step.values[eq.name]
+            g = grads.q.pop(eq.name, 0.0) + np.zeros_like(value)  # dL/dq_t, every later use summed
+            if eq.name in carry:
+                values[f"d{eq.name}"] = g
+            if eq.act is not None:
+                z = step.values[f"{eq.name}_pre"] if eq.records_pre else step.env.q[eq.expr.name]
+                g = mathops.activation_vjp(eq.act, z, value, g) + seed.get(f"{eq.name}_pre", 0.0)
+                if eq.records_pre:
+                    values[f"d{eq.name}_pre"] = g
+            eq.expr.backward(step.env, g, grads)
+        values["dx"] = grads.x + np.zeros_like(step.x)
+        records.append(StepGrads(step.t, {k: values[k] for k in step_keys(cell)}, grads.params))
+        carry = {name: grads.prev.get(name, 0.0) for name in carry}
+    return records[::-1], carry
+
+
+def jacobian_norms(cell: Cell, steps: list):
+    """‖J_t‖₂ for t = 1..T, J_t = ∂v_T/∂v_t (H, H) through the whole recurrence, v the visible state.
+
+    Row k of J_t is dv_T[k]/dv_t, found by one reverse pass seeded with the basis vector e_k at v_T. For the
+    LSTM the derivative is partial: it perturbs h_t alone and holds c_t, so J_T = I there as everywhere.
+    """
+    v = cell.visible
+    H = len(steps[-1].values[v])
+    rows = []
+    for e_k in np.eye(H):
+        seeds = [{} for _ in steps]
+        seeds[-1][v] = e_k
+        records, _ = reverse(cell, steps, seeds)
+        rows.append([r.values[f"d{v}"] for r in records])
+    J = np.array(rows).transpose(1, 0, 2)  # (H rows k, T, H cols) -> (T, H, H)
+    return np.array([np.linalg.norm(J_t, 2) for J_t in J])
