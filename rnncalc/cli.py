@@ -22,7 +22,7 @@ from .cells import CELLS, OPTIONS, OUTPUTS, PAGES
 EXIT_OK, EXIT_EXPECTATION, EXIT_INPUT, EXIT_NONFINITE = 0, 1, 2, 3
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -381,9 +381,12 @@ def convert(
     source: Annotated[Framework, typer.Option("--from", help="The framework that saved the arrays.")],
     cell: Annotated[Optional[ConvertCell], typer.Option(help="The layer's cell (else told by the shapes).",
                                                         show_default=False)] = None,
-    layer: Annotated[int, typer.Option(min=0, help="Which layer of a stacked PyTorch model (the _lN suffix).")] = 0,
+    layer: Annotated[int, typer.Option(min=0, help="Which layer of a stacked PyTorch model (the _lN suffix); Keras files hold one layer.")] = 0,
 ):
     """Print a trained layer's weights as rnncalc YAML, in the course's names.
+
+    Save a PyTorch model with np.savez('lstm.npz', **{k: v.numpy() for k, v in model.state_dict().items()}),
+    a Keras layer with np.savez('lstm.npz', *layer.get_weights()).
 
     Example: rnncalc convert lstm.npz --from pytorch > model.yaml
     """

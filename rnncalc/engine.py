@@ -47,37 +47,97 @@ class Step:
     values: dict
     ties: list
     env: Env
+    last: bool = False  # whether this is the sequence's final step
 
     def nonfinite(self):
         """The first quantity that is not finite, or None."""
         return next((k for k, v in self.values.items() if not np.all(np.isfinite(v))), None)
 
 
-def run(cell: Cell, params: dict, init: dict, xs: np.ndarray, rounding: Rounding) -> Iterator[Step]:
-    """Yield one Step per row of xs (T, D), starting from the states in init ({"h": h0, ...})."""
-    prev = {s.name: np.asarray(init[s.name], dtype=float) for s in cell.states}
-    for t, x in enumerate(xs, start=1):
-        env = Env(params, dict(prev), x)
-        values, ties = {}, []
-        with np.errstate(all="ignore"):
-            for eq in cell.equations:
-                value = eq.expr.eval(env)
-                if eq.act is not None:
-                    z = value
-                    value = mathops.ACTIVATIONS[eq.act](z)
-                    if eq.records_pre:
-                        values[f"{eq.name}_pre"] = z
-                    rule = rounding.rule(eq.act)
-                    if rule is not None:
-                        values[f"{eq.name}_exact"] = value
-                        value, tie = rule(z, value)
-                        if np.any(tie):
-                            ties.append(eq.name)
-                if rounding.state and eq.name == cell.visible:
-                    values.setdefault(f"{eq.name}_exact", value)
-                    value, tie = mathops.round_state(value)
+CHUNK = 1024  # rows run by the fast loop at a time
+
+
+def step(cell: Cell, params: dict, prev: dict, x: np.ndarray, t: int, rounding: Rounding) -> Step:
+    """Every quantity of step t, from the states prev ({"h": h_{t-1}, ...}) and the input x_t."""
+    env = Env(params, dict(prev), x)
+    values, ties = {}, []
+    with np.errstate(all="ignore"):
+        for eq in cell.equations:
+            value = eq.expr.eval(env)
+            if eq.act is not None:
+                z = value
+                value = mathops.ACTIVATIONS[eq.act](z)
+                if eq.records_pre:
+                    values[f"{eq.name}_pre"] = z
+                rule = rounding.rule(eq.act)
+                if rule is not None:
+                    values[f"{eq.name}_exact"] = value
+                    value, tie = rule(z, value)
                     if np.any(tie):
                         ties.append(eq.name)
-                env.q[eq.name] = values[eq.name] = value
-        yield Step(t, x, values, ties, env)
-        prev = {s.name: env.q[s.name] for s in cell.states}
+            if rounding.state and eq.name == cell.visible:
+                values.setdefault(f"{eq.name}_exact", value)
+                value, tie = mathops.round_state(value)
+                if np.any(tie):
+                    ties.append(eq.name)
+            env.q[eq.name] = values[eq.name] = value
+    return Step(t, x, values, ties, env)
+
+
+def run(cell: Cell, params: dict, init: dict, xs, rounding: Rounding, needed=None) -> Iterator[Step]:
+    """Yield a Step for each row of xs (T, D), starting from the states in init ({"h": h0, ...}).
+
+    With needed(t) given, only the steps it wants are recorded (and the last, always): the others
+    run in the compiled loop of fastpath, which keeps nothing but the states. A chunk of those
+    whose numbers overflowed is replayed step by step, so the first non-finite step is yielded.
+    """
+    prev = {s.name: np.asarray(init[s.name], dtype=float) for s in cell.states}
+    fast = None if needed is None or rounding.active else _loop(cell, params)
+    done, pending = 0, []  # prev holds the states after step `done`; pending rows come next
+
+    def advance():
+        """Run the pending rows fast; a Step if one of them went non-finite, else None."""
+        nonlocal prev, done
+        finite, after = fast.advance(prev, np.array(pending))
+        if not finite:  # replay step by step to find where
+            for row in pending:
+                s = step(cell, params, prev, row, done + 1, rounding)
+                if s.nonfinite() is not None:
+                    return s
+                prev, done = {st.name: s.values[st.name] for st in cell.states}, done + 1
+        prev, done = after, done + len(pending)
+        pending.clear()
+        return None
+
+    for t, (x, last) in enumerate(with_last(xs), start=1):
+        if fast is not None and not last and not needed(t):
+            pending.append(x)
+            if len(pending) == CHUNK and (broken := advance()) is not None:
+                yield broken
+                return
+            continue
+        if pending and (broken := advance()) is not None:
+            yield broken
+            return
+        s = step(cell, params, prev, x, t, rounding)
+        s.last = last
+        yield s
+        prev, done = {st.name: s.values[st.name] for st in cell.states}, t
+
+
+def _loop(cell, params):
+    from .fastpath import Loop
+    return Loop(cell, params)
+
+
+def with_last(iterable):
+    """(item, is_last) pairs, looking one item ahead."""
+    it = iter(iterable)
+    try:
+        current = next(it)
+    except StopIteration:
+        return
+    for following in it:
+        yield current, False
+        current = following
+    yield current, True

@@ -105,42 +105,38 @@ def check_names(problem, only):
             raise InputError("--only", f"no quantity '{name}'{hint}")
 
 
-def _with_last(iterable):
-    """(item, is_last) pairs, looking one item ahead."""
-    it = iter(iterable)
-    try:
-        current = next(it)
-    except StopIteration:
-        return
-    for following in it:
-        yield current, False
-        current = following
-    yield current, True
-
-
 def run(problem, view: View, writer, progress=None) -> Summary:
     """Run the problem, pass each step the view selects to the writer, and return the summary."""
     check_names(problem, view.only)
     summary = Summary()
     writer.start(problem)
     default_cut = view.format == "table" and view.steps is None and not view.last
-    steps = engine.run(problem.cell, problem.params, problem.init, problem.xs, problem.rounding)
-    for step, last in _with_last(steps):
+
+    def wanted(t):
+        """Whether step t is shown or checked (the last step always is)."""
+        if any(not e.final_only and t <= len(e.values) for e in problem.expect):
+            return True
+        if view.last:
+            return False
+        if view.steps is not None:
+            return t in view.steps
+        return t <= TABLE_STEPS if default_cut else not view.quiet
+
+    xs = problem.xs if progress is None else _ticking(problem.xs, progress)
+    steps = engine.run(problem.cell, problem.params, problem.init, xs, problem.rounding, wanted)
+    written = 0
+    for step in steps:
+        last = step.last
         summary.total = step.t
-        if progress is not None:
-            progress(step.t)
         bad = step.nonfinite()
         if bad is not None:
             summary.broken = (step.t, bad)
         checks = [] if bad else _checks(problem, step, last)
         summary.checks += checks
-        shown = (last if view.last else
-                 step.t in view.steps if view.steps is not None else
-                 step.t <= TABLE_STEPS or last if default_cut else True)
+        shown = last if view.last else step.t in view.steps if view.steps is not None else True
         if shown and (bad is None or view.format in ("table", "markdown", "latex")):
             writer.step(step, checks)
-        elif not shown:
-            summary.hidden += 1
+            written += 1
         if bad is not None:
             break
         if last:
@@ -149,9 +145,17 @@ def run(problem, view: View, writer, progress=None) -> Summary:
         if not e.final_only and summary.broken is None and len(e.values) != summary.total:
             raise InputError(e.where, f"expected one value per step ({summary.total}) or one for the final "
                              f"step; found {len(e.values)}")
+    if default_cut:
+        summary.hidden = summary.total - written
     if summary.broken is None:
         writer.finish(summary)
     return summary
+
+
+def _ticking(xs, progress):
+    for t, x in enumerate(xs, start=1):
+        progress(t)
+        yield x
 
 
 def _checks(problem, step, last):
