@@ -110,12 +110,14 @@ def _no_color(flag: bool) -> bool:
 
 def _report(problem, view) -> int:
     """Run the problem, print it as the view asks and return the exit status."""
-    from . import formats, render, report
+    from . import formats, report
 
     console = None
     if view.quiet:
         writer = formats.QuietWriter(sys.stdout, view)
     elif view.format == "table":
+        from . import render
+
         console = render.make_console(no_color=view.no_color, record=bool(view.save_svg or view.save_html))
         writer = render.TableWriter(console, view)
     else:
@@ -160,10 +162,14 @@ def _read_text(file: str):
 
 def _read_document(file: Optional[str]):
     from .errors import InputError
-    from .yamlio import load_documents
+    from .yamlio import load_documents, load_npz
 
     if file is None:
         return None
+    if file.endswith(".npz"):
+        if not Path(file).is_file():
+            raise InputError(file, "no such file")
+        return load_npz(file)
     docs = load_documents(*_read_text(file))
     source = docs[0].source if docs else file
     if len(docs) > 1:

@@ -23,6 +23,8 @@ CELL_OPTIONS = sorted({key for options in cells.OPTIONS.values() for key in opti
 OPTION_KEYS = ("cell", "name", "hidden", "input", "x", "round", "round_state", "output", "weights", "biases",
                "digits", "atol", "expect", *CELL_OPTIONS)
 DEFAULT_DIGITS = 4
+MAX_SIZE = 2048  # the largest H, D or K
+MAX_NUMBERS = 2**22  # the most numbers one key may hold
 DIM_NAMES = {"H": "hidden size", "D": "input size", "K": "output size"}
 
 
@@ -382,22 +384,35 @@ def _kind(value):
 
 
 def _array(entry):
-    """The entry's value as a float array, after checking it holds only finite numbers in a rectangle."""
-    def check(v, path):
-        if isinstance(v, bool) or not isinstance(v, (int, float, list)):
-            at = f" at {path}" if path else ""
+    """The entry's value as a float array, after checking it holds only finite numbers in a rectangle
+    (at most MAX_NUMBERS of them, nested at most three deep: YAML aliases cannot blow it up)."""
+    count = 0
+
+    def check(v, path, depth):
+        nonlocal count
+        at = f" at {path}" if path else ""
+        if isinstance(v, np.ndarray):
+            count += v.size
+            if not np.all(np.isfinite(v)):
+                raise entry.fail(f"expected finite numbers{at}, found {v[~np.isfinite(v)].flat[0]}")
+        elif isinstance(v, bool) or not isinstance(v, (int, float, list)):
             raise entry.fail(f"expected a number{at}, found {_kind(v)}")
-        if isinstance(v, float) and not math.isfinite(v):
-            raise entry.fail(f"expected a finite number{' at ' + path if path else ''}, found {v}")
-        if isinstance(v, list):
+        elif isinstance(v, float) and not math.isfinite(v) or isinstance(v, int) and abs(v) > sys.float_info.max:
+            raise entry.fail(f"expected a finite number{at}, found {v if isinstance(v, float) else 'a larger one'}")
+        elif isinstance(v, list):
+            if depth >= 3:
+                raise entry.fail(f"lists nested too deeply{at}: expected numbers, or lists of them, or lists of those")
             if not v:
-                raise entry.fail(f"found an empty list{' at ' + path if path else ''}")
+                raise entry.fail(f"found an empty list{at}")
+            count += len(v)
+            if count > MAX_NUMBERS:
+                raise entry.fail(f"holds more than {MAX_NUMBERS:,} numbers, the limit for one key")
             for i, item in enumerate(v):
-                check(item, f"{path}[{i}]")
-            lengths = {len(item) if isinstance(item, list) else None for item in v}
+                check(item, f"{path}[{i}]", depth + 1)
+            lengths = {len(item) if isinstance(item, (list, np.ndarray)) else None for item in v}
             if len(lengths) > 1:
-                raise entry.fail(f"ragged list{' at ' + path if path else ''}: rows of different lengths")
-    check(entry.value, "")
+                raise entry.fail(f"ragged list{at}: rows of different lengths")
+    check(entry.value, "", 0)
     return np.array(entry.value, dtype=float)
 
 
@@ -435,7 +450,7 @@ def _fill(key, flag_text, file_entry):
 
 def _steps(x):
     """The input sequence as a list of steps, each a float array; a bare number is one step."""
-    value = x.value if isinstance(x.value, list) else [x.value]
+    value = list(x.value) if isinstance(x.value, (list, np.ndarray)) and np.ndim(x.value) else [x.value]
     if not value:
         raise x.fail("no input steps; give at least one")
     steps = []
@@ -495,11 +510,13 @@ def _sizes(cell, file, flags, params, inits, arrays, steps, x):
         if not candidates:
             sizes[dim] = 1
             continue
-        size, key0, shape0, _ = candidates[0]
+        size, key0, shape0, where0 = candidates[0]
         for other, _, shape, where in candidates[1:]:
             if other != size:
                 raise InputError(where, f"shape {shape} makes the {DIM_NAMES[dim]} {dim} = {other}, "
                                  f"but {key0} {shape0} makes it {size}")
+        if size > MAX_SIZE:
+            raise InputError(where0, f"the {DIM_NAMES[dim]} {dim} = {size} is over rnncalc's limit of {MAX_SIZE}")
         sizes[dim] = size
     return sizes
 

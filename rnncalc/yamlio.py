@@ -1,4 +1,5 @@
-"""Reading YAML safely: a safe loader only, YAML 1.2 numbers, no repeated keys, key line numbers."""
+"""Reading problem documents: YAML safely (a safe loader only, YAML 1.2 numbers, no repeated keys,
+key line numbers, a size limit), or the arrays of an .npz file."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import yaml
 from .errors import InputError
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_YAML_CHARS = 16 * 2**20  # larger parameters belong in .npz, longer inputs in --x-file
 
 
 class Loader(_Base):
@@ -51,6 +53,10 @@ class Document:
 
 def load_documents(text: str, source: str) -> list[Document]:
     """Every document in text; a YAML error becomes an InputError naming source and line."""
+    if len(text) > MAX_YAML_CHARS:
+        raise InputError(source, f"holds {len(text) / 2**20:.1f} MiB of YAML, over the limit of "
+                                 f"{MAX_YAML_CHARS // 2**20} MiB; give large parameters as .npz and long "
+                                 "inputs with --x-file")
     loader = Loader(text)
     loader.source = source
     docs = []
@@ -65,7 +71,14 @@ def load_documents(text: str, source: str) -> list[Document]:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        tag = re.search(r"constructor for the tag '([^']*)'", problem)
+        if tag:
+            shown = tag.group(1).replace("tag:yaml.org,2002:", "!!")
+            raise InputError(where, f"the tag {shown} is refused: rnncalc reads plain YAML data "
+                                    "(numbers, lists, mappings) only") from None
         raise InputError(where, f"not valid YAML: {problem}") from None
+    except RecursionError:
+        raise InputError(source, "not valid YAML: nested too deeply") from None
     finally:
         loader.dispose()
     return docs
@@ -83,3 +96,22 @@ def parse_flow(text: str, where: str):
     if len(docs) != 1:
         raise InputError(where, f"cannot read '{text}' as a value")
     return docs[0].data
+
+
+def load_npz(path: str) -> Document:
+    """An .npz of arrays under the YAML keys (W_fh, b_f, h0, x, ...) as a Document; no pickles."""
+    import zipfile
+
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            data = {key: npz[key] for key in npz.files}
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as e:
+        raise InputError(path, f"is not a readable .npz of arrays ({e})") from None
+    for key, a in data.items():
+        if a.dtype.kind in "US" and a.ndim == 0:
+            data[key] = str(a)  # an option such as cell or variant, saved as a string
+        elif a.dtype.kind not in "iuf":
+            raise InputError(f"{path}: {key}", f"expected an array of numbers, found dtype {a.dtype}")
+    return Document(data, path)

@@ -183,7 +183,8 @@ class TestBadInput:
 
     def test_python_tags_refused(self, rnncalc, yaml_file):
         path = yaml_file("W_ss: !!python/object/apply:os.system ['echo hacked']\n")
-        assert "not valid YAML" in err(rnncalc, "rnn", path)
+        assert err(rnncalc, "rnn", path) == (f"rnncalc: {path}:1: the tag !!python/object/apply:os.system is "
+                                             "refused: rnncalc reads plain YAML data (numbers, lists, mappings) only")
 
     def test_wrong_cell(self, rnncalc):
         assert "describes cell 'lstm', not 'rnn'" in err(rnncalc, "rnn", SAMPLES / "seed.yaml")
