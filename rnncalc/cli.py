@@ -365,6 +365,10 @@ def check(
                 detail = f"{n} value{'s' * (n != 1)} as expected" if n else "no expect: nothing checked"
                 rows.append((file, label, verdict, detail))
     make_console(no_color=_no_color(no_color)).print(check_summary(rows))
+    bad = [verdict for _, _, verdict, _ in rows if verdict not in ("pass", "ran")]
+    if bad:
+        counts = ", ".join(f"{bad.count(v)} {v}" for v in ("error", "non-finite", "fail") if v in bad)
+        _fail(f"{len(bad)} of {len(rows)} problems did not pass ({counts}); see the summary above")
     for status in (EXIT_INPUT, EXIT_NONFINITE, EXIT_EXPECTATION):
         if status in statuses:
             raise typer.Exit(status)
