@@ -196,4 +196,5 @@ def jacobian_norms(cell: Cell, steps: list):
         records, _ = reverse(cell, steps, seeds)
         rows.append([r.values[f"d{v}"] for r in records])
     J = np.array(rows).transpose(1, 0, 2)  # (H rows k, T, H cols) -> (T, H, H)
-    return np.array([np.linalg.norm(J_t, 2) for J_t in J])
+    # An overflowed J_t (inf, or nan from inf − inf) has no SVD: its norm is inf, which callers report.
+    return np.array([np.linalg.norm(J_t, 2) if np.all(np.isfinite(J_t)) else np.inf for J_t in J])

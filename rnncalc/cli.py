@@ -44,6 +44,7 @@ Format = _choices("Format", ("table", "json", "jsonl", "csv", "markdown", "latex
 
 
 Output = _choices("Output", OUTPUTS)
+LossKind = _choices("LossKind", ("sum", "mse", "xent", "dot"))  # backward.LOSS_KINDS, which would load numpy
 CellName = _choices("CellName", CELLS)
 
 
@@ -80,6 +81,7 @@ def _calculate(cell_name: str, file, states: dict, **o):
         round=_value(o["round"]), round_sigmoid=_value(o["round_sigmoid"]), round_tanh=_value(o["round_tanh"]),
         round_state=o["round_state"], options={key: _value(o.get(key)) for key in ("output", *OPTIONS[cell_name])},
         expect=o["expect"] or [], digits=o["digits"], atol=o["atol"],
+        grad=o["grad"], loss=_value(o["loss"]), target=o["target"], target_file=o["target_file"],
     )
     view = View(
         format=o["format"].value, last=o["last"], quiet=o["quiet"], no_color=_no_color(o["no_color"]),
@@ -87,14 +89,18 @@ def _calculate(cell_name: str, file, states: dict, **o):
         steps=Selection.parse(o["steps"]) if o["steps"] else None,
         save_svg=o["save_svg"], save_html=o["save_html"],
     )
-    _check_view(view)
+    _check_view(view, flags.grad)
     problem = build(cell_name, _read_document(file), flags)
     raise typer.Exit(_report(problem, view))
 
 
-def _check_view(view):
+def _check_view(view, grad=False):
     from .errors import InputError
 
+    if grad and (view.quiet or view.format not in ("table", "json")):
+        other = "-q" if view.quiet else f"--format {view.format}"
+        raise InputError("--grad", f"shows the backward pass as tables or as JSON (--format json); it cannot be "
+                                   f"combined with {other}")
     saving = [flag for flag, path in (("--save-svg", view.save_svg), ("--save-html", view.save_html)) if path]
     if saving and (view.format != "table" or view.quiet):
         raise InputError(saving[0], "keeps the rendered table, so it needs --format table without -q")
@@ -215,6 +221,17 @@ COMMON = [
                                                            show_default=False)], None),
     ("atol", Annotated[Optional[float], typer.Option(min=0, help="Compare expected values within this tolerance "
                                                      "instead of at the digits shown.", show_default=False)], None),
+    ("grad", Annotated[bool, typer.Option("--grad", help="After the trace, backpropagate through time: a table "
+                                          "per step from t = T back, each parameter's gradient, and how the "
+                                          "gradient's size changes going back.")], False),
+    ("loss", Annotated[Optional[LossKind], typer.Option(help="What --grad differentiates: sum (of the final "
+                                                        "state's components; the default), or mse, xent or dot "
+                                                        "against --target.", show_default=False)], None),
+    ("target", Annotated[Optional[str], typer.Option(help="The loss's target: one per step or one for the final "
+                                                     "step, e.g. 0,1,1 or [[0.1,0.2],[0.3,0.4]]; for xent a class "
+                                                     "index per step.", show_default=False)], None),
+    ("target_file", Annotated[Optional[str], typer.Option(help="The target from a .npy or .csv file, one step a "
+                                                          "row.", show_default=False)], None),
     ("format", Annotated[Format, typer.Option("--format", "-f", help="Output format.")], Format.table),
     ("only", Annotated[Optional[str], typer.Option(help="Show only these quantities, e.g. h,c.",
                                                    show_default=False)], None),
@@ -244,6 +261,12 @@ EXAMPLES = {
     "lstm": "rnncalc lstm --weights 1 --h0 1 --c0 1 -x 5 --round sign",
     "gru": "rnncalc gru --weights 0.5 --h0 1 -x 1,2 --variant reset-before",
 }
+GRAD_EXAMPLES = {
+    "rnn": "rnncalc rnn samples/vanishing_rnn.yaml --grad",
+    "gated": "rnncalc gated samples/gated.yaml --grad --loss mse --target 0,0",
+    "lstm": "rnncalc lstm samples/vanishing_lstm.yaml --grad",
+    "gru": "rnncalc gru --weights 0.5 --h0 1 -x 1,2 --grad --loss dot --target 1",
+}
 
 
 def _cell_command(cell_name: str):
@@ -268,7 +291,8 @@ def _cell_command(cell_name: str):
         for name, annotation, default in options])
     command.__doc__ = (f"Trace the {cell.title}: every quantity of every step.\n\n\b\n"
                        + "\n".join(eq.text(cell) for eq in cell.equations if not eq.is_squash)
-                       + f"\n\nExample: {EXAMPLES[cell_name]}")
+                       + f"\n\nExample: {EXAMPLES[cell_name]}"
+                       + f"\n\nBackpropagation through time: {GRAD_EXAMPLES[cell_name]}")
     return command
 
 

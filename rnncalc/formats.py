@@ -40,6 +40,15 @@ def fmt_array(a, digits: int) -> str:
     return "[" + ", ".join(fmt_array(row, digits) for row in a) + "]"
 
 
+def fmt_norm(v: float) -> str:
+    """A norm to 3 significant digits in scientific notation, so sizes decades apart stay readable.
+
+    >>> fmt_norm(0.000123456), fmt_norm(1.0)
+    ('1.23e-04', '1.00e+00')
+    """
+    return f"{v:.2e}"
+
+
 def substituted(eq, step, digits: int) -> str:
     """The right-hand side of eq with this step's numbers put in, negative operands in brackets."""
     def operand(a):
@@ -67,6 +76,25 @@ def record(problem, step, only=None) -> dict:
     if problem.rounding.active and only is None:
         rec["ties"] = list(step.ties)
     return rec
+
+
+def nested(a):
+    """An array as nested lists of Python floats of its shape; -0.0 becomes 0.0."""
+    return (np.asarray(a, dtype=float) + 0.0).tolist()
+
+
+def gradient_record(problem, summary) -> dict:
+    """--grad as JSON-ready data: L; dL/dθ for each parameter as the input named it (a concatenated W_f as
+    the block [dL/dW_fh dL/dW_fx]) and for each initial state; the step records of the steps shown, in time
+    order; and ‖∂v_T/∂v_t‖₂ for t = 1..T."""
+    grads = summary.gradients
+    shown = set(summary.shown)
+    return {
+        "loss": grads.loss,
+        "grad": {name: nested(g) for name, g in {**problem.as_given(grads.params), **grads.init}.items()},
+        "backward": [{"t": r.t, **{k: floats(v) for k, v in r.values.items()}} for r in grads.steps if r.t in shown],
+        "jacobian_norms": floats(grads.jacobian_norms),
+    }
 
 
 def check_records(checks) -> list:
@@ -102,13 +130,18 @@ class JsonWriter:
         doc["rounding"] = {"sigmoid": r.sigmoid, "tanh": r.tanh, "state": "nearest" if r.state else "none"}
         doc["steps"] = self.steps
         doc["final"] = {name: floats(value) for name, value in summary.final.items()}
+        if summary.gradients is not None:
+            doc.update(gradient_record(problem, summary))
         if summary.checks:
             doc["expect"] = check_records(summary.checks)
         lines = []
         for key, value in doc.items():
-            if key in ("steps", "expect") and value:
+            if key in ("steps", "expect", "backward") and value:
                 body = ",\n".join(f"    {_dump(item)}" for item in value)
                 lines.append(f'  "{key}": [\n{body}\n  ]')
+            elif key == "grad":
+                body = ",\n".join(f"    {_dump(name)}: {_dump(g)}" for name, g in value.items())
+                lines.append(f'  "{key}": {{\n{body}\n  }}')
             else:
                 lines.append(f"  {_dump(key)}: {_dump(value)}")
         self.out.write("{\n" + ",\n".join(lines) + "\n}\n")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import cells, sequences
+from .backward import LOSS_KINDS, Loss
 from .engine import ROUND_MODES, Rounding
 from .errors import InputError
 from .yamlio import Document, parse_flow
@@ -21,7 +22,7 @@ from .yamlio import Document, parse_flow
 # Keys a problem may have besides its cell's parameters and initial states.
 CELL_OPTIONS = sorted({key for options in cells.OPTIONS.values() for key in options})
 OPTION_KEYS = ("cell", "name", "hidden", "input", "x", "round", "round_state", "output", "weights", "biases",
-               "digits", "atol", "expect", *CELL_OPTIONS)
+               "digits", "atol", "expect", "loss", "target", *CELL_OPTIONS)
 DEFAULT_DIGITS = 4
 MAX_SIZE = 2048  # the largest H, D or K
 MAX_NUMBERS = 2**22  # the most numbers one key may hold
@@ -47,6 +48,10 @@ class Flags:
     expect: list = field(default_factory=list)  # ["h=0,0,1", ...]
     digits: int | None = None
     atol: float | None = None
+    grad: bool = False  # --grad: backpropagate through time after the forward pass
+    loss: str | None = None  # --loss: one of backward.LOSS_KINDS
+    target: str | None = None  # --target, YAML flow text
+    target_file: str | None = None  # --target-file: .npy or .csv
 
 
 @dataclass
@@ -78,6 +83,20 @@ class Problem:
     digits: int = DEFAULT_DIGITS
     atol: float | None = None  # None: compare expectations at the shown digits
     expect: list = field(default_factory=list)  # [Expectation]
+    loss: Loss | None = None  # what --grad differentiates; None without --grad
+
+    def as_given(self, by_name: dict) -> dict:
+        """Arrays keyed by split parameter name (W_fh, W_fx, ...), keyed instead as the input gave the
+        parameters: a weight given concatenated, W_f, gets the (H, H+D) block [W_fh W_fx] in their place."""
+        pairs = {pair: name for name, pair in self.cell.concatenated.items() if name in self.concatenated}
+        given = {}
+        for name, value in by_name.items():
+            pair = next((p for p in pairs if name in p), None)
+            if pair is None:
+                given[name] = value
+            elif pairs[pair] not in given:
+                given[pairs[pair]] = np.hstack([by_name[pair[0]], by_name[pair[1]]])  # (H, H) | (H, D) -> (H, H+D)
+        return given
 
 
 @dataclass
@@ -181,12 +200,19 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
     name = file["name"].value if "name" in file else None
     if name is not None and not isinstance(name, (str, int, float)):
         raise file["name"].fail(f"expected a short text, found {_kind(name)}")
+    rounding = _rounding(file, flags)
+    if flags.grad:
+        _refuse_rounding(file, flags, rounding)
+        if count is None:  # backpropagation needs the whole sequence: read the stream to its end now
+            xs = np.array(list(xs), dtype=float).reshape(-1, sizes["D"])  # (T, D)
+            count = len(xs)
     return Problem(
         cell=cell, sizes=sizes, params={n: values[n] for n in specs}, init=init, xs=xs,
-        rounding=_rounding(file, flags), origins=origins,
+        rounding=rounding, origins=origins,
         concatenated=tuple(n for n in cell.concatenated if n in params), source=source,
         steps=count, name=None if name is None else str(name), digits=digits, atol=atol,
         expect=_expectations(cell, sizes, count, file.get("expect"), flags.expect),
+        loss=_loss(cell, sizes, count, file, flags),
     )
 
 
@@ -563,3 +589,129 @@ def _round_mode(entry, mode):
     if mode not in ROUND_MODES:
         raise entry.fail(f"expected a rounding mode ({', '.join(ROUND_MODES)}), found {_kind(mode) if not isinstance(mode, str) else repr(mode)}")
     return mode
+
+
+# ---------------------------------------------------------------- what --grad differentiates
+
+def _refuse_rounding(file, flags, rounding):
+    """--grad on a rounded run: a rounded σ, tanh or state is piecewise constant, with no gradient."""
+    if not rounding.active:
+        return
+    if rounding.sigmoid == rounding.tanh == "none":
+        source = "--round-state" if flags.round_state else file["round_state"].where
+        what, fix = "a state rounded to integers", "--no-round-state"
+    else:
+        fn = "sigmoid" if rounding.sigmoid != "none" else "tanh"
+        mode = getattr(rounding, fn)
+        source = (f"--round-{fn} {mode}" if getattr(flags, f"round_{fn}") is not None
+                  else f"--round {mode}" if flags.round is not None else file["round"].where)
+        what, fix = "a rounded σ or tanh", "--round none"
+    hint = "" if source.startswith("--") else f" ({fix} overrides the file)"
+    raise InputError("--grad", f"cannot differentiate a rounded run ({source}): {what} is piecewise constant, "
+                               f"with no gradient; run without rounding{hint}")
+
+
+def _loss(cell, sizes, count, file, flags):
+    """--loss with --target or --target-file (else the file's loss: and target:), checked against the cell,
+    the size of q_t (y_t, else the visible state) and T: the Loss for backward, or None without --grad."""
+    if not flags.grad:
+        flag = next((f for f, v in (("--loss", flags.loss), ("--target", flags.target),
+                                    ("--target-file", flags.target_file)) if v is not None), None)
+        if flag:
+            raise InputError(flag, "only --grad uses a loss and its target; add --grad")
+    kind = _loss_kind(file, flags)
+    name = kind.value if kind else "sum"
+    target = _target(file, flags, set_aside=name == "sum" and flags.loss is not None)
+    if name == "sum":
+        if target is not None:
+            raise target[0].fail(f"the {'default ' if kind is None else ''}loss, sum, takes no target; "
+                                 "choose --loss mse, xent or dot, or drop the target")
+        return Loss() if flags.grad else None
+    if target is None:
+        raise kind.fail(f"{name} needs a target; give --target, --target-file or target: in the file")
+    if name == "xent":
+        _need_softmax(cell, kind)
+        value = _class_indices(*target, sizes["K"], count)
+    else:
+        value = _target_rows(cell, *target, sizes, count)
+    return Loss(name, value) if flags.grad else None
+
+
+def _loss_kind(file, flags):
+    if flags.loss is not None:
+        return Entry(flags.loss, "--loss", "--loss")
+    if "loss" in file:
+        _choice(file["loss"], LOSS_KINDS)
+        return file["loss"]
+    return None
+
+
+def _target(file, flags, set_aside=False):
+    """(Entry, float array) for --target, --target-file or the file's target:, in that order; None when none
+    is given. set_aside: --loss sum on the command line overrides the file's target with its loss."""
+    if flags.target is not None and flags.target_file is not None:
+        raise InputError("--target-file", "the target is already given by --target; give it one way")
+    if flags.target_file is not None:
+        return Entry(None, "--target-file", flags.target_file), _target_file(flags.target_file)
+    if flags.target is not None:
+        entry = Entry(parse_flow(flags.target, "--target"), "--target", "--target")
+    elif "target" in file and not set_aside:
+        entry = file["target"]
+    else:
+        return None
+    return entry, _array(entry)
+
+
+def _target_file(path):
+    """A .npy or .csv target, read as --x-file reads steps, one step a row: a (rows, width) array."""
+    rows = [np.asarray(row, dtype=float).ravel() for row in sequences.open_steps(path)]
+    if not rows:
+        raise InputError(path, "holds no rows; expected one target a row")
+    widths = sorted({row.size for row in rows})
+    if len(widths) > 1:
+        raise InputError(path, f"rows of different lengths {widths}; every row needs as many numbers")
+    a = np.array(rows)  # (rows, width)
+    if not np.all(np.isfinite(a)):
+        raise InputError(path, f"row {int(np.argmin(np.all(np.isfinite(a), axis=1))) + 1} is not finite")
+    return a
+
+
+def _need_softmax(cell, entry):
+    """xent differentiates −log y_t[k_t] on a softmax output: say what the problem has instead."""
+    output = cell.options.get("output")
+    if output == "softmax":
+        return
+    has = "no output layer; give W_y (K, H)" if output is None else f"a {output} output; use --output softmax"
+    raise entry.fail(f"xent is the cross-entropy of a softmax output y_t, and this {cell.name} problem has {has}, "
+                     "or choose --loss mse")
+
+
+def _class_indices(entry, a, k, count):
+    """xent's target: one class index per step, each a whole number in [0, K)."""
+    found = _fmt_shape(a.shape)
+    if a.ndim == 2 and a.shape[1] == 1:  # a column, as a file of one index a line gives it
+        a = a[:, 0]
+    a = a.reshape(1) if a.ndim == 0 else a
+    if a.ndim != 1 or count is not None and len(a) != count:
+        per_step = f"{count} class indices, one per step" if count else "one class index per step"
+        raise entry.fail(f"expected {per_step}; found shape {found}")
+    for t, v in enumerate(a, start=1):
+        if v != round(v) or not 0 <= v < k:
+            raise entry.fail(f"expected class indices, whole numbers from 0 to {k - 1} (y_t has K = {k}); "
+                             f"found {v:g} at step {t}")
+    return a
+
+
+def _target_rows(cell, entry, a, sizes, count):
+    """mse's and dot's target: (T, n) one per step, or (n,) for the final step, n the size of q_t
+    (y_t, else the visible state). A flat list is the final step's, unless each step is one number."""
+    q, dim = ("y", "K") if "K" in sizes else (cell.visible, "H")
+    n = sizes[dim]
+    if a.ndim == 0 and n == 1 or a.ndim == 1 and len(a) == n:
+        return a.reshape(n)
+    if a.ndim == 1 and n == 1 and (count is None or len(a) == count):
+        return a.reshape(-1, 1)
+    if a.ndim == 2 and a.shape[1] == n and (len(a) == 1 or count is None or len(a) == count):
+        return a[0] if len(a) == 1 else a
+    raise entry.fail(f"expected one target per step, shape ({count or 'T'}, {n}), or one for the final step, "
+                     f"shape ({n},), each like {q}_t ({dim} = {n}); found shape {_fmt_shape(a.shape)}")

@@ -11,8 +11,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .cells import Cell, symbolic
-from .formats import fmt_array, substituted
+from .cells import ACT_SYMBOL, Cell, symbolic
+from .formats import fmt_array, fmt_norm, substituted
 from .problem import Problem
 
 # Styles, named once.
@@ -24,8 +24,14 @@ ROUNDED = "bold magenta"
 WARN = "bold yellow"
 BAD = "bold red"
 GOOD = "bold green"
+GRADIENT = "bold blue"  # the ∂L/∂· symbols of the backward pass
+BAR = "blue"  # the bars of the gradient's journey; their length, not their colour, carries the number
 
 LARGE = 16  # arrays with more entries are summarised in the header
+BAR_WIDTH = 40  # characters of the longest bar in the gradient's journey
+BAR_DECADES = 6  # the journey's log scale spans at least this many powers of ten
+JOURNEY_ROWS = 60  # a longer run's journey shows every k-th step, so at most this many rows
+BLOCKS = " ▏▎▍▌▋▊▉█"  # eighths of a character cell
 PIPE_WIDTH = 120
 
 
@@ -146,8 +152,9 @@ class TableWriter:
     def finish(self, summary):
         digits, console = self.problem.digits, self.console
         if summary.hidden:
+            every = "--format json" if summary.gradients is not None else "--format jsonl or csv"
             console.print(Text(f"{summary.hidden} of {summary.total} steps not shown: choose them with "
-                               "--steps A:B, or see all with --format jsonl or csv", style=DIM))
+                               f"--steps A:B, or see all with {every}", style=DIM))
         if summary.broken is None:
             parts = [f"{name}_T = {fmt_array(value, digits)}" for name, value in summary.final.items()]
             console.print(Text("final: " + "   ".join(parts), style=TITLE))
@@ -158,6 +165,123 @@ class TableWriter:
                                    style=BAD))
             else:
                 console.print(Text(f"✓ all {len(summary.checks)} expected values hold", style=GOOD))
+        if summary.gradients is not None:
+            self.backward(summary)
+
+    def backward(self, summary):
+        """The backward pass: L, a table per step shown from t = T back, the gradient, the journey."""
+        problem, grads, console = self.problem, summary.gradients, self.console
+        console.print(Text(f"backward pass: {loss_formula(problem)} = {fmt_array(grads.loss, problem.digits)}",
+                           style=TITLE))
+        T, shown = len(grads.steps), set(summary.shown)
+        for record, norm in zip(reversed(grads.steps), reversed(grads.jacobian_norms)):
+            if record.t in shown:
+                console.print(backward_table(problem, record, norm, T))
+        if len(shown) < T:
+            console.print(Text(f"{T - len(shown)} of {T} backward steps not shown, as above", style=DIM))
+        console.print(gradient_table(problem, grads))
+        console.print(journey_chart(problem, grads))
+
+
+# ---------------------------------------------------------------- the backward pass
+
+def loss_formula(problem: Problem) -> str:
+    """The loss --grad differentiates, as an equation: L = ½ Σ_t ‖y_t − target_t‖²."""
+    loss, v = problem.loss, problem.cell.visible
+    q = "y" if "K" in problem.sizes else v
+    every = np.ndim(loss.target) == 2  # a target for every step, not for the final one only
+    return {
+        "sum": f"L = Σ_k {v}_T[k]",
+        "mse": f"L = ½ Σ_t ‖{q}_t − target_t‖²" if every else f"L = ½ ‖{q}_T − target‖²",
+        "dot": f"L = Σ_t ⟨target_t, {q}_t⟩" if every else f"L = ⟨target, {q}_T⟩",
+        "xent": "L = −Σ_t log y_t[k_t]",
+    }[loss.kind]
+
+
+def backward_table(problem: Problem, record, jacobian_norm, T) -> Table:
+    """One step of backpropagation through time: ∂L/∂ of each state in total, of each pre-activation and of
+    x_t, with their norms; ‖∂v_T/∂v_t‖₂; and this step's part of each parameter's gradient."""
+    cell, digits, t, v = problem.cell, problem.digits, record.t, problem.cell.visible
+    table = Table(title=Text(f"backward step t = {t}"), title_justify="left", title_style=TITLE, box=box.SIMPLE_HEAD)
+    table.add_column("", style=GRADIENT, no_wrap=True)
+    table.add_column("")
+    table.add_column("value", justify="right")
+    table.add_column("norm ‖·‖₂", justify="right")
+    for key, value in record.values.items():
+        if key == "dx":
+            label, what = "∂L/∂x_t", "passed on to the input x_t"
+        elif key.endswith("_pre"):
+            eq = cell.equation(key[1:-len("_pre")])
+            label = f"∂L/∂{eq.symbol.removesuffix('_t')}_pre"
+            what = f"at the argument of {ACT_SYMBOL[eq.act] or eq.act} in {eq.symbol}"
+        else:
+            label = f"∂L/∂{key[1:]}_t"
+            what = "in total: from the loss" if t == T else f"in total: from step {t + 1} and the loss"
+        table.add_row(label, what, fmt_array(value, digits), fmt_norm(np.linalg.norm(value)))
+    table.add_row(f"∂{v}_T/∂{v}_t", f"how much {v}_t still moves {v}_T", "", fmt_norm(jacobian_norm),
+                  end_section=True)
+    contributions = {name: record.contributions[name] for name in problem.params}  # in the equations' order
+    for n, (name, g) in enumerate(problem.as_given(contributions).items()):
+        table.add_row(f"∂L/∂{name}", f"step {t}'s part" if n == 0 else "", fmt_array(g, digits), "")
+    return table
+
+
+def gradient_table(problem: Problem, grads) -> Table:
+    """∂L/∂θ for each parameter as the input named it (W_f given concatenated: [∂L/∂W_fh ∂L/∂W_fx]) and
+    ∂L/∂ of each initial state."""
+    digits = problem.digits
+    table = Table(title=Text("the gradient of L"), title_justify="left", title_style=TITLE, box=box.SIMPLE_HEAD)
+    table.add_column("", style=GRADIENT, no_wrap=True)
+    table.add_column("shape")
+    table.add_column("value", justify="right")
+    for name, g in problem.as_given(grads.params).items():
+        table.add_row(f"∂L/∂{name}", "×".join(map(str, g.shape)), fmt_array(g, digits))
+    for key, g in grads.init.items():
+        table.add_row(f"∂L/∂{key[:-1]}_0", "×".join(map(str, g.shape)), fmt_array(g, digits))
+    return table
+
+
+def journey_chart(problem: Problem, grads) -> Table:
+    """The gradient's journey back through time: for each step ‖∂L/∂v_t‖₂, ‖∂v_T/∂v_t‖₂ and a bar of the
+    latter on a log scale, so a vanishing gradient shows as bars that shorten going back from t = T."""
+    v, norms = problem.cell.visible, grads.jacobian_norms
+    T = len(norms)
+    every = -(-T // JOURNEY_ROWS)  # ceil(T / JOURNEY_ROWS)
+    low, high = log_range(norms)
+    caption = (f"bars on a log scale from {power_of_ten(low)} (no bar) to {power_of_ten(high)} (full bar)"
+               + (f"; every {every}th step" if every > 1 else ""))
+    table = Table(title=Text("the gradient's journey back through time"), title_justify="left", title_style=TITLE,
+                  caption=Text(caption), caption_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("t", justify="right")
+    table.add_column(f"‖∂L/∂{v}_t‖₂", justify="right")
+    table.add_column(f"‖∂{v}_T/∂{v}_t‖₂", justify="right")
+    table.add_column(f"log₁₀ ‖∂{v}_T/∂{v}_t‖₂", style=BAR, no_wrap=True, min_width=BAR_WIDTH)
+    for t in sorted({*range(1, T + 1, every), T}):
+        dv = grads.steps[t - 1].values[f"d{v}"]
+        table.add_row(str(t), fmt_norm(np.linalg.norm(dv)), fmt_norm(norms[t - 1]), log_bar(norms[t - 1], low, high))
+    return table
+
+
+def log_range(norms):
+    """The powers of ten the journey's scale runs between: the run's range, at least BAR_DECADES wide."""
+    positive = norms[norms > 0]
+    high = int(np.ceil(np.log10(positive.max()))) if positive.size else 0
+    low = int(np.floor(np.log10(positive.min()))) if positive.size else high
+    return min(low, high - BAR_DECADES), high
+
+
+def log_bar(value, low, high) -> str:
+    """A bar of BAR_WIDTH · (log₁₀ value − low) / (high − low) characters, to an eighth; none for 0."""
+    if value <= 0:
+        return ""
+    eighths = round(8 * BAR_WIDTH * (np.log10(value) - low) / (high - low))
+    full, part = divmod(max(eighths, 0), 8)
+    return BLOCKS[-1] * full + (BLOCKS[part] if part else "")
+
+
+def power_of_ten(k: int) -> str:
+    """10 to the k, with a superscript exponent: 10⁻⁶."""
+    return "10" + str(k).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
 def check_summary(rows) -> Table:

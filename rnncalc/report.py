@@ -75,6 +75,8 @@ class Summary:
     total: int = 0
     hidden: int = 0
     broken: tuple | None = None  # (t, key) of the first non-finite quantity
+    shown: list = field(default_factory=list)  # the steps written, by t
+    gradients: object = None  # backward.Gradients, with --grad
 
     @property
     def failed(self):
@@ -122,9 +124,11 @@ def run(problem, view: View, writer, progress=None) -> Summary:
             return t in view.steps
         return t <= TABLE_STEPS if default_cut else not view.quiet
 
+    grad = problem.loss is not None
     xs = problem.xs if progress is None else _ticking(problem.xs, progress)
-    steps = engine.run(problem.cell, problem.params, problem.init, xs, problem.rounding, wanted)
-    written = 0
+    # --grad backpropagates through every step, so every step is recorded: no fast path (needed=None).
+    steps = engine.run(problem.cell, problem.params, problem.init, xs, problem.rounding, None if grad else wanted)
+    recorded = []
     for step in steps:
         last = step.last
         summary.total = step.t
@@ -134,9 +138,12 @@ def run(problem, view: View, writer, progress=None) -> Summary:
         checks = [] if bad else _checks(problem, step, last)
         summary.checks += checks
         shown = last if view.last else step.t in view.steps if view.steps is not None else True
+        if grad:
+            recorded.append(step)
+            shown = shown and (last or wanted(step.t))  # the steps shown without --grad, no more
         if shown and (bad is None or view.format in ("table", "markdown", "latex")):
             writer.step(step, checks)
-            written += 1
+            summary.shown.append(step.t)
         if bad is not None:
             break
         if last:
@@ -146,10 +153,37 @@ def run(problem, view: View, writer, progress=None) -> Summary:
             raise InputError(e.where, f"expected one value per step ({summary.total}) or one for the final "
                              f"step; found {len(e.values)}")
     if default_cut:
-        summary.hidden = summary.total - written
+        summary.hidden = summary.total - len(summary.shown)
+    if grad and summary.broken is None:
+        summary.gradients = _backward(problem, recorded)
+        summary.broken = _nonfinite_gradient(summary.gradients)
     if summary.broken is None:
         writer.finish(summary)
     return summary
+
+
+def _backward(problem, steps):
+    """Backpropagation through time of problem.loss over every step of the run."""
+    from .backward import backward
+
+    xs = np.array([step.x for step in steps])  # (T, D): problem.xs may have been a stream, now consumed
+    with np.errstate(all="ignore"):  # an overflow is reported as a non-finite gradient, as in the forward pass
+        return backward(problem.cell, problem.params, problem.init, xs, steps, problem.loss)
+
+
+def _nonfinite_gradient(grads):
+    """(t, key) of the first non-finite number backpropagation met, going back from t = T; else None."""
+    if not np.isfinite(grads.loss):
+        return len(grads.steps), "the loss L"
+    for record, norm in zip(reversed(grads.steps), reversed(grads.jacobian_norms)):
+        contributions = {f"d{name}": g for name, g in record.contributions.items()}
+        for key, value in {**record.values, **contributions, "‖∂v_T/∂v_t‖₂": norm}.items():
+            if not np.all(np.isfinite(value)):
+                return record.t, key
+    for name, value in {**grads.params, **grads.init}.items():
+        if not np.all(np.isfinite(value)):
+            return 1, f"d{name}"
+    return None
 
 
 def _ticking(xs, progress):

@@ -1,8 +1,8 @@
 """Fuzzing: whatever the input, rnncalc answers with exit status 0, 1, 2 or 3, never a traceback;
 and on random valid problems the cells keep their invariants.
 
-RNNCALC_FUZZ_EXAMPLES scales the number of generated inputs per test (default 2,500; the five
-tests that feed arbitrary input then make 12,500 runs).
+RNNCALC_FUZZ_EXAMPLES scales the number of generated inputs per test (default 2,000; the five
+tests that feed arbitrary input then make 10,000 runs).
 """
 
 import contextlib
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from rnncalc import cells
 from rnncalc.cli import run
 
-EXAMPLES = int(os.environ.get("RNNCALC_FUZZ_EXAMPLES", "2500"))
+EXAMPLES = int(os.environ.get("RNNCALC_FUZZ_EXAMPLES", "2000"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                        HealthCheck.data_too_large])
