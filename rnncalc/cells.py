@@ -18,7 +18,33 @@ from typing import Callable
 # ---------------------------------------------------------------- expressions
 
 class Expr:
-    """A node of an equation's right-hand side."""
+    """A node of an equation's right-hand side: immutable, equal to a node of the same kind and fields.
+
+    Each kind names its fields in _fields (a plain class, not a dataclass: rnncalc --help starts
+    faster without a dozen generated classes).
+    """
+
+    _fields = ()
+    __slots__ = ()
+
+    def __init__(self, *values):
+        for name, value in zip(self._fields, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def _key(self):
+        return (type(self), *(getattr(self, f) for f in self._fields))
+
+    def __eq__(self, other):
+        return isinstance(other, Expr) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(repr(getattr(self, f)) for f in self._fields)})"
 
     def __add__(self, other):
         return Sum((*_terms(self), *_terms(other)))
@@ -53,10 +79,9 @@ def _accumulate(store, key, g):
     store[key] = store[key] + g if key in store else g
 
 
-@dataclass(frozen=True)
 class Param(Expr):
     """A weight or bias, by its course name."""
-    name: str
+    _fields = __slots__ = ("name",)
 
     def eval(self, env):
         return env.params[self.name]
@@ -71,10 +96,9 @@ class Param(Expr):
         return fmt(self.eval(env))
 
 
-@dataclass(frozen=True)
 class Prev(Expr):
     """The state carried in from the previous step: h_{t-1}."""
-    state: str
+    _fields = __slots__ = ("state",)
 
     def eval(self, env):
         return env.prev[self.state]
@@ -89,9 +113,9 @@ class Prev(Expr):
         return fmt(self.eval(env))
 
 
-@dataclass(frozen=True)
 class Input(Expr):
     """The step's input x_t."""
+    _fields = __slots__ = ()
 
     def eval(self, env):
         return env.x
@@ -106,10 +130,9 @@ class Input(Expr):
         return fmt(env.x)
 
 
-@dataclass(frozen=True)
 class Ref(Expr):
     """A quantity computed earlier in the same step, e.g. f_t."""
-    name: str
+    _fields = __slots__ = ("name",)
 
     def eval(self, env):
         return env.q[self.name]
@@ -124,11 +147,9 @@ class Ref(Expr):
         return fmt(self.eval(env))
 
 
-@dataclass(frozen=True)
 class MatVec(Expr):
     """W v, a weight matrix times a column vector."""
-    weight: Param
-    operand: Expr
+    _fields = __slots__ = ("weight", "operand")
 
     def children(self):
         return (self.weight, self.operand)
@@ -152,9 +173,8 @@ class MatVec(Expr):
         return fmt(self.eval(env))
 
 
-@dataclass(frozen=True)
 class Sum(Expr):
-    terms: tuple
+    _fields = __slots__ = ("terms",)
 
     def children(self):
         return self.terms
@@ -177,11 +197,9 @@ class Sum(Expr):
         return " + ".join(t.subst(env, fmt) for t in self.terms)
 
 
-@dataclass(frozen=True)
 class Hadamard(Expr):
     """a ⊙ b, the element-wise product."""
-    a: Expr
-    b: Expr
+    _fields = __slots__ = ("a", "b")
 
     def children(self):
         return (self.a, self.b)
@@ -204,10 +222,9 @@ class Hadamard(Expr):
                         for e in (self.a, self.b))
 
 
-@dataclass(frozen=True)
 class OneMinus(Expr):
     """1 − a."""
-    a: Expr
+    _fields = __slots__ = ("a",)
 
     def children(self):
         return (self.a,)
