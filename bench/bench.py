@@ -1,0 +1,152 @@
+"""rnncalc's speed and memory, as ratios against references run side by side on this machine.
+
+    python bench/bench.py            # everything (a few minutes)
+    python bench/bench.py --quick    # fewer repetitions and a shorter memory run
+
+Prints one table: each scenario, rnncalc's time, the references' (a hand-optimised numpy loop;
+PyTorch float64 and float32 when torch is installed), the ratio and the target it is held to.
+Times are medians of whole-process runs, except PyTorch's, which time its forward pass alone
+(its import alone takes over a second).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+PY = sys.executable
+RNNCALC = [PY, "-m", "rnncalc"]
+SEED = ["lstm", "--weights", "1", "--h0", "1", "--c0", "1", "-x", "5"]
+
+
+def timed(cmd, repeat, stdin=None):
+    """The median wall time of `repeat` whole-process runs of cmd (output discarded)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=stdin, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def peak_rss_mb(cmd):
+    """Peak resident memory of cmd, in MB, as GNU time reports it."""
+    gnu_time = shutil.which("time") or "/usr/bin/time"
+    result = subprocess.run([gnu_time, "-f", "%M", *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, check=True)
+    return int(result.stderr.strip().splitlines()[-1]) / 1024
+
+
+def write_problem(directory, T, D, H, seed=0):
+    """An LSTM problem with random weights: parameters as YAML, inputs as .npy."""
+    rng = np.random.default_rng(seed)
+    scale = 1 / np.sqrt(H + D)
+    params = {"cell": "lstm"}
+    for g in "fioc":
+        params[f"W_{g}h"] = (rng.standard_normal((H, H)) * scale).tolist()
+        params[f"W_{g}x"] = (rng.standard_normal((H, D)) * scale).tolist()
+        params[f"b_{g}"] = (rng.standard_normal(H) * 0.1).tolist()
+    path = Path(directory) / f"lstm_{T}_{D}_{H}"
+    (path.with_suffix(".yaml")).write_text(json.dumps(params))  # JSON is YAML, and as fast to write
+    np.save(path.with_suffix(".npy"), rng.standard_normal((T, D)))
+    return path.with_suffix(".yaml"), path.with_suffix(".npy"), params
+
+
+def torch_seconds(params, x_path, dtype_name):
+    """PyTorch nn.LSTM's forward pass alone, single thread, or None without torch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    dtype = getattr(torch, dtype_name)
+    X = torch.tensor(np.load(x_path), dtype=dtype)[:, None, :]  # (T, batch 1, D)
+    H = len(params["b_f"])
+    m = torch.nn.LSTM(X.shape[-1], H).to(dtype)
+    with torch.no_grad():  # torch's gate order is i, f, g, o
+        m.weight_hh_l0.copy_(torch.tensor(np.vstack([params[f"W_{g}h"] for g in "ifco"])))
+        m.weight_ih_l0.copy_(torch.tensor(np.vstack([params[f"W_{g}x"] for g in "ifco"])))
+        m.bias_ih_l0.copy_(torch.tensor(np.concatenate([params[f"b_{g}"] for g in "ifco"])))
+        m.bias_hh_l0.zero_()
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            m(X)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def row(name, ours, ref, ratio_target, other=("", "")):
+    ratio = ours / ref
+    verdict = "met" if ratio <= ratio_target else "NOT met"
+    return [name, f"{ours:.3f} s", f"{ref:.3f} s", *other, f"{ratio:.2f}×", f"≤ {ratio_target}× {verdict}"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions, shorter memory run")
+    args = parser.parse_args()
+    repeat = 5 if args.quick else 15
+    rows = []
+
+    # 1. Start-up: every call from a shell pays it.
+    numpy_import = timed([PY, "-c", "import numpy"], repeat)
+    rows.append(row("rnncalc --version", timed([*RNNCALC, "--version"], repeat), numpy_import, 1.5))
+    rows.append(row("rnncalc --help", timed([*RNNCALC, "--help"], repeat), numpy_import, 1.5))
+    rows.append(row("seed example, --format json", timed([*RNNCALC, *SEED, "--format", "json"], repeat),
+                    numpy_import, 2.0))
+    rows.append(row("seed example, table", timed([*RNNCALC, *SEED], repeat), numpy_import, 3.0))
+
+    # 2. The engine on a long sequence, against a hand-optimised numpy loop loading the same files.
+    with tempfile.TemporaryDirectory() as tmp:
+        for T, D, H, target in [(20000, 64, 128, 1.3), (1000, 16, 32, None), (1000, 256, 512, None)]:
+            yaml_path, x_path, params = write_problem(tmp, T, D, H)
+            cmd = [*RNNCALC, "lstm", str(yaml_path), "--x-file", str(x_path), "--last", "--format", "json"]
+            hand = [PY, str(HERE / "hand_lstm.py"), str(yaml_path), str(x_path)]
+            ours_h = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)["final"]["h"]
+            hand_h = json.loads(subprocess.run(hand, capture_output=True, text=True, check=True).stdout)["h"]
+            agree = float(np.max(np.abs(np.array(ours_h) - np.array(hand_h))))
+            reps = max(3, repeat // 3)
+            ours, ref = timed(cmd, reps), timed(hand, reps)
+            f64, f32 = torch_seconds(params, x_path, "float64"), torch_seconds(params, x_path, "float32")
+            torch_cols = tuple("—" if v is None else f"{v:.3f} s" for v in (f64, f32))
+            name = f"LSTM T={T} D={D} H={H} --last (|Δh| {agree:.0e})"
+            rows.append(row(name, ours, ref, target or float("inf"), torch_cols))
+            if target is None:
+                rows[-1][-1] = "(for reference)"
+
+    # 3. Memory while streaming: a million steps of a size-8 LSTM as JSON lines to /dev/null.
+    steps = 100_000 if args.quick else 1_000_000
+    with tempfile.TemporaryDirectory() as tmp:
+        x_txt = Path(tmp) / "x.txt"
+        x_txt.write_text("\n".join(f"{v:.6f}" for v in np.sin(np.arange(steps) / 10)))
+        cmd = [*RNNCALC, "lstm", "--weights", "0.3", "--hidden", "8", "--x-file", str(x_txt), "--format", "jsonl"]
+        start = time.perf_counter()
+        rss = peak_rss_mb(cmd)
+        seconds = time.perf_counter() - start
+
+    header = ["scenario", "rnncalc", "numpy / import numpy", "PyTorch f64", "PyTorch f32", "ratio", "target"]
+    table = [header] + [r if len(r) == 7 else r[:3] + ["", ""] + r[3:] for r in rows]
+    widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
+    print(f"rnncalc benchmark: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"numpy {np.__version__}")
+    for r in table:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+    print(f"streaming {steps:,} steps of an H = 8 LSTM as jsonl: peak {rss:.0f} MB (target < 100 MB: "
+          f"{'met' if rss < 100 else 'NOT met'}), {seconds:.1f} s, {seconds / steps * 1e6:.0f} µs a step")
+
+
+if __name__ == "__main__":
+    main()
