@@ -1,8 +1,8 @@
 """The reference for bench.py: a hand-optimised numpy LSTM loop that loads the same files the same way.
 
-    python bench/hand_lstm.py PARAMS.yaml X.npy
+    python bench/hand_lstm.py PARAMS.yaml|PARAMS.npz X.npy
 
-Parameters from YAML (through PyYAML's C loader when present), inputs from .npy; all input
+Parameters from YAML (through PyYAML's C loader when present) or .npz, inputs from .npy; all input
 projections in one matmul, the four gates stacked into one (4H × H) matrix; prints the final h as JSON.
 """
 
@@ -16,8 +16,11 @@ Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def main(params_path, x_path):
-    with open(params_path) as f:
-        p = yaml.load(f, Loader=Loader)
+    if params_path.endswith(".npz"):
+        p = dict(np.load(params_path))
+    else:
+        with open(params_path) as f:
+            p = yaml.load(f, Loader=Loader)
     X = np.load(x_path)
     gates = "fioc"
     Wh = np.vstack([np.array(p[f"W_{g}h"], dtype=float) for g in gates])  # (4H, H)

@@ -3,7 +3,7 @@
 From the same description the trace uses, this writes a Python function in the shape of a
 hand-optimised loop: every matmul on x_t for the whole chunk at once (biases folded in), every
 matmul on the previous state stacked into one (G·H, H) product a step, the rest element-wise.
-It records nothing: it returns the states after the chunk, and whether every pre-activation
+It records nothing: it returns the states after the chunk, and whether every product and state
 stayed finite, so that a chunk that overflowed can be replayed step by step to show where.
 """
 
@@ -20,7 +20,7 @@ def _sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
-FAST = {**mathops.ACTIVATIONS, "sigmoid": _sigmoid}
+FAST = {**mathops.ACTIVATIONS, "sigmoid": _sigmoid, "tanh": np.tanh}
 
 
 def _needed(cell):
@@ -99,7 +99,7 @@ class Loop:
             if isinstance(expr.operand, Prev):
                 state = expr.operand.state
                 return f"ph_{state}[{self._slice(self.h_terms[state], expr)}]"
-            return f"(p_{expr.weight.name} @ {self._code(expr.operand)})"
+            return f"checked(p_{expr.weight.name} @ {self._code(expr.operand)})"
         if isinstance(expr, Sum):
             return "(" + " + ".join(self._code(t) for t in expr.terms if id(t) not in self.folded_ids) + ")"
         if isinstance(expr, Hadamard):
@@ -112,19 +112,23 @@ class Loop:
         states = [s.name for s in self.cell.states]
         lines = [f"def loop(PX, X, {', '.join(f's_{s}' for s in states)}):",
                  "    check = 0.0",
+                 "    sums = []",
+                 "    def checked(product):",
+                 "        sums.append(product.sum())",
+                 "        return product",
                  "    for px, x in zip(PX, X):"]
-        lines += [f"        ph_{s} = Wh_{s} @ s_{s}" for s in self.h_terms]
+        for s in self.h_terms:
+            lines.append(f"        ph_{s} = Wh_{s} @ s_{s}")
+            lines.append(f"        check += ph_{s}.sum()")  # inf or nan anywhere makes the sum non-finite
         for eq in self.equations:
             code = self._code(eq.expr)
             if eq.act is None:
                 lines.append(f"        q_{eq.name} = {code}")
             else:
-                lines.append(f"        z = {code}")
-                lines.append("        check += z.sum()")  # inf or nan anywhere makes the sum non-finite
-                lines.append(f"        q_{eq.name} = act_{eq.act}(z)")
+                lines.append(f"        q_{eq.name} = act_{eq.act}({code})")
         lines.append("        " + ", ".join(f"s_{s}" for s in states) + " = "
                      + ", ".join(f"q_{s}" for s in states))
-        lines.append(f"    return check, {', '.join(f's_{s}' for s in states)}")
+        lines.append(f"    return check + sum(sums), {', '.join(f's_{s}' for s in states)}")
         return "\n".join(lines) + "\n"
 
     def advance(self, states: dict, xs: np.ndarray):

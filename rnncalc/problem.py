@@ -423,8 +423,6 @@ def _array(entry):
                 raise entry.fail(f"expected finite numbers{at}, found {v[~np.isfinite(v)].flat[0]}")
         elif isinstance(v, bool) or not isinstance(v, (int, float, list)):
             raise entry.fail(f"expected a number{at}, found {_kind(v)}")
-        elif isinstance(v, float) and not math.isfinite(v) or isinstance(v, int) and abs(v) > sys.float_info.max:
-            raise entry.fail(f"expected a finite number{at}, found {v if isinstance(v, float) else 'a larger one'}")
         elif isinstance(v, list):
             if depth >= 3:
                 raise entry.fail(f"lists nested too deeply{at}: expected numbers, or lists of them, or lists of those")
@@ -433,13 +431,23 @@ def _array(entry):
             count += len(v)
             if count > MAX_NUMBERS:
                 raise entry.fail(f"holds more than {MAX_NUMBERS:,} numbers, the limit for one key")
+            if {type(item) for item in v} <= {float, int}:  # a row of numbers: finite ones are checked below
+                return
             for i, item in enumerate(v):
                 check(item, f"{path}[{i}]", depth + 1)
             lengths = {len(item) if isinstance(item, (list, np.ndarray)) else None for item in v}
             if len(lengths) > 1:
                 raise entry.fail(f"ragged list{at}: rows of different lengths")
     check(entry.value, "", 0)
-    return np.array(entry.value, dtype=float)
+    try:
+        a = np.array(entry.value, dtype=float)
+    except OverflowError:
+        raise entry.fail("expected a finite number, found an integer beyond float64's range") from None
+    if not np.all(np.isfinite(a)):
+        index = tuple(np.argwhere(~np.isfinite(a))[0])
+        at = "".join(f"[{i}]" for i in index)
+        raise entry.fail(f"expected a finite number{' at ' + at if at else ''}, found {a[index]}")
+    return a
 
 
 def _shaped(entry, a, shape, symbolic):

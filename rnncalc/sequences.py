@@ -58,7 +58,10 @@ class LineSteps:
 
 
 def checked_rows(steps, d: int, source: str):
-    """The steps as float arrays, each checked to hold D finite numbers."""
+    """The steps as float arrays, each checked to hold D finite numbers (an array a block at a time)."""
+    if isinstance(steps, np.ndarray):
+        yield from _checked_blocks(steps, d, source)
+        return
     for t, row in enumerate(steps, start=1):
         row = np.asarray(row, dtype=float)
         if row.shape != (d,):
@@ -67,6 +70,18 @@ def checked_rows(steps, d: int, source: str):
         if not np.all(np.isfinite(row)):
             raise InputError(source, f"step {t} is not finite: {row.tolist()}")
         yield row
+
+
+def _checked_blocks(steps, d, source, block=4096):
+    if steps.shape[1] != d:
+        raise InputError(source, f"steps have {steps.shape[1]} number{'s' * (steps.shape[1] != 1)}, "
+                                 f"but the input size D is {d}")
+    for start in range(0, len(steps), block):
+        rows = np.asarray(steps[start:start + block], dtype=float)
+        bad = np.flatnonzero(~np.all(np.isfinite(rows), axis=1))
+        if bad.size:
+            raise InputError(source, f"step {start + bad[0] + 1} is not finite: {rows[bad[0]].tolist()}")
+        yield from rows
 
 
 def open_steps(path: str):
