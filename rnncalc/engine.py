@@ -51,7 +51,9 @@ class Step:
 
     def nonfinite(self):
         """The first quantity that is not finite, or None."""
-        return next((k for k, v in self.values.items() if not np.all(np.isfinite(v))), None)
+        if np.isfinite(np.concatenate([np.ravel(v) for v in self.values.values()])).all():
+            return None  # the usual case, in one pass
+        return next(k for k, v in self.values.items() if not np.all(np.isfinite(v)))
 
 
 CHUNK = 1024  # rows run by the fast loop at a time

@@ -60,7 +60,7 @@ def substituted(eq, step, digits: int) -> str:
 
 def floats(a):
     """An array as a flat list of Python floats; + 0.0 turns -0.0 into 0.0."""
-    return [float(v) + 0.0 for v in np.ravel(a)]
+    return (np.ravel(a) + 0.0).tolist()
 
 
 def selected_keys(step, only):
