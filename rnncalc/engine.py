@@ -94,13 +94,17 @@ def run(cell: Cell, params: dict, init: dict, xs, rounding: Rounding, needed=Non
     whose numbers overflowed is replayed step by step, so the first non-finite step is yielded.
     """
     prev = {s.name: np.asarray(init[s.name], dtype=float) for s in cell.states}
-    fast = None if needed is None or rounding.active else _loop(cell, params)
+    fast = needed is not None and not rounding.active
+    loop = None  # compiled when first wanted
     done, pending = 0, []  # prev holds the states after step `done`; pending rows come next
 
     def advance():
         """Run the pending rows fast; a Step if one of them went non-finite, else None."""
-        nonlocal prev, done
-        finite, after = fast.advance(prev, np.array(pending))
+        nonlocal prev, done, loop
+        if loop is None:
+            from .fastpath import Loop
+            loop = Loop(cell, params)
+        finite, after = loop.advance(prev, np.array(pending))
         if not finite:  # replay step by step to find where
             for row in pending:
                 s = step(cell, params, prev, row, done + 1, rounding)
@@ -112,7 +116,7 @@ def run(cell: Cell, params: dict, init: dict, xs, rounding: Rounding, needed=Non
         return None
 
     for t, (x, last) in enumerate(with_last(xs), start=1):
-        if fast is not None and not last and not needed(t):
+        if fast and not last and not needed(t):
             pending.append(x)
             if len(pending) == CHUNK and (broken := advance()) is not None:
                 yield broken
@@ -125,11 +129,6 @@ def run(cell: Cell, params: dict, init: dict, xs, rounding: Rounding, needed=Non
         s.last = last
         yield s
         prev, done = {st.name: s.values[st.name] for st in cell.states}, t
-
-
-def _loop(cell, params):
-    from .fastpath import Loop
-    return Loop(cell, params)
 
 
 def with_last(iterable):

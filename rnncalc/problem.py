@@ -263,16 +263,7 @@ def _expectations(cell, sizes, count, file_entry, flag_items):
             raise file_entry.fail(f"expected a mapping such as {{h: [0, 1, 1]}}, found {_kind(file_entry.value)}")
         for name, value in file_entry.value.items():
             entries[str(name)] = Entry(value, f"{file_entry.where} {name}", file_entry.origin)
-    seen = set()
-    for item in flag_items:
-        name, sep, text = item.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise InputError("--expect", f"expected NAME=V1,V2,..., found '{item}'")
-        if name in seen:
-            raise InputError(f"--expect {name}", "given twice")
-        seen.add(name)
-        entries[name] = Entry(parse_flow(text, f"--expect {name}"), f"--expect {name}", "--expect")
+    entries.update(_named_flags(flag_items, "--expect", "NAME=V1,V2,..."))
     sizes_of = {q: sizes[cell.equation(q.removesuffix("_pre")).dim] for q in cell.quantities}
     result = []
     for name, entry in entries.items():
@@ -319,17 +310,22 @@ def _mapping(doc):
 def _param_entries(file, flags):
     """The parameters given in the file, overridden by -p NAME=VALUE flags."""
     entries = {k: e for k, e in file.items() if k.startswith(("W_", "b_", "P_"))}
-    seen = set()
-    for item in flags.params:
+    entries.update(_named_flags(flags.params, "--param", "NAME=VALUE"))
+    return entries
+
+
+def _named_flags(items, flag, form):
+    """Repeated NAME=VALUE flags (VALUE in YAML flow syntax) as Entries by name; a name given twice is an error."""
+    entries = {}
+    for item in items:
         name, sep, text = item.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise InputError("--param", f"expected NAME=VALUE, found '{item}'")
-        if name in seen:
-            raise InputError(f"--param {name}", "given twice")
-        seen.add(name)
-        where = f"--param {name}"
-        entries[name] = Entry(parse_flow(text, where), where, "--param")
+            raise InputError(flag, f"expected {form}, found '{item}'")
+        if name in entries:
+            raise InputError(f"{flag} {name}", "given twice")
+        where = f"{flag} {name}"
+        entries[name] = Entry(parse_flow(text, where), where, flag)
     return entries
 
 

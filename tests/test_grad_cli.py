@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import yaml
 
-from rnncalc import backward, cells, cli, engine
+from rnncalc import backward, cells, cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -350,10 +350,12 @@ def test_streamed_input(rnncalc_json, monkeypatch):
 def test_grad_turns_the_fast_path_off(rnncalc, monkeypatch):
     # A table of 20 steps shows 11 of them, and would run the other 9 in fastpath's compiled loop;
     # backpropagation needs every step recorded, so --grad must not build that loop at all.
+    from rnncalc import fastpath
+
     def no_loop(cell, params):
         raise AssertionError("the fast path ran")
 
-    monkeypatch.setattr(engine, "_loop", no_loop)
+    monkeypatch.setattr(fastpath, "Loop", no_loop)
     with pytest.raises(AssertionError, match="the fast path ran"):  # the patch bites without --grad
         rnncalc("rnn", SAMPLES / "vanishing_rnn.yaml", "--no-color")
     status, out, _ = rnncalc("rnn", SAMPLES / "vanishing_rnn.yaml", "--no-color", "--grad")
