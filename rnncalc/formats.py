@@ -110,7 +110,6 @@ def _dump(value) -> str:
 
 class JsonWriter:
     """One document: the run's facts, every step shown, the final state, the checks."""
-    streams = False
 
     def __init__(self, out, view):
         self.out, self.view, self.steps = out, view, []
@@ -149,7 +148,6 @@ class JsonWriter:
 
 class JsonlWriter:
     """One JSON object per step, written as the step is computed."""
-    streams = True
 
     def __init__(self, out, view):
         self.out, self.view = out, view
@@ -167,7 +165,6 @@ class JsonlWriter:
 
 class CsvWriter:
     """A header row, then one row per step; vector components as h[0], h[1]."""
-    streams = True
 
     def __init__(self, out, view):
         self.out, self.view, self.writer, self.keys = out, view, csv.writer(out, lineterminator="\n"), None
@@ -190,7 +187,6 @@ class CsvWriter:
 
 class QuietWriter:
     """Only the final visible state's values, one per line, at full precision: for $(...)."""
-    streams = True
 
     def __init__(self, out, view):
         self.out = out
@@ -207,7 +203,6 @@ class QuietWriter:
 
 class _DocumentWriter:
     """Per-step tables with the equations, for pasting into a write-up (Markdown or LaTeX)."""
-    streams = True
 
     def __init__(self, out, view):
         self.out, self.view = out, view

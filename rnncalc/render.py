@@ -137,7 +137,6 @@ def _mark(text: Text, check, digits):
 
 class TableWriter:
     """The Rich trace: the header, a table per step shown, the final state and the checks."""
-    streams = True
 
     def __init__(self, console, view):
         self.console, self.view = console, view

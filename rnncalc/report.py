@@ -205,7 +205,6 @@ def _checks(problem, step, last):
 
 class NullWriter:
     """Writes nothing: for rnncalc check, which only wants the verdict."""
-    streams = True
 
     def start(self, problem):
         pass
