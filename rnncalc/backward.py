@@ -1,7 +1,7 @@
 """Backpropagation through time, derived from the cells' single description.
 
 No cell has a backward pass of its own: each expression node knows its local derivative
-(cells.Expr.backward), each activation its own (mathops.activation_vjp), and this module walks
+(expr.Expr.backward), each activation its own (mathops.activation_vjp), and this module walks
 the recorded steps in reverse, and each step's equations in reverse:
 
     dL/dz_q   = act'(z_q) ⊙ dL/dq_t               (softmax: y ⊙ (g − ⟨g, y⟩))

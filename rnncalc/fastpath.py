@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import mathops
-from .cells import Cell, Hadamard, Input, MatVec, OneMinus, Param, Prev, Ref, Sum
+from .cells import Cell
+from .expr import Hadamard, Input, MatVec, OneMinus, Param, Prev, Ref, Sum
 
 
 def _sigmoid(z):

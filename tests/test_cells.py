@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from rnncalc import cells
+from rnncalc import cells, expr
 from rnncalc.backward import Grads
 from rnncalc.engine import Env
 
@@ -83,6 +83,6 @@ def test_each_node_pushes_its_local_derivative():
     # W v: dL/dW = u vᵀ, dL/dv = Wᵀ u
     env = Env({"W_ss": np.array([[1.0, 2.0], [3.0, 4.0]])}, env.prev, env.x)
     grads = Grads()
-    cells.MatVec(cells.Param("W_ss"), cells.Prev("s")).backward(env, np.array([1.0, -1.0]), grads)
+    expr.MatVec(expr.Param("W_ss"), expr.Prev("s")).backward(env, np.array([1.0, -1.0]), grads)
     assert grads.params["W_ss"].tolist() == [[1.0, -2.0], [-1.0, 2.0]]
     assert grads.prev["s"].tolist() == [1 - 3, 2 - 4]

@@ -1,0 +1,244 @@
+"""The expression algebra of the equations: each node's evaluation, derivative and text side by side.
+
+An equation's right-hand side is a small immutable tree over the parameters (Param), the previous
+states (Prev), the input (Input) and the quantities computed before it in the same step (Ref),
+joined by W v (MatVec), sums, element-wise products (Hadamard) and 1 − a (OneMinus). Each node
+evaluates itself, pushes a gradient down to its leaves, and writes itself as text, symbolically
+or with numbers substituted.
+"""
+
+from __future__ import annotations
+
+
+class Expr:
+    """A node of an equation's right-hand side: immutable, equal to a node of the same kind and fields.
+
+    Each kind names its fields in _fields (a plain class, not a dataclass: rnncalc --help starts
+    faster without a dozen generated classes).
+    """
+
+    _fields = ()
+    __slots__ = ()
+
+    def __init__(self, *values):
+        for name, value in zip(self._fields, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def _key(self):
+        return (type(self), *(getattr(self, f) for f in self._fields))
+
+    def __eq__(self, other):
+        return isinstance(other, Expr) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(repr(getattr(self, f)) for f in self._fields)})"
+
+    def __add__(self, other):
+        return Sum((*_terms(self), *_terms(other)))
+
+    def __mul__(self, other):
+        return Hadamard(self, other)
+
+    def __rsub__(self, one):
+        assert one == 1, "only 1 − expr is supported"
+        return OneMinus(self)
+
+    def children(self):
+        return ()
+
+    def backward(self, env, g, grads):
+        """Push g = dL/d(this node's value), of the value's shape, down to the leaves, which add it into
+        grads.params (by parameter name), grads.prev (by state), grads.x, or grads.q (by quantity)."""
+        raise NotImplementedError(type(self).__name__)
+
+    def walk(self):
+        yield self
+        for child in self.children():
+            yield from child.walk()
+
+
+def _terms(e):
+    return e.terms if isinstance(e, Sum) else (e,)
+
+
+def _accumulate(store, key, g):
+    """store[key] += g: a leaf reached by several paths (z_t twice in the GRU's update) sums them."""
+    store[key] = store[key] + g if key in store else g
+
+
+class Param(Expr):
+    """A weight or bias, by its course name."""
+    _fields = __slots__ = ("name",)
+
+    def eval(self, env):
+        return env.params[self.name]
+
+    def backward(self, env, g, grads):
+        _accumulate(grads.params, self.name, g)
+
+    def text(self, cell):
+        return self.name
+
+    def subst(self, env, fmt):
+        return fmt(self.eval(env))
+
+
+class Prev(Expr):
+    """The state carried in from the previous step: h_{t-1}."""
+    _fields = __slots__ = ("state",)
+
+    def eval(self, env):
+        return env.prev[self.state]
+
+    def backward(self, env, g, grads):
+        _accumulate(grads.prev, self.state, g)
+
+    def text(self, cell):
+        return f"{self.state}_{{t-1}}"
+
+    def subst(self, env, fmt):
+        return fmt(self.eval(env))
+
+
+class Input(Expr):
+    """The step's input x_t."""
+    _fields = __slots__ = ()
+
+    def eval(self, env):
+        return env.x
+
+    def backward(self, env, g, grads):
+        grads.x = grads.x + g
+
+    def text(self, cell):
+        return "x_t"
+
+    def subst(self, env, fmt):
+        return fmt(env.x)
+
+
+class Ref(Expr):
+    """A quantity computed earlier in the same step, e.g. f_t."""
+    _fields = __slots__ = ("name",)
+
+    def eval(self, env):
+        return env.q[self.name]
+
+    def backward(self, env, g, grads):
+        _accumulate(grads.q, self.name, g)
+
+    def text(self, cell):
+        return cell.equation(self.name).symbol
+
+    def subst(self, env, fmt):
+        return fmt(self.eval(env))
+
+
+class MatVec(Expr):
+    """W v, a weight matrix times a column vector."""
+    _fields = __slots__ = ("weight", "operand")
+
+    def children(self):
+        return (self.weight, self.operand)
+
+    def eval(self, env):
+        return self.weight.eval(env) @ self.operand.eval(env)  # (rows, cols) @ (cols,)
+
+    def backward(self, env, g, grads):
+        """u = W v: dL/dW = g vᵀ, dL/dv = Wᵀ g."""
+        v = self.operand.eval(env)
+        self.weight.backward(env, g[:, None] * v[None, :], grads)  # (rows, 1) * (1, cols)
+        self.operand.backward(env, self.weight.eval(env).T @ g, grads)  # (cols, rows) @ (rows,)
+
+    def text(self, cell):
+        return f"{self.weight.text(cell)} {_grouped(self.operand, cell)}"
+
+    def subst(self, env, fmt):
+        w = self.weight.eval(env)
+        if w.size == 1:
+            return f"{fmt(w)}·{_grouped_subst(self.operand, env, fmt)}"
+        return fmt(self.eval(env))
+
+
+class Sum(Expr):
+    _fields = __slots__ = ("terms",)
+
+    def children(self):
+        return self.terms
+
+    def eval(self, env):
+        total = self.terms[0].eval(env)
+        for term in self.terms[1:]:
+            total = total + term.eval(env)
+        return total
+
+    def backward(self, env, g, grads):
+        """Each term gets g."""
+        for term in self.terms:
+            term.backward(env, g, grads)
+
+    def text(self, cell):
+        return " + ".join(t.text(cell) for t in self.terms)
+
+    def subst(self, env, fmt):
+        return " + ".join(t.subst(env, fmt) for t in self.terms)
+
+
+class Hadamard(Expr):
+    """a ⊙ b, the element-wise product."""
+    _fields = __slots__ = ("a", "b")
+
+    def children(self):
+        return (self.a, self.b)
+
+    def eval(self, env):
+        return self.a.eval(env) * self.b.eval(env)
+
+    def backward(self, env, g, grads):
+        """a ⊙ b: a gets g ⊙ b, b gets g ⊙ a."""
+        a, b = self.a.eval(env), self.b.eval(env)
+        self.a.backward(env, g * b, grads)
+        self.b.backward(env, g * a, grads)
+
+    def text(self, cell):
+        return " ⊙ ".join(f"({e.text(cell)})" if isinstance(e, Sum) else e.text(cell) for e in (self.a, self.b))
+
+    def subst(self, env, fmt):
+        sep = "·" if self.a.eval(env).size == 1 else " ⊙ "
+        return sep.join(f"({e.subst(env, fmt)})" if isinstance(e, Sum) else e.subst(env, fmt)
+                        for e in (self.a, self.b))
+
+
+class OneMinus(Expr):
+    """1 − a."""
+    _fields = __slots__ = ("a",)
+
+    def children(self):
+        return (self.a,)
+
+    def eval(self, env):
+        return 1.0 - self.a.eval(env)
+
+    def backward(self, env, g, grads):
+        """1 − a: a gets −g."""
+        self.a.backward(env, -g, grads)
+
+    def text(self, cell):
+        return f"(1 − {self.a.text(cell)})"
+
+    def subst(self, env, fmt):
+        return f"(1 − {self.a.subst(env, fmt)})"
+
+
+def _grouped(e, cell):
+    return f"({e.text(cell)})" if isinstance(e, (Sum, Hadamard)) else e.text(cell)
+
+
+def _grouped_subst(e, env, fmt):
+    return f"({e.subst(env, fmt)})" if isinstance(e, (Sum, Hadamard)) else e.subst(env, fmt)
