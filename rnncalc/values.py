@@ -1,0 +1,252 @@
+"""Reading values the user gave: numbers, arrays of a shape, input steps, rounding modes, and their limits.
+
+Each value arrives as an Entry that knows where it was given (file and line, or flag), so that every
+error names the place, what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import sequences
+from .engine import ROUND_MODES, Rounding
+from .errors import InputError
+from .yamlio import parse_flow
+
+MAX_SIZE = 2048  # the largest H, D or K
+
+
+MAX_NUMBERS = 2**22  # the most numbers one key may hold
+
+
+@dataclass
+class Entry:
+    """A value the user gave, with where it was given: for errors, and for the header."""
+    value: object
+    where: str  # "model.yaml:3: W_fh" or "--param W_fh"
+    origin: str  # "model.yaml" or "--param"
+    at: str = ""  # the place without the key: "model.yaml:3"
+
+    def fail(self, message):
+        return InputError(self.where, message)
+
+
+def _mapping(doc):
+    if doc is None:
+        return {}
+    if doc.data is None:
+        raise InputError(doc.source, "the document is empty; expected a mapping of keys such as W_fh, h0 and x "
+                                     "(rnncalc init CELL prints a template)")
+    if not isinstance(doc.data, dict):
+        raise InputError(doc.source, f"expected a mapping of keys such as W_fh, h0 and x, found {_kind(doc.data)}")
+    for key in doc.data:
+        if not isinstance(key, str):
+            raise InputError(doc.source, f"keys must be names such as W_fh, found {_kind(key)} {key!r}")
+    return doc.data
+
+
+def _named_flags(items, flag, form):
+    """Repeated NAME=VALUE flags (VALUE in YAML flow syntax) as Entries by name; a name given twice is an error."""
+    entries = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise InputError(flag, f"expected {form}, found '{item}'")
+        if name in entries:
+            raise InputError(f"{flag} {name}", "given twice")
+        where = f"{flag} {name}"
+        entries[name] = Entry(parse_flow(text, where), where, flag)
+    return entries
+
+
+def _input(file, flags, source):
+    """The x entry, and the stream its steps come from when they are not in the YAML (else None)."""
+    given = [name for name, v in (("-x", flags.x), ("--x-file", flags.x_file)) if v is not None]
+    if len(given) > 1:
+        raise InputError(given[1], "the input sequence is already given by -x; give it one way")
+    if flags.x_file is not None:
+        return Entry(None, "--x-file", flags.x_file), sequences.open_steps(flags.x_file)
+    if flags.x == "-":
+        if source == "<stdin>":
+            raise InputError("-x -", "the problem file is already read from stdin; give x in it or from a file")
+        return Entry(None, "-x -", "<stdin>"), sequences.LineSteps(sys.stdin, "<stdin>")
+    if flags.x is not None:
+        return Entry(parse_flow(flags.x, "-x"), "-x", "-x"), None
+    if "x" in file:
+        return file["x"], None
+    raise InputError(f"{source}: x" if source else "x",
+                     "no input sequence; give x in the file, or use -x or --x-file")
+
+
+def _steps(x):
+    """The input sequence as a list of steps, each a float array; a bare number is one step."""
+    value = list(x.value) if isinstance(x.value, (list, np.ndarray)) and np.ndim(x.value) else [x.value]
+    if not value:
+        raise x.fail("no input steps; give at least one")
+    steps = []
+    for t, step in enumerate(value, start=1):
+        a = _array(Entry(step, f"{x.where} step {t}", x.origin))
+        if a.ndim > 1:
+            raise InputError(f"{x.where} step {t}", f"expected a number or a list of numbers, found shape {a.shape}")
+        steps.append(a)
+    return steps
+
+
+def _shape_steps(x, steps, d):
+    rows = []
+    for t, a in enumerate(steps, start=1):
+        if a.ndim == 0 and d != 1:
+            raise InputError(f"{x.where} step {t}", f"is one number, but the input size D is {d}; "
+                             f"give each step as a list of {d} numbers, e.g. [{', '.join(['0'] * d)}]")
+        rows.append(a.reshape(d) if a.ndim == 0 else a)
+    return np.array(rows, dtype=float).reshape(len(steps), d)
+
+
+def _array(entry):
+    """The entry's value as a float array, after checking it holds only finite numbers in a rectangle
+    (at most MAX_NUMBERS of them, nested at most three deep: YAML aliases cannot blow it up)."""
+    count = 0
+
+    def check(v, path, depth):
+        nonlocal count
+        at = f" at {path}" if path else ""
+        if isinstance(v, np.ndarray):
+            count += v.size
+            if not np.all(np.isfinite(v)):
+                raise entry.fail(f"expected finite numbers{at}, found {v[~np.isfinite(v)].flat[0]}")
+        elif isinstance(v, bool) or not isinstance(v, (int, float, list)):
+            raise entry.fail(f"expected a number{at}, found {_kind(v)}")
+        elif isinstance(v, list):
+            if depth >= 3:
+                raise entry.fail(f"lists nested too deeply{at}: expected numbers, or lists of them, or lists of those")
+            if not v:
+                raise entry.fail(f"found an empty list{at}")
+            count += len(v)
+            if count > MAX_NUMBERS:
+                raise entry.fail(f"holds more than {MAX_NUMBERS:,} numbers, the limit for one key")
+            if {type(item) for item in v} <= {float, int}:  # a row of numbers: finite ones are checked below
+                return
+            for i, item in enumerate(v):
+                check(item, f"{path}[{i}]", depth + 1)
+            lengths = {len(item) if isinstance(item, (list, np.ndarray)) else None for item in v}
+            if len(lengths) > 1:
+                raise entry.fail(f"ragged list{at}: rows of different lengths")
+    check(entry.value, "", 0)
+    try:
+        a = np.array(entry.value, dtype=float)
+    except OverflowError:
+        raise entry.fail("expected a finite number, found an integer beyond float64's range") from None
+    if not np.all(np.isfinite(a)):
+        index = tuple(np.argwhere(~np.isfinite(a))[0])
+        at = "".join(f"[{i}]" for i in index)
+        raise entry.fail(f"expected a finite number{' at ' + at if at else ''}, found {a[index]}")
+    return a
+
+
+def _shaped(entry, a, shape, symbolic):
+    """a as an array of exactly this shape: a scalar fills it, an (n, 1) column or a flat list fits a
+    shape with one entry per row or column; anything else is an error naming both shapes."""
+    if a.ndim == 0:
+        return np.full(shape, float(a))
+    if a.shape == shape:
+        return a
+    if a.size == math.prod(shape) and (len(shape) == 1 and a.shape == (shape[0], 1)
+                                       or len(shape) == 2 and a.ndim == 1 and 1 in shape):
+        return a.reshape(shape)
+    raise entry.fail(f"expected shape {_fmt_shape(shape)} {symbolic}, found {_fmt_shape(a.shape)}")
+
+
+def _fmt_shape(shape):
+    return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
+
+
+def _fill(key, flag_text, file_entry):
+    """The --weights V / --biases V value (or the file's weights: / biases: key) as an Entry."""
+    option = f"--{key}"
+    if flag_text is not None:
+        entry = Entry(parse_flow(flag_text, option), option, f"{option} {flag_text}")
+    elif file_entry is not None:
+        entry = Entry(file_entry.value, file_entry.where, f"{file_entry.origin} {key}:")
+    else:
+        return None
+    if key == "weights" and isinstance(entry.value, (list, bool)):
+        raise entry.fail(f"expected one number to fill every weight matrix, found {_kind(entry.value)}")
+    _array(entry)
+    return entry
+
+
+def _whole(entry, low, high, default):
+    if entry is None:
+        return default
+    v = entry.value
+    if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+        raise entry.fail(f"expected a whole number from {low} to {high}, found {_kind(v) if not isinstance(v, int) else v}")
+    return v
+
+
+def _tolerance(entry):
+    if entry is None:
+        return None
+    v = entry.value
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < math.inf:
+        raise entry.fail(f"expected a tolerance ≥ 0, found {_kind(v) if not isinstance(v, (int, float)) else v}")
+    return float(v)
+
+
+def _rounding(file, flags):
+    """The rounding in force: the file's round:, then --round, then --round-sigmoid / --round-tanh."""
+    modes = {"sigmoid": "none", "tanh": "none"}
+    if "round" in file:
+        entry = file["round"]
+        value = entry.value
+        if isinstance(value, dict):
+            for fn, mode in value.items():
+                if fn not in modes:
+                    raise entry.fail(f"expected keys sigmoid and tanh, found '{fn}'")
+                modes[fn] = _round_mode(entry, mode)
+        else:
+            modes = dict.fromkeys(modes, _round_mode(entry, value))
+    if flags.round is not None:
+        modes = dict.fromkeys(modes, flags.round)
+    for fn in modes:
+        if getattr(flags, f"round_{fn}") is not None:
+            modes[fn] = getattr(flags, f"round_{fn}")
+    state = False
+    if flags.round_state is not None:
+        state = flags.round_state
+    elif "round_state" in file:
+        state = file["round_state"].value
+        if not isinstance(state, bool):
+            raise file["round_state"].fail(f"expected true or false, found {_kind(state)}")
+    return Rounding(modes["sigmoid"], modes["tanh"], state)
+
+
+def _round_mode(entry, mode):
+    if mode not in ROUND_MODES:
+        raise entry.fail(f"expected a rounding mode ({', '.join(ROUND_MODES)}), found {_kind(mode) if not isinstance(mode, str) else repr(mode)}")
+    return mode
+
+
+def _choice(entry, choices):
+    if entry.value not in choices:
+        raise entry.fail(f"expected one of {', '.join(choices)}, found {_kind(entry.value)}")
+    return entry.value
+
+
+def _kind(value):
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the text '{value}'"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return type(value).__name__
