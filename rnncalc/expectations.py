@@ -45,19 +45,27 @@ def _expectations(cell, sizes, count, file_entry, flag_items):
     return result
 
 
+def per_step_or_final(a, n):
+    """a as rows of n numbers: (T, n), one row per step, or (1, n), one for the final step; None when it is
+    neither. A flat list of n numbers is the final step's, unless each step is one number (n = 1)."""
+    if a.ndim == 0 and n == 1 or a.ndim == 1 and len(a) == n:
+        return a.reshape(1, n)
+    if a.ndim == 1 and n == 1:
+        return a.reshape(-1, 1)
+    if a.ndim == 2 and a.shape[1] == n:
+        return a
+    return None
+
+
 def _expectation(name, entry, n, count):
     a = _array(entry)
     per_step = f"one value per step ({count})" if count else "one value per step"
     shape = f"{n} numbers" if n > 1 else "a number"
-    if a.ndim == 0 and n == 1 or a.ndim == 1 and n > 1 and len(a) == n:
-        values, final = a.reshape(1, n), True
-    elif a.ndim == 1 and n == 1:
-        values, final = a.reshape(-1, 1), len(a) == 1
-    elif a.ndim == 2 and a.shape[1] == n:
-        values, final = a, len(a) == 1
-    else:
+    values = per_step_or_final(a, n)
+    if values is None:
         raise entry.fail(f"expected {per_step} or one for the final step, each {shape}; found shape "
                          f"{_fmt_shape(a.shape)}")
+    final = len(values) == 1
     if not final and count is not None and len(values) != count:
         raise entry.fail(f"expected {per_step} or one for the final step; found {len(values)}")
     return Expectation(name, values, final, entry.where)
@@ -177,11 +185,8 @@ def _target_rows(cell, entry, a, sizes, count):
     (y_t, else the visible state). A flat list is the final step's, unless each step is one number."""
     q, dim = ("y", "K") if "K" in sizes else (cell.visible, "H")
     n = sizes[dim]
-    if a.ndim == 0 and n == 1 or a.ndim == 1 and len(a) == n:
-        return a.reshape(n)
-    if a.ndim == 1 and n == 1 and (count is None or len(a) == count):
-        return a.reshape(-1, 1)
-    if a.ndim == 2 and a.shape[1] == n and (len(a) == 1 or count is None or len(a) == count):
-        return a[0] if len(a) == 1 else a
+    rows = per_step_or_final(a, n)
+    if rows is not None and (len(rows) == 1 or count is None or len(rows) == count):
+        return rows[0] if len(rows) == 1 else rows
     raise entry.fail(f"expected one target per step, shape ({count or 'T'}, {n}), or one for the final step, "
                      f"shape ({n},), each like {q}_t ({dim} = {n}); found shape {_fmt_shape(a.shape)}")
