@@ -1,9 +1,27 @@
+"""Shared fixtures, and the Hypothesis profiles every property test runs under.
+
+Profiles (choose with RNNCALC_HYPOTHESIS_PROFILE=NAME or pytest's --hypothesis-profile=NAME):
+- default: a quick exploration, so that a plain `pytest` stays fast for development;
+- deep: what CI runs (.ci/run), many more examples.
+Both draw new random inputs on every run (nothing is derandomized). A failure prints the
+falsifying example and the `@reproduce_failure` blob to replay it; Hypothesis also keeps it
+in .hypothesis/ and tries it first on the next run. Property tests set deadline or health checks
+with @settings as they need, but not max_examples: the profile decides how hard to look.
+"""
+
 import json
 import os
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from rnncalc.cli import run
+
+_SHARED = dict(deadline=None, print_blob=True, derandomize=False,
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("default", max_examples=40, **_SHARED)
+settings.register_profile("deep", max_examples=600, **_SHARED)
+settings.load_profile(os.environ.get("RNNCALC_HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """Fuzzing: whatever the input, rnncalc answers with exit status 0, 1, 2 or 3, never a traceback;
 and on random valid problems the cells keep their invariants.
 
-RNNCALC_FUZZ_EXAMPLES scales the number of generated inputs per test (default 2,000; the five
-tests that feed arbitrary input then make 10,000 runs).
+How many inputs each test tries is the Hypothesis profile's (tests/conftest.py): a quick look by
+default, a deep one in CI.
 """
 
 import contextlib
@@ -20,9 +20,7 @@ from hypothesis import strategies as st
 from rnncalc import cells
 from rnncalc.cli import run
 
-EXAMPLES = int(os.environ.get("RNNCALC_FUZZ_EXAMPLES", "2000"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+FUZZ = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                        HealthCheck.data_too_large])
 
 
@@ -136,7 +134,6 @@ def problems(draw):
     return cell, doc
 
 
-@settings(max_examples=max(EXAMPLES // 10, 50), deadline=None, derandomize=True)
 @given(problem=problems())
 def test_invariants(problem):
     cell, doc = problem
@@ -151,7 +148,6 @@ def test_invariants(problem):
         assert all(-1 <= v <= 1 for q in squashed for v in step[q])
 
 
-@settings(max_examples=max(EXAMPLES // 10, 50), deadline=None, derandomize=True)
 @given(problem=problems())
 def test_flags_file_and_stdin_agree(tmp_path_factory, problem):
     cell, doc = problem
@@ -168,7 +164,6 @@ def test_flags_file_and_stdin_agree(tmp_path_factory, problem):
     assert by_file == by_stdin == by_flags and json.loads(by_file)["steps"]
 
 
-@settings(max_examples=max(EXAMPLES // 10, 50), deadline=None, derandomize=True)
 @given(problem=problems())
 def test_json_round_trips_the_numbers(problem):
     # The JSON holds the engine's float64 values exactly: shortest round-trip repr.
