@@ -80,12 +80,12 @@ def _calculate(cell_name: str, file, states: dict, **o):
         params=o["param"] or [], weights=o["weights"], biases=o["biases"], hidden=o["hidden"], input=o["input"],
         round=_value(o["round"]), round_sigmoid=_value(o["round_sigmoid"]), round_tanh=_value(o["round_tanh"]),
         round_state=o["round_state"], options={key: _value(o.get(key)) for key in ("output", *OPTIONS[cell_name])},
-        expect=o["expect"] or [], digits=o["digits"], atol=o["atol"],
+        expect=o["expect"] or [], no_expect=o["no_expect"], digits=o["digits"], atol=o["atol"],
         grad=o["grad"], loss=_value(o["loss"]), target=o["target"], target_file=o["target_file"],
     )
     view = View(
         format=o["format"].value, last=o["last"], quiet=o["quiet"], no_color=_no_color(o["no_color"]),
-        only=frozenset(n.strip() for n in o["only"].split(",")) if o["only"] else None,
+        only=tuple(dict.fromkeys(n.strip() for n in o["only"].split(","))) if o["only"] else None,
         steps=Selection.parse(o["steps"]) if o["steps"] else None,
         save_svg=o["save_svg"], save_html=o["save_html"],
     )
@@ -141,7 +141,7 @@ def _report(problem, view) -> int:
     if summary.failed:
         first = summary.failed[0]
         _fail(f"{len(summary.failed)} of {len(summary.checks)} expected values do not hold; first: "
-              f"{first.describe(problem.digits)}")
+              f"{first.describe(problem.digits, problem.atol)}")
         return EXIT_EXPECTATION
     return EXIT_OK
 
@@ -217,8 +217,9 @@ COMMON = [
                                                         "(default softmax).", show_default=False)], None),
     ("expect", Annotated[Optional[list[str]], typer.Option(help="NAME=V1,V2,...: the value of a quantity at each "
                                                            "step (or one value: the final step); repeatable. "
-                                                           "Exit status 1 when one does not hold.",
-                                                           show_default=False)], None),
+                                                           "Replaces the file's expect:. Exit status 1 when one "
+                                                           "does not hold.", show_default=False)], None),
+    ("no_expect", Annotated[bool, typer.Option("--no-expect", help="Leave out the file's expect: values.")], False),
     ("atol", Annotated[Optional[float], typer.Option(min=0, help="Compare expected values within this tolerance "
                                                      "instead of at the digits shown.", show_default=False)], None),
     ("grad", Annotated[bool, typer.Option("--grad", help="After the trace, backpropagate through time: a table "
@@ -238,8 +239,8 @@ COMMON = [
     ("steps", Annotated[Optional[str], typer.Option(help="Show only these steps: 3, 10:20, 5:, 1,4,9.",
                                                     show_default=False)], None),
     ("last", Annotated[bool, typer.Option("--last", help="Show only the final step.")], False),
-    ("quiet", Annotated[bool, typer.Option("-q", "--quiet", help="Print only the final visible state's values, "
-                                           "one per line.")], False),
+    ("quiet", Annotated[bool, typer.Option("-q", "--quiet", help="Print only the final step's visible state (or "
+                                           "the --only quantities, in order), one number a line.")], False),
     ("digits", Annotated[Optional[int], typer.Option(min=0, max=17, help="Decimals shown, and compared by "
                                                      "--expect (default 4).", show_default=False)], None),
     ("no_color", Annotated[bool, typer.Option("--no-color", help="Plain text, no colour (also NO_COLOR=1).")], False),
@@ -381,7 +382,7 @@ def check(
                 rows.append((file, label, "non-finite", f"{key} at t = {t}"))
                 statuses.add(EXIT_NONFINITE)
             elif summary.failed:
-                rows.append((file, label, "fail", summary.failed[0].describe(problem.digits)))
+                rows.append((file, label, "fail", summary.failed[0].describe(problem.digits, problem.atol)))
                 statuses.add(EXIT_EXPECTATION)
             else:
                 verdict = "pass" if summary.checks else "ran"

@@ -25,10 +25,11 @@ class Expectation:
     where: str
 
 
-def _expectations(cell, sizes, count, file_entry, flag_items):
-    """--expect NAME=V1,V2,... and the file's expect: mapping, checked against the cell and T."""
+def _expectations(cell, sizes, count, file_entry, flag_items, no_expect=False):
+    """--expect NAME=V1,V2,... or else the file's expect: mapping, checked against the cell and T. The
+    command line's expectations replace the file's; --no-expect leaves the file's out."""
     entries = {}
-    if file_entry is not None:
+    if file_entry is not None and not flag_items and not no_expect:
         if not isinstance(file_entry.value, dict):
             raise file_entry.fail(f"expected a mapping such as {{h: [0, 1, 1]}}, found {_kind(file_entry.value)}")
         for name, value in file_entry.value.items():
@@ -61,6 +62,8 @@ def _expectation(name, entry, n, count):
     a = _array(entry)
     per_step = f"one value per step ({count})" if count else "one value per step"
     shape = f"{n} numbers" if n > 1 else "a number"
+    if a.ndim == 0:  # one number fills the final step's vector, as it fills a parameter
+        a = np.full(n, float(a))
     values = per_step_or_final(a, n)
     if values is None:
         raise entry.fail(f"expected {per_step} or one for the final step, each {shape}; found shape "

@@ -17,17 +17,38 @@ from .cells import ACT_SYMBOL, OPTIONS, Cell, symbolic
 
 # ---------------------------------------------------------------- numbers
 
+APPROX = "≈"  # marks a value rounded for display when no decimals show it (--digits 0)
+
+
 def fmt_number(v: float, digits: int) -> str:
     """v to `digits` decimals, never "-0"; trailing zeros are dropped only when v is exactly the
-    short number shown, so "1" means exactly one and "1.0000" means one after rounding."""
+    short number shown, so "1" means exactly one and "1.0000" means one after rounding. With no
+    decimals to show it, a value rounded for display is marked ≈.
+
+    >>> fmt_number(1.0, 4), fmt_number(0.9613, 4), fmt_number(1.0, 0), fmt_number(0.9613, 0)
+    ('1', '0.9613', '1', '≈1')
+    """
     if not math.isfinite(v):
         return str(v)
     if v != 0 and abs(v) >= 1e12:
         return f"{v:.{digits}e}"
     text = f"{v:.{digits}f}"
-    if "." in text and float(text) == v:
+    exact = float(text) == v
+    if "." in text and exact:
         text = text.rstrip("0").rstrip(".")
-    return text[1:] if text.startswith("-") and float(text) == 0 else text
+    if text.startswith("-") and float(text) == 0:
+        text = text[1:]
+    return text if exact or "." in text else APPROX + text
+
+
+def fmt_exact(v: float) -> str:
+    """v as the shortest text that reads back as the same float64, without ".0" on a whole number.
+
+    >>> fmt_exact(1.0), fmt_exact(-0.0), fmt_exact(0.1 + 0.2), fmt_exact(1e16)
+    ('1', '0', '0.30000000000000004', '1e+16')
+    """
+    text = repr(float(v) + 0.0)
+    return text[:-2] if text.endswith(".0") else text
 
 
 def fmt_array(a, digits: int) -> str:
@@ -53,7 +74,7 @@ def substituted(eq, step, digits: int) -> str:
     """The right-hand side of eq with this step's numbers put in, negative operands in brackets."""
     def operand(a):
         text = fmt_array(a, digits)
-        return f"({text})" if text.startswith("-") else text
+        return f"({text})" if text.lstrip(APPROX).startswith("-") else text
     text = eq.expr.subst(step.env, operand)
     return f"{ACT_SYMBOL[eq.act]}({text})" if eq.act is not None else text
 
@@ -186,19 +207,21 @@ class CsvWriter:
 
 
 class QuietWriter:
-    """Only the final visible state's values, one per line, at full precision: for $(...)."""
+    """The final step's visible state (or the quantities --only names, in its order), one number a
+    line, each the shortest text that reads back as the same float64: for $(...)."""
 
     def __init__(self, out, view):
-        self.out = out
+        self.out, self.view, self.last = out, view, None
 
     def start(self, problem):
-        self.visible = problem.cell.visible
+        self.names = self.view.only or (problem.cell.visible,)
 
     def step(self, step, checks):
-        pass
+        self.last = step
 
     def finish(self, summary):
-        self.out.write("".join(f"{v!r}\n" for v in floats(summary.final[self.visible])))
+        values = {"x": self.last.x, **self.last.values, **summary.final}
+        self.out.write("".join(f"{fmt_exact(v)}\n" for name in self.names for v in floats(values[name])))
 
 
 class _DocumentWriter:

@@ -44,7 +44,8 @@ class Flags:
     round_tanh: str | None = None
     round_state: bool | None = None
     options: dict = field(default_factory=dict)  # {"activation": "relu", "output": "linear", ...}
-    expect: list = field(default_factory=list)  # ["h=0,0,1", ...]
+    expect: list = field(default_factory=list)  # ["h=0,0,1", ...]: these replace the file's expect:
+    no_expect: bool = False  # --no-expect: leave the file's expect: out
     digits: int | None = None
     atol: float | None = None
     grad: bool = False  # --grad: backpropagate through time after the forward pass
@@ -189,7 +190,7 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
         rounding=rounding, origins=origins,
         concatenated=tuple(n for n in cell.concatenated if n in params), source=source,
         steps=count, name=None if name is None else str(name), digits=digits, atol=atol,
-        expect=_expectations(cell, sizes, count, file.get("expect"), flags.expect),
+        expect=_expectations(cell, sizes, count, file.get("expect"), flags.expect, flags.no_expect),
         loss=_loss(cell, sizes, count, file, flags),
     )
 

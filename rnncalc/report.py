@@ -45,7 +45,7 @@ class Selection:
 class View:
     """What to show and how: the command line's output options."""
     format: str = "table"
-    only: frozenset | None = None
+    only: tuple | None = None  # the quantities named, in the order named
     steps: Selection | None = None
     last: bool = False
     quiet: bool = False
@@ -62,10 +62,13 @@ class Check:
     actual: np.ndarray
     ok: bool
 
-    def describe(self, digits):
+    def describe(self, digits, atol=None):
+        """'h at t = 1 is 0.9613, expected 0.961', and the --digits at which it would hold, if any."""
         from .formats import fmt_array
-        return (f"{self.name} at t = {self.t} is {fmt_array(self.actual, digits)}, "
+        text = (f"{self.name} at t = {self.t} is {fmt_array(self.actual, digits)}, "
                 f"expected {fmt_array(self.expected, digits)}")
+        fewer = None if atol is not None else holds_at(self.actual, self.expected, digits)
+        return text if fewer is None else f"{text} (holds at --digits {fewer}, or give --atol)"
 
 
 @dataclass
@@ -91,6 +94,16 @@ def matches(actual, expected, digits, atol):
     shown = [float(f"{v:.{digits}f}") for v in actual]
     wanted = [float(f"{v:.{digits}f}") for v in expected]
     return shown == wanted
+
+
+def holds_at(actual, expected, digits):
+    """The most digits below `digits` at which the expected value, written to that many decimals,
+    holds; None when there are none. 0.9613 against 0.961 holds at 3 digits, against 0.7 at none
+    (0.7 is not a value written to 0 decimals, though both round to 1)."""
+    for fewer in range(digits - 1, -1, -1):
+        if all(float(f"{e:.{fewer}f}") == e for e in expected) and matches(actual, expected, fewer, None):
+            return fewer
+    return None
 
 
 def check_names(problem, only):

@@ -13,7 +13,7 @@ from rnncalc.formats import fmt_array, fmt_number
     (0.9975273768433653, 4, "0.9975"),
     (-0.00001, 4, "0.0000"),            # rounds to zero: no minus sign
     (-0.0, 4, "0"),
-    (-1.5, 0, "-2"),
+    (-1.5, 0, "≈-2"),                   # rounded for display, with no decimal to show it: marked
     (1.25, 1, "1.2"),                   # f-string rounding: 1.25 is stored as exactly 1.25, ties to even
     (3e15, 2, "3.00e+15"),
     (float("inf"), 4, "inf"),

@@ -375,7 +375,7 @@ SOFTMAX = ["rnn", SAMPLES / "rnn_softmax.yaml", "--grad"]
      "--grad: cannot differentiate a rounded run (--round-tanh nearest): a rounded σ or tanh is piecewise "
      "constant, with no gradient; run without rounding"),
     (["lstm", SAMPLES / "seed.yaml", "--grad"],
-     f"--grad: cannot differentiate a rounded run ({SAMPLES / 'seed.yaml'}:10: round): a rounded σ or tanh is "
+     f"--grad: cannot differentiate a rounded run ({SAMPLES / 'seed.yaml'}:11: round): a rounded σ or tanh is "
      "piecewise constant, with no gradient; run without rounding (--round none overrides the file)"),
     (["lstm", SAMPLES / "lstm_homework.yaml", "--grad"],
      f"--grad: cannot differentiate a rounded run ({SAMPLES / 'lstm_homework.yaml'}:21: round_state): a state "
