@@ -402,6 +402,7 @@ def check(
 class Framework(str, Enum):
     pytorch = "pytorch"
     keras = "keras"
+    tensorflow = "tensorflow"
 
 
 class ConvertCell(str, Enum):
@@ -410,24 +411,48 @@ class ConvertCell(str, Enum):
     gru = "gru"
 
 
+Direction = _choices("Direction", ("forward", "backward"))
+Activation = _choices("Activation", OPTIONS["rnn"]["activation"])
+
+
 @app.command()
 def convert(
-    file: Annotated[str, typer.Argument(help="An .npz of one trained layer's arrays.")],
+    file: Annotated[str, typer.Argument(help="An .npz of a trained layer's or model's arrays.")],
     source: Annotated[Framework, typer.Option("--from", help="The framework that saved the arrays.")],
     cell: Annotated[Optional[ConvertCell], typer.Option(help="The layer's cell (else told by the shapes).",
                                                         show_default=False)] = None,
-    layer: Annotated[int, typer.Option(min=0, help="Which layer of a stacked PyTorch model (the _lN suffix); Keras files hold one layer.")] = 0,
+    layer: Annotated[Optional[int], typer.Option(min=0, help="Write this layer only, counted from 0 at the "
+                                                 "input (PyTorch's _lN); else every layer.",
+                                                 show_default=False)] = None,
+    direction: Annotated[Optional[Direction], typer.Option(help="With --layer, which direction of a "
+                                                           "bidirectional layer (default forward).",
+                                                           show_default=False)] = None,
+    activation: Annotated[Optional[Activation], typer.Option(help="An RNN layer's activation, which its arrays "
+                                                             "do not store (default tanh).",
+                                                             show_default=False)] = None,
+    forget_bias: Annotated[Optional[float], typer.Option(help="TensorFlow LSTMCell's forget_bias, added into "
+                                                         "b_f (default 1.0, as TensorFlow's).",
+                                                         show_default=False)] = None,
+    output: Annotated[Optional[Output], typer.Option(help="The activation of a Keras model's final Dense layer, "
+                                                     "which its arrays do not store (default linear).",
+                                                     show_default=False)] = None,
 ):
-    """Print a trained layer's weights as rnncalc YAML, in the course's names.
+    """Print a trained layer's or model's weights as rnncalc YAML, in the course's names.
 
     Save a PyTorch model with np.savez('lstm.npz', **{k: v.numpy() for k, v in model.state_dict().items()}),
-    a Keras layer with np.savez('lstm.npz', *layer.get_weights()).
+    a Keras layer with np.savez('lstm.npz', *layer.get_weights()), a Keras model with
+    np.savez('model.npz', **{w.path: w.numpy() for w in model.weights}). A model of several layers or two
+    directions becomes one layers: file.
 
     Example: rnncalc convert lstm.npz --from pytorch > model.yaml
     """
     from .convert import convert_file
 
-    typer.echo(convert_file(file, source.value, cell.value if cell else None, layer), nl=False)
+    text, notes = convert_file(file, source.value, cell.value if cell else None, layer, _value(direction),
+                               _value(activation), forget_bias, _value(output))
+    for note in notes:
+        _fail(f"note: {note}")
+    typer.echo(text, nl=False)
 
 
 # ---------------------------------------------------------------- entry point

@@ -39,7 +39,7 @@ def converted(rnncalc):
     """rnncalc convert FILE --from FRAMEWORK [flags]: the YAML text (the command must succeed)."""
     def call(npz, framework, *flags):
         status, out, err = rnncalc("convert", npz, "--from", framework, *flags)
-        assert status == 0 and err == "", err
+        assert status == 0 and all(line.startswith("rnncalc: note: ") for line in err.splitlines()), err
         return out
     return call
 
@@ -73,8 +73,8 @@ def keras_npz(path, style, kernel, recurrent_kernel, bias=None):
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_converted_layer_matches_torch(case, trace):
-    run_flags = ["--activation", "relu"] if case.get("activation") == "relu" else []
-    cell, hs = trace(REFERENCE / case["npz"], "pytorch", case["x"], "--layer", case["layer"], run_flags=run_flags)
+    activation = ["--activation", case["activation"]] if case["cell"] == "rnn" else []
+    cell, hs = trace(REFERENCE / case["npz"], "pytorch", case["x"], "--layer", case["layer"], *activation)
     assert cell == case["cell"]  # told by the shapes: G = rows(weight_hh) / cols(weight_hh)
     assert len(hs) == len(case["h"])
     close(hs, case["h"])
@@ -104,7 +104,7 @@ def test_values_round_trip_exactly(npz, converted):
     """Every number in the YAML reads back as the very float64 the conversion computed (repr())."""
     with np.load(REFERENCE / npz) as f:
         expected = convert.course_arrays(dict(f), "pytorch").params
-    data = load_documents(converted(REFERENCE / npz, "pytorch"), "model.yaml")[0].data
+    data = load_documents(converted(REFERENCE / npz, "pytorch", "--layer", "0"), "model.yaml")[0].data
     assert [k for k in data if k.startswith(("W_", "b_"))] == list(expected)
     for name, value in expected.items():
         assert np.array_equal(np.array(data[name]), value), name
@@ -406,11 +406,16 @@ class TestBadInput:
         assert err(rnncalc, "convert", self.lstm(weight_hh_l0=np.zeros((5, 2))), "--from", "pytorch") == \
             "rnncalc: m.npz: weight_hh_l0: expected shape (G·H, H) with G = 4 (lstm), 3 (gru) or 1 (rnn), found (5, 2)"
 
-    def test_bidirectional(self, rnncalc):
-        path = self.lstm(weight_ih_l0_reverse=np.zeros((8, 3)), weight_hh_l0_reverse=np.zeros((8, 2)))
+    def test_directions(self, rnncalc):
+        assert err(rnncalc, "convert", self.lstm(), "--from", "pytorch", "--direction", "backward") == \
+            "rnncalc: --direction backward: m.npz holds no _reverse arrays: the model is not bidirectional"
+        path = self.lstm(weight_ih_l0_reverse=np.zeros((8, 3)))
         assert err(rnncalc, "convert", path, "--from", "pytorch") == \
-            "rnncalc: m.npz: weight_hh_l0_reverse: a bidirectional layer (bidirectional=True) is not converted: " \
-            "rnncalc traces one direction of one cell; save a unidirectional model"
+            "rnncalc: m.npz: no array weight_hh_l0_reverse, expected shape (G·H, H); found bias_hh_l0, bias_ih_l0, " \
+            "weight_hh_l0, weight_ih_l0, weight_ih_l0_reverse"
+        shutil.copy(REFERENCE / "convert_lstm_2layers_H3_D2.npz", "two.npz")
+        assert err(rnncalc, "convert", "two.npz", "--from", "pytorch", "--direction", "forward") == \
+            "rnncalc: --direction forward: two.npz holds layers 0–1: pick one with --layer N"
 
     def test_projected_lstm(self, rnncalc):
         path = self.lstm(weight_hr_l0=np.zeros((1, 2)), weight_hh_l0=np.zeros((8, 1)))
@@ -451,11 +456,12 @@ class TestBadInput:
         assert err(rnncalc, "convert", "k.npz", "--from", "keras") == \
             "rnncalc: k.npz: kernel: expected shape (D, 4·H) = (D, 8) as recurrent_kernel is (2, 8), found (8, 3)"
 
-    def test_keras_bidirectional(self, rnncalc):
-        np.savez("k.npz", *[np.zeros((1, 4)), np.zeros((1, 4)), np.zeros(4)] * 2)
+    def test_keras_list_of_five(self, rnncalc):
+        np.savez("k.npz", *[np.zeros((1, 4)), np.zeros((1, 4)), np.zeros(4), np.zeros((1, 4)), np.zeros((1, 4))])
         assert err(rnncalc, "convert", "k.npz", "--from", "keras") == \
-            "rnncalc: k.npz: holds 6 arrays (arr_0, arr_1, arr_2, arr_3, arr_4, arr_5); a Keras recurrent layer " \
-            "has 2 or 3 (kernel, recurrent_kernel, bias): a Bidirectional layer is not converted"
+            "rnncalc: k.npz: holds 5 arrays (arr_0, arr_1, arr_2, arr_3, arr_4); a Keras recurrent layer has 2 or 3 " \
+            "(kernel, recurrent_kernel, bias), a Bidirectional layer 4 or 6 (the forward layer's, then the " \
+            "backward layer's)"
 
     def test_the_other_framework(self, rnncalc):
         assert err(rnncalc, "convert", self.lstm(), "--from", "keras") == \
