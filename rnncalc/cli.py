@@ -6,6 +6,10 @@ start fast.
 
 from __future__ import annotations
 
+from . import streams
+
+streams.exit_on_interrupt()  # before the imports below, which are most of start-up
+
 import inspect
 import os
 import sys
@@ -90,6 +94,7 @@ def _calculate(cell_name: str, file, states: dict, **o):
         save_svg=o["save_svg"], save_html=o["save_html"],
     )
     _check_view(view, flags.grad)
+    _check_saves(view, [("problem file", file), ("--x-file", o["x_file"]), ("--target-file", o["target_file"])])
     problem = build(cell_name, _read_document(file), flags)
     raise typer.Exit(_report(problem, view))
 
@@ -108,6 +113,51 @@ def _check_view(view, grad=False):
         raise InputError("-q", f"prints only the final state; it cannot be combined with --format {view.format}")
     if view.last and view.steps is not None:
         raise InputError("--last", "--steps already chooses the steps shown; give one of them")
+
+
+def _saves(view):
+    return [(flag, path) for flag, path in (("--save-svg", view.save_svg), ("--save-html", view.save_html)) if path]
+
+
+def _check_saves(view, inputs):
+    """Each --save-svg/--save-html path is a file that can be written, and neither an input nor the other
+    output (through a symbolic or hard link too): refused before anything is read or written."""
+    from .errors import InputError
+
+    taken = [(name, path) for name, path in inputs if path not in (None, "-")]
+    for flag, path in _saves(view):
+        where, p = f"{flag} {path}", Path(path)
+        if p.is_dir():
+            raise InputError(where, "is a directory; give a file name")
+        if not p.parent.is_dir():
+            raise InputError(where, f"no such folder '{p.parent}'")
+        if not os.access(p if p.exists() else p.parent, os.W_OK):
+            raise InputError(where, "cannot be written: permission denied")
+        for name, other in taken:
+            if _same_file(p, Path(other)):
+                raise InputError(where, f"is also the {name}; saving would overwrite it")
+        taken.append((f"{flag} file", path))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one does not exist yet
+        return a.resolve() == b.resolve()
+
+
+def _save(console, view):
+    """Write the recorded table as SVG and HTML as asked; a file the system refuses is bad input."""
+    from .errors import InputError
+
+    for flag, path in _saves(view):
+        content = (console.export_svg(title="rnncalc", clear=False) if flag == "--save-svg"
+                   else console.export_html(clear=False))
+        try:
+            with open(path, "w", encoding="utf-8") as out:
+                out.write(content)
+        except OSError as e:
+            raise InputError(f"{flag} {path}", f"cannot be written: {e.strerror or e}") from None
 
 
 def _no_color(flag: bool) -> bool:
@@ -130,10 +180,8 @@ def _report(problem, view) -> int:
         writer = formats.WRITERS[view.format](sys.stdout, view)
     with report.progress_bar(problem.steps) as tick:
         summary = report.run(problem, view, writer, tick)
-    if console is not None and view.save_svg:
-        console.save_svg(view.save_svg, title="rnncalc", clear=False)
-    if console is not None and view.save_html:
-        console.save_html(view.save_html, clear=False)
+    if console is not None:
+        _save(console, view)
     if summary.broken is not None:
         t, key = summary.broken
         _fail(f"{key} is not finite at step {t}; the weights or inputs are too large for float64")
@@ -150,20 +198,21 @@ def _read_text(file: str):
     """The text of a problem file (- for stdin) and the name to show for it."""
     from .errors import InputError
 
-    if file == "-":
-        return sys.stdin.read(), "<stdin>"
+    source = "<stdin>" if file == "-" else file
     path = Path(file)
-    if not path.exists():
+    if file != "-" and not path.exists():
         raise InputError(file, "no such file")
-    if path.is_dir():
+    if file != "-" and path.is_dir():
         raise InputError(file, "is a directory, not a YAML file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = streams.stdin_text(source).read() if file == "-" else path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise InputError(file, "is not a text file; expected YAML") from None
+        raise InputError(source, "is not a text file; expected YAML") from None
+    except OSError as e:
+        raise InputError(source, f"cannot be read: {e.strerror or e}") from None
     if "\0" in text:
-        raise InputError(file, "is not a text file; expected YAML")
-    return text, file
+        raise InputError(source, "is not a text file; expected YAML")
+    return text, source
 
 
 def _read_document(file: Optional[str]):
@@ -458,26 +507,49 @@ def convert(
 # ---------------------------------------------------------------- entry point
 
 def _fail(message: str):
-    typer.echo(f"rnncalc: {message}", err=True)
+    """One line on stderr; user text in it is escaped, so it stays one line and cannot drive a terminal."""
+    from .text import printable
+
+    streams.write_error(f"rnncalc: {printable(message)}")
 
 
 def run(argv=None) -> int:
     """Run the command line and return its exit status; bad input is one line on stderr, status 2."""
     from .errors import InputError
 
+    if sys.stdout is None:
+        _fail("standard output is closed; redirect it to a file or to /dev/null")
+        return EXIT_INPUT
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="rnncalc", standalone_mode=False)
+        sys.stdout.flush()
     except InputError as e:
         _fail(str(e))
         return EXIT_INPUT
     except ClickException as e:
         _fail(" ".join(e.format_message().split()) + _usage_hint(e))
         return EXIT_INPUT if e.exit_code == 2 else e.exit_code
-    except BrokenPipeError:
-        sys.stderr.close()
-        return EXIT_OK
+    except (streams.Interrupted, KeyboardInterrupt):
+        return streams.INTERRUPTED
+    except (OSError, SystemExit) as e:
+        if streams.is_broken_pipe(e):
+            return streams.pipe_closed()
+        if isinstance(e, SystemExit):
+            raise
+        _fail(_os_error(e))
+        if e.filename is None:
+            streams.silence(sys.__stdout__)
+        return EXIT_INPUT
     return result if isinstance(result, int) else EXIT_OK
+
+
+def _os_error(e: OSError) -> str:
+    """What the system refused: a file named by the error, else standard output."""
+    reason = e.strerror or str(e)
+    if e.filename is not None:
+        return f"{e.filename}: {reason}"
+    return f"cannot write the output: {reason}"
 
 
 def _usage_hint(e) -> str:
@@ -486,4 +558,8 @@ def _usage_hint(e) -> str:
 
 
 def entry():
-    sys.exit(run())
+    streams.raise_on_interrupt()
+    streams.use_ascii_fallbacks()
+    status = run()
+    streams.exit_on_interrupt()
+    sys.exit(status)

@@ -124,7 +124,7 @@ def check_records(checks) -> list:
 
 
 def _dump(value) -> str:
-    return json.dumps(value, allow_nan=False, ensure_ascii=False)
+    return json.dumps(value, allow_nan=False)  # non-ASCII as \\u escapes: valid JSON in any encoding
 
 
 # ---------------------------------------------------------------- writers

@@ -14,6 +14,7 @@ from rich.text import Text
 from .cells import ACT_SYMBOL, Cell, symbolic
 from .formats import fmt_array, fmt_norm, substituted
 from .problem import Problem
+from .text import printable
 
 # Styles, named once.
 TITLE = "bold"
@@ -33,15 +34,18 @@ BAR_DECADES = 6  # the journey's log scale spans at least this many powers of te
 JOURNEY_ROWS = 60  # a longer run's journey shows every k-th step, so at most this many rows
 BLOCKS = " ▏▎▍▌▋▊▉█"  # eighths of a character cell
 PIPE_WIDTH = 120
+MIN_WIDTH = 40  # narrower terminals (COLUMNS=12) get this width and wrap the lines themselves
 
 
 def make_console(file=None, no_color=False, width=None, record=False) -> Console:
     """The one console factory: tests fix width and colour here. Output to a pipe or file is not
-    wrapped at 80 columns but at PIPE_WIDTH, unless COLUMNS says otherwise."""
+    wrapped at 80 columns but at PIPE_WIDTH, unless COLUMNS says otherwise; never narrower than MIN_WIDTH.
+    Strings are shown as they are: no markup, no emoji codes."""
     console = Console(file=file, no_color=no_color, color_system=None if no_color else "auto", width=width,
-                      highlight=False, record=record)
+                      highlight=False, markup=False, emoji=False, record=record)
     if width is None and not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = PIPE_WIDTH
+    console.width = max(console.width, MIN_WIDTH)
     return console
 
 
@@ -50,14 +54,14 @@ def make_console(file=None, no_color=False, width=None, record=False) -> Console
 def header(problem: Problem) -> Panel:
     """The cell, its sizes, the rounding and every parameter in force, with where each came from."""
     cell, sizes, digits = problem.cell, problem.sizes, problem.digits
-    facts = [f"[{TITLE}]{cell.title}[/]", "  ".join(f"{d} = {n}" for d, n in sizes.items()),
+    facts = ["  ".join(f"{d} = {n}" for d, n in sizes.items()),
              f"T = {problem.steps if problem.steps is not None else 'streamed'}", describe_rounding(problem)]
     if problem.source:
-        facts.append(f"file {problem.source}")
+        facts.append(f"file {printable(problem.source)}")
     facts += [f"{key} {value if isinstance(value, str) else ' '.join(value)}" for key, value in cell.options.items()]
     params = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in ("parameter", "shape", "value", "from"):
-        params.add_column(column, style=QUANTITY if column == "parameter" else None)
+        params.add_column(column, style=QUANTITY if column == "parameter" else None, overflow="fold")
     for name, value in (*problem.params.items(),
                         *((s.init_key, problem.init[s.name]) for s in cell.states)):
         origin = problem.origins[name]
@@ -65,8 +69,9 @@ def header(problem: Problem) -> Panel:
             origin = origin.replace(problem.source, "file")
         shown = fmt_array(value, digits) if value.size <= LARGE else f"{value.size} numbers"
         params.add_row(name, "×".join(map(str, value.shape)), shown,
-                       Text(origin, style=DIM if origin.startswith("default") else ""))
-    return Panel(Group(Text.from_markup("   ".join(facts)), params), title="rnncalc", title_align="left",
+                       Text(printable(origin), style=DIM if origin.startswith("default") else ""))
+    title = Text(cell.title, style=TITLE).append("   " + "   ".join(facts), style="")
+    return Panel(Group(title, params), title="rnncalc", title_align="left",
                  box=box.ROUNDED, expand=False)
 
 
@@ -98,12 +103,12 @@ def step_table(problem: Problem, step, checks=(), only=None) -> Table:
     marks = {c.name: c for c in checks}
     table = Table(title=f"step t = {step.t}   x_t = {fmt_array(step.x, digits)}", title_justify="left",
                   title_style=TITLE, box=box.SIMPLE_HEAD)
-    table.add_column("", style=QUANTITY, no_wrap=True)
-    table.add_column("equation, then with numbers")
-    table.add_column("pre-act.", justify="right")
-    table.add_column("value", justify="right")
+    table.add_column("", style=QUANTITY, no_wrap=True, overflow="fold")
+    table.add_column("equation, then with numbers", overflow="fold")
+    table.add_column("pre-act.", justify="right", overflow="fold")
+    table.add_column("value", justify="right", overflow="fold")
     if rounded:
-        table.add_column("rounded", justify="right", style=ROUNDED)
+        table.add_column("rounded", justify="right", style=ROUNDED, overflow="fold")
     v = step.values
     for eq in cell.equations:
         if only is not None and eq.name not in only and f"{eq.name}_pre" not in only:
@@ -202,10 +207,10 @@ def backward_table(problem: Problem, record, jacobian_norm, T) -> Table:
     x_t, with their norms; ‖∂v_T/∂v_t‖₂; and this step's part of each parameter's gradient."""
     cell, digits, t, v = problem.cell, problem.digits, record.t, problem.cell.visible
     table = Table(title=Text(f"backward step t = {t}"), title_justify="left", title_style=TITLE, box=box.SIMPLE_HEAD)
-    table.add_column("", style=GRADIENT, no_wrap=True)
-    table.add_column("")
-    table.add_column("value", justify="right")
-    table.add_column("norm ‖·‖₂", justify="right")
+    table.add_column("", style=GRADIENT, no_wrap=True, overflow="fold")
+    table.add_column("", overflow="fold")
+    table.add_column("value", justify="right", overflow="fold")
+    table.add_column("norm ‖·‖₂", justify="right", overflow="fold")
     for key, value in record.values.items():
         if key == "dx":
             label, what = "∂L/∂x_t", "passed on to the input x_t"
@@ -230,9 +235,9 @@ def gradient_table(problem: Problem, grads) -> Table:
     ∂L/∂ of each initial state."""
     digits = problem.digits
     table = Table(title=Text("the gradient of L"), title_justify="left", title_style=TITLE, box=box.SIMPLE_HEAD)
-    table.add_column("", style=GRADIENT, no_wrap=True)
-    table.add_column("shape")
-    table.add_column("value", justify="right")
+    table.add_column("", style=GRADIENT, no_wrap=True, overflow="fold")
+    table.add_column("shape", overflow="fold")
+    table.add_column("value", justify="right", overflow="fold")
     for name, g in problem.as_given(grads.params).items():
         table.add_row(f"∂L/∂{name}", "×".join(map(str, g.shape)), fmt_array(g, digits))
     for key, g in grads.init.items():
@@ -251,10 +256,10 @@ def journey_chart(problem: Problem, grads) -> Table:
                + (f"; every {every}th step" if every > 1 else ""))
     table = Table(title=Text("the gradient's journey back through time"), title_justify="left", title_style=TITLE,
                   caption=Text(caption), caption_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("t", justify="right")
-    table.add_column(f"‖∂L/∂{v}_t‖₂", justify="right")
-    table.add_column(f"‖∂{v}_T/∂{v}_t‖₂", justify="right")
-    table.add_column(f"log₁₀ ‖∂{v}_T/∂{v}_t‖₂", style=BAR, no_wrap=True, min_width=BAR_WIDTH)
+    table.add_column("t", justify="right", overflow="fold")
+    table.add_column(f"‖∂L/∂{v}_t‖₂", justify="right", overflow="fold")
+    table.add_column(f"‖∂{v}_T/∂{v}_t‖₂", justify="right", overflow="fold")
+    table.add_column(f"log₁₀ ‖∂{v}_T/∂{v}_t‖₂", style=BAR, no_wrap=True, min_width=BAR_WIDTH, overflow="fold")
     for t in sorted({*range(1, T + 1, every), T}):
         dv = grads.steps[t - 1].values[f"d{v}"]
         table.add_row(str(t), fmt_norm(np.linalg.norm(dv)), fmt_norm(norms[t - 1]), log_bar(norms[t - 1], low, high))
@@ -287,10 +292,10 @@ def check_summary(rows) -> Table:
     """rnncalc check: one row per problem, with its verdict and first mismatch."""
     table = Table(box=box.SIMPLE_HEAD)
     for column in ("file", "problem", "verdict", "first mismatch"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for file, name, verdict, detail in rows:
         style = GOOD if verdict == "pass" else BAD if verdict in ("fail", "error", "non-finite") else DIM
-        table.add_row(file, name, Text(verdict, style=style), detail)
+        table.add_row(printable(file), printable(name), Text(verdict, style=style), printable(detail))
     return table
 
 
@@ -299,14 +304,14 @@ def check_summary(rows) -> Table:
 def equations_panel(cell: Cell) -> Panel:
     """The cell's equations in computation order and its parameters with their shapes."""
     eqs = Table(box=None, show_header=False, pad_edge=False)
-    eqs.add_column(style=EQUATION)
-    eqs.add_column(style=DIM)
+    eqs.add_column(style=EQUATION, overflow="fold")
+    eqs.add_column(style=DIM, overflow="fold")
     for eq in cell.equations:
         if not eq.is_squash:
             eqs.add_row(eq.text(cell), eq.doc)
     params = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in ("parameter", "shape", "role"):
-        params.add_column(column, style=QUANTITY if column == "parameter" else None)
+        params.add_column(column, style=QUANTITY if column == "parameter" else None, overflow="fold")
     for spec in cell.params:
         params.add_row(spec.name, symbolic(spec.shape), spec.doc)
     for s in cell.states:

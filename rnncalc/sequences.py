@@ -31,6 +31,8 @@ class LineSteps:
                     yield n, line
         except UnicodeDecodeError:
             raise InputError(self.source, "is not a text file; expected numbers, one step a line") from None
+        except OSError as e:
+            raise InputError(self.source, f"cannot be read: {e.strerror or e}") from None
 
     def first(self):
         """The first step, without consuming it; None for an empty input."""
@@ -98,5 +100,8 @@ def open_steps(path: str):
             raise InputError(path, f"expected a (T, D) or (T,) array of numbers, found {a.dtype} {a.shape}")
         return a.reshape(len(a), -1)
     if p.suffix in (".txt", ".csv", ""):
-        return LineSteps(p.open(encoding="utf-8", errors="strict"), path)
+        try:
+            return LineSteps(p.open(encoding="utf-8", errors="strict"), path)
+        except OSError as e:
+            raise InputError(path, f"cannot be read: {e.strerror or e}") from None
     raise InputError(path, f"expected a .npy, .csv or .txt file, found '{p.suffix}'")

@@ -7,7 +7,6 @@ error names the place, what was expected and what was found.
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +14,7 @@ import numpy as np
 from . import sequences
 from .engine import ROUND_MODES, Rounding
 from .errors import InputError
+from .streams import stdin_text
 from .yamlio import parse_flow
 
 MAX_SIZE = 2048  # the largest H, D or K
@@ -74,7 +74,7 @@ def _input(file, flags, source):
     if flags.x == "-":
         if source == "<stdin>":
             raise InputError("-x -", "the problem file is already read from stdin; give x in it or from a file")
-        return Entry(None, "-x -", "<stdin>"), sequences.LineSteps(sys.stdin, "<stdin>")
+        return Entry(None, "-x -", "<stdin>"), sequences.LineSteps(stdin_text("-x -"), "<stdin>")
     if flags.x is not None:
         return Entry(parse_flow(flags.x, "-x"), "-x", "-x"), None
     if "x" in file:

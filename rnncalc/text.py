@@ -1,0 +1,80 @@
+"""User text made safe to show, and the notation spelled in ASCII for a stream that cannot encode it.
+
+A file name, problem name or value is shown as written, with every character that could act on a
+terminal (ESC sequences, newlines, carriage returns, bell, C1 controls, bidirectional overrides)
+written as an escape instead:
+
+>>> printable("a\\x1b]0;title\\x07b\\nc")
+'a\\\\x1b]0;title\\\\x07b\\\\nc'
+>>> printable("\\u202egnp.yaml")
+'\\\\u202egnp.yaml'
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+# C0 and C1 controls, DEL, and the invisible format characters that reorder or hide text; lone
+# surrogates stand for bytes of a name that were not UTF-8.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb"
+                     "\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(m) -> str:
+    ch = m.group()
+    if ch in _NAMED:
+        return _NAMED[ch]
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, as os.fsdecode keeps it
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """text with each control or format character written as an escape (\\n, \\x1b, \\u202e), so it
+    stays on one line and cannot drive a terminal."""
+    return _UNSAFE.sub(_escape, str(text))
+
+
+# ---------------------------------------------------------------- ASCII spellings
+
+ASCII = {
+    "σ": "sigma", "⊙": "*", "·": "*", "×": "x", "−": "-", "✓": "ok", "✗": "FAIL", "‖": "||", "∂": "d",
+    "Σ": "sum", "½": "1/2", "⟨": "<", "⟩": ">", "→": "->", "←": "<-", "≤": "<=", "≥": ">=", "…": "...",
+    "\u0303": "~",  # the combining tilde of s̃ and c̃
+    "█": "#", "▉": "+", "▊": "+", "▋": "+", "▌": "+", "▍": "+", "▎": "+", "▏": "+",
+    **{chr(0x2080 + d): str(d) for d in range(10)},  # subscripts ₀..₉
+}
+_SUPERSCRIPT = dict(zip("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789"))
+ERRORS = "rnncalc-ascii"
+
+
+def _ascii_fallback(error: UnicodeEncodeError):
+    """The codec error handler: each character the stream cannot encode in its ASCII spelling (σ → sigma,
+    ⊙ → *, ✓ → ok, 10⁻⁶ → 10^-6, box lines → - | +), else as a \\u escape."""
+    out, run = [], error.object[error.start:error.end]
+    for n, ch in enumerate(run):
+        if ch in _SUPERSCRIPT:
+            out.append(("" if n and run[n - 1] in _SUPERSCRIPT else "^") + _SUPERSCRIPT[ch])
+        elif ch in ASCII:
+            out.append(ASCII[ch])
+        elif "\u2500" <= ch <= "\u257f":  # box drawing
+            out.append("-" if ch in "─━═╌╍┄┅┈┉" else "|" if ch in "│┃║╎╏┆┇┊┋" else "+")
+        else:
+            escaped = printable(ch)
+            out.append(escaped if escaped != ch else f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
+    return "".join(out), error.end
+
+
+codecs.register_error(ERRORS, _ascii_fallback)
+
+
+def can_encode(stream, text: str = "σ⊙✓─") -> bool:
+    """Whether the stream's encoding holds the notation's symbols."""
+    try:
+        text.encode(getattr(stream, "encoding", None) or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
