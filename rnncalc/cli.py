@@ -95,7 +95,13 @@ def _calculate(cell_name: str, file, states: dict, **o):
     )
     _check_view(view, flags.grad)
     _check_saves(view, [("problem file", file), ("--x-file", o["x_file"]), ("--target-file", o["target_file"])])
-    problem = build(cell_name, _read_document(file), flags)
+    document = _read_document(file)
+    from .stack import is_stack
+    if is_stack(document):  # a layers: file, stacked or bidirectional
+        from .stack import build_stack
+        from .stackview import report_stack
+        raise typer.Exit(report_stack(build_stack(cell_name, document, flags), view, sys.stdout, _fail))
+    problem = build(cell_name, document, flags)
     raise typer.Exit(_report(problem, view))
 
 

@@ -1,0 +1,253 @@
+"""A stack's run written as the view asks: a heading and the single-layer trace for each layer and direction
+(tables, Markdown, LaTeX), or one JSON document, JSON lines or CSV rows that say which layer and direction
+each step is; then the top output, the checks and, with --grad, the gradient through every layer."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+
+from . import formats
+from .formats import fmt_array, fmt_exact, floats, nested, record
+from .report import TABLE_STEPS, Check, Summary, check_names, matches
+from .stack import Stack, backward_stack, run_stack
+
+
+def report_stack(stack: Stack, view, out, fail) -> int:
+    """Run the stack, write it to out as the view asks, report a failure with fail(message); the exit status."""
+    for layer in stack.layers:
+        check_names(layer.problem, view.only)
+    trace = run_stack(stack)
+    if trace.broken is not None:
+        label, t, key = trace.broken
+        fail(f"{label}: {key} is not finite at step {t}; the weights or inputs are too large for float64")
+        return 3
+    grads = None
+    if stack.loss is not None:
+        with np.errstate(all="ignore"):
+            grads = backward_stack(stack, trace)
+        bad = _nonfinite(grads)
+        if bad:
+            fail(f"{bad} is not finite; the weights or inputs are too large for float64")
+            return 3
+    checks = {layer.label: _layer_checks(stack, layer, trace) for layer in stack.layers}
+    checks["output"] = _output_checks(stack, trace)
+    every = [c for cs in checks.values() for c in cs]
+    if view.quiet:
+        names = view.only or ("output",)
+        values = {"output": trace.output[-1], **({"y": trace.y[-1]} if trace.y is not None else {})}
+        missing = [n for n in names if n not in values]
+        if missing:
+            fail(f"--only {missing[0]}: -q on a stack prints the top output (output, or y with W_y)")
+            return 2
+        out.write("".join(f"{fmt_exact(v)}\n" for name in names for v in floats(values[name])))
+    elif view.format == "table":
+        _tables(stack, trace, grads, checks, view)
+    elif view.format in ("markdown", "latex"):
+        _documents(stack, trace, checks, view, out)
+    elif view.format == "json":
+        out.write(_json(stack, trace, grads, checks, view))
+    else:
+        _rows(stack, trace, view, out)
+    failed = [c for c in every if not c.ok]
+    if failed:
+        fail(f"{len(failed)} of {len(every)} expected values do not hold; first: "
+             f"{failed[0].describe(stack.digits, stack.atol)}")
+        return 1
+    return 0
+
+
+def shown(view, layer, t, T):
+    """Whether step t of a direction is shown: --steps, --last (the direction's final step: t = T forward,
+    t = 1 backward), or a table's first TABLE_STEPS steps and its final one."""
+    final = T if layer.direction == "forward" else 1
+    if view.last:
+        return t == final
+    if view.steps is not None:
+        return t in view.steps
+    if view.format in ("table", "markdown", "latex"):
+        return t <= TABLE_STEPS or t == final
+    return True
+
+
+def _layer_checks(stack, layer, trace):
+    steps = trace.steps[layer.label]
+    final = steps[-1] if layer.direction == "forward" else steps[0]
+    checks = []
+    for e in layer.problem.expect:
+        for step in ([final] if e.final_only else steps[:len(e.values)]):
+            expected = e.values[0 if e.final_only else step.t - 1]
+            actual = np.ravel(step.values[e.name])
+            checks.append(Check(f"{layer.label}: {e.name}", step.t, expected, actual,
+                                matches(actual, expected, stack.digits, stack.atol)))
+    return checks
+
+
+def _output_checks(stack, trace):
+    checks = []
+    values = {"output": trace.output, "y": trace.y}
+    T = len(trace.output)
+    for e in stack.expect:
+        rows = [T] if e.final_only else range(1, len(e.values) + 1)
+        for n, t in enumerate(rows):
+            actual = values[e.name][t - 1]
+            checks.append(Check(e.name, t, e.values[n], actual, matches(actual, e.values[n], stack.digits, stack.atol)))
+    return checks
+
+
+def _step_checks(checks, label, t):
+    """The checks of one step, named by the quantity alone as the single-layer writers expect."""
+    return [Check(c.name.split(": ", 1)[1], c.t, c.expected, c.actual, c.ok) for c in checks[label] if c.t == t]
+
+
+def _nonfinite(grads):
+    for label, g in grads.layers.items():
+        for name, value in {**g.params, **g.init}.items():
+            if not np.all(np.isfinite(value)):
+                return f"{label}: d{name}"
+    for name, value in grads.output.items():
+        if not np.all(np.isfinite(value)):
+            return f"d{name}"
+    return None if np.isfinite(grads.loss) else "the loss L"
+
+
+# ---------------------------------------------------------------- tables
+
+def _tables(stack, trace, grads, checks, view):
+    from rich.text import Text
+
+    from . import render
+
+    console = render.make_console(no_color=view.no_color, record=bool(view.save_svg or view.save_html))
+    T = len(trace.output)
+    for layer in stack.layers:
+        console.rule(Text(layer.label, style=render.TITLE), align="left")
+        if layer.direction == "backward":
+            console.print(Text(f"computed from t = {T} down to 1: each step reads x_t, and its h_{{t-1}} is the "
+                               "state after x_{t+1}", style=render.DIM))
+        writer = render.TableWriter(console, view)
+        writer.start(layer.problem)
+        steps = trace.steps[layer.label]
+        summary = Summary(total=T)
+        for step in (steps if layer.direction == "forward" else steps[::-1]):
+            if shown(view, layer, step.t, T):
+                writer.step(step, _step_checks(checks, layer.label, step.t))
+                summary.shown.append(step.t)
+        final = steps[-1] if layer.direction == "forward" else steps[0]
+        summary.final = {s.name: final.values[s.name] for s in layer.problem.cell.states}
+        summary.checks = [Check(c.name.split(": ", 1)[1], c.t, c.expected, c.actual, c.ok)
+                          for c in checks[layer.label]]
+        if view.steps is None and not view.last:
+            summary.hidden = T - len(summary.shown)
+        if grads is not None:
+            layer.problem.loss = stack.loss
+            summary.gradients = grads.layers[layer.label]
+            summary.shown = sorted(summary.shown)
+        writer.finish(summary)
+    console.rule(Text("output", style=render.TITLE), align="left")
+    what = "forward ‖ backward" if stack.bidirectional else "its visible state"
+    console.print(Text(f"the top layer's output o_t ({what}), t = 1..{T}", style=render.DIM))
+    for t in range(1, T + 1):
+        if view.last and t != T or view.steps is not None and t not in view.steps:
+            continue
+        line = f"t = {t}   o_t = {fmt_array(trace.output[t - 1], stack.digits)}"
+        if trace.y is not None:
+            line += f"   y_t = {fmt_array(trace.y[t - 1], stack.digits)}"
+        for c in checks["output"]:
+            if c.t == t:
+                line += "  ✓" if c.ok else f"  ✗ expected {fmt_array(c.expected, stack.digits)}"
+        console.print(line)
+    if grads is not None:
+        console.print(Text(f"L = {fmt_array(grads.loss, stack.digits)}", style=render.TITLE))
+        for name, g in grads.output.items():
+            console.print(f"∂L/∂{name} = {fmt_array(g, stack.digits)}")
+    if view.save_svg:
+        console.save_svg(view.save_svg, title="rnncalc", clear=False)
+    if view.save_html:
+        console.save_html(view.save_html, clear=False)
+
+
+def _documents(stack, trace, checks, view, out):
+    T = len(trace.output)
+    for layer in stack.layers:
+        if view.format == "markdown":
+            out.write(f"\n### {layer.label}\n")
+        else:
+            out.write(f"\n\\subsection*{{layer {layer.number}, {layer.direction}}}\n")
+        writer = formats.WRITERS[view.format](out, view)
+        writer.start(layer.problem)
+        steps = trace.steps[layer.label]
+        for step in (steps if layer.direction == "forward" else steps[::-1]):
+            if shown(view, layer, step.t, T):
+                writer.step(step, _step_checks(checks, layer.label, step.t))
+
+
+# ---------------------------------------------------------------- JSON, JSON lines, CSV
+
+def _layer_records(stack, trace, view):
+    """(layer, its step records in time order) for each layer and direction."""
+    T = len(trace.output)
+    for layer in stack.layers:
+        yield layer, [record(layer.problem, s, view.only) for s in trace.steps[layer.label]
+                      if shown(view, layer, s.t, T)]
+
+
+def _json(stack, trace, grads, checks, view):
+    first = stack.layers[0].problem
+    r = first.rounding
+    doc = {"cell": stack.cell, "bidirectional": stack.bidirectional,
+           "num_layers": max(layer.number for layer in stack.layers), "input_size": first.sizes["D"],
+           "output_size": stack.width,
+           "rounding": {"sigmoid": r.sigmoid, "tanh": r.tanh, "state": "nearest" if r.state else "none"}}
+    layers = []
+    for layer, records in _layer_records(stack, trace, view):
+        p = layer.problem
+        steps = trace.steps[layer.label]
+        final = steps[-1] if layer.direction == "forward" else steps[0]
+        layers.append({"layer": layer.number, "direction": layer.direction, "hidden_size": p.sizes["H"],
+                       "input_size": p.sizes["D"], **p.cell.options, "steps": records,
+                       "final": {s.name: floats(final.values[s.name]) for s in p.cell.states}})
+    doc["layers"] = layers
+    doc["output"] = [floats(o) for o in trace.output]
+    if trace.y is not None:
+        doc.update({"output_layer": {"size": len(stack.output["b_y"]), "output": stack.output["act"]},
+                    "y": [floats(y) for y in trace.y]})
+    if grads is not None:
+        doc["loss"] = grads.loss
+        doc["grad"] = {"layers": [
+            {"layer": layer.number, "direction": layer.direction,
+             **{name: nested(g) for name, g in {**layer.problem.as_given(grads.layers[layer.label].params),
+                                                **grads.layers[layer.label].init}.items()}}
+            for layer in stack.layers], **{name: nested(g) for name, g in grads.output.items()}}
+        doc["backward"] = [{"layer": layer.number, "direction": layer.direction,
+                            "steps": [{"t": rec.t, **{k: floats(v) for k, v in rec.values.items()}}
+                                      for rec in grads.layers[layer.label].steps]} for layer in stack.layers]
+    every = [c for cs in checks.values() for c in cs]
+    if every:
+        doc["expect"] = formats.check_records(every)
+    return json.dumps(doc, allow_nan=False, ensure_ascii=False, indent=1) + "\n"
+
+
+def _rows(stack, trace, view, out):
+    """jsonl: one object a step, with its layer and direction; csv: the same as rows under one header."""
+    rows = [{"layer": layer.number, "direction": layer.direction, **rec}
+            for layer, records in _layer_records(stack, trace, view) for rec in records]
+    if view.format == "jsonl":
+        out.write("".join(json.dumps(row, allow_nan=False, ensure_ascii=False) + "\n" for row in rows))
+        return
+    widths = {}
+    for row in rows:
+        row.pop("ties", None)
+        for key, value in row.items():
+            if isinstance(value, list):
+                widths[key] = max(widths.get(key, 0), len(value))
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["layer", "direction", "t"] + [f"{k}[{i}]" for k, n in widths.items() for i in range(n)])
+    for row in rows:
+        cells = [row["layer"], row["direction"], row["t"]]
+        for key, n in widths.items():
+            value = row.get(key, [])
+            cells += [repr(v) for v in value] + [""] * (n - len(value))
+        writer.writerow(cells)
