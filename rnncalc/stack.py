@@ -217,7 +217,7 @@ def _layer_mappings(entry, bidirectional):
 def _split(address, what, mappings, bidirectional):
     """(layer number, direction, key) of layers.L[.DIRECTION].KEY, checked against the stack."""
     m = ADDRESS.match(address)
-    example = "layers.1.forward.W_fh" if bidirectional else "layers.1.W_fh"
+    example = f"layers.1.{'forward.' * bidirectional}{address.rsplit('.', 1)[-1]}"
     if not m:
         raise InputError(f"{what} {address}", f"a stack's values are addressed by layer, e.g. {example}")
     number, direction = int(m["layer"]), m["direction"]

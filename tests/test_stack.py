@@ -1,0 +1,167 @@
+"""Stacked and bidirectional networks: a `layers:` file, from PyTorch's arrays, traced and differentiated.
+
+Where the expected numbers come from: PyTorch's own forward pass and autograd in float64 (output, h_n, c_n,
+and the gradient of L = Σ_t ⟨target_t, output_t⟩ for every array of the state_dict and for h0, c0), stored
+in tests/reference/torch_stack.json with the .npz files and the script that made them
+(tests/reference/make_torch_stack_reference.py); and small stacks worked by hand in the comments below.
+"""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnncalc import convert
+
+REFERENCE = Path(__file__).parent / "reference"
+CASES = json.loads((REFERENCE / "torch_stack.json").read_text())
+VISIBLE = {"rnn": "s", "lstm": "h", "gru": "h"}
+
+
+def close(actual, expected):
+    np.testing.assert_allclose(np.array(actual, dtype=float), np.array(expected, dtype=float), rtol=0, atol=1e-12)
+
+
+def address(case, n):
+    """The -p address of torch's n-th initial state, n = layer · directions + direction."""
+    layer, direction = divmod(n, case["directions"])
+    return f"layers.{layer + 1}" + (f".{('forward', 'backward')[direction]}" if case["directions"] == 2 else "")
+
+
+@pytest.fixture
+def traced(rnncalc, tmp_path):
+    """Convert a case's model, then run it with its x, initial states and target: the JSON document."""
+    def call(case, *flags):
+        status, text, err = rnncalc("convert", REFERENCE / case["npz"], "--from", "pytorch",
+                                    "--activation", case["activation"])
+        assert status == 0, err
+        path = tmp_path / "model.yaml"
+        path.write_text(text)
+        v = VISIBLE[case["cell"]]
+        states = [f"{address(case, n)}.{v}0={json.dumps(h)}" for n, h in enumerate(case["h0"])]
+        states += [f"{address(case, n)}.c0={json.dumps(c)}" for n, c in enumerate(case.get("c0", []))]
+        args = [case["cell"], path, "-x", json.dumps(case["x"]), "-f", "json", *flags]
+        for p in states:
+            args += ["-p", p]
+        status, out, err = rnncalc(*args)
+        assert status == 0, err
+        return json.loads(out)
+    return call
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_output_and_final_states_match_torch(case, traced):
+    doc = traced(case)
+    close(doc["output"], case["output"])
+    records = doc["layers"]
+    assert [(r["layer"], r["direction"]) for r in records] == [
+        (n, d) for n in range(1, case["layers"] + 1) for d in ("forward", "backward")[:case["directions"]]]
+    v = VISIBLE[case["cell"]]
+    close([r["final"][v] for r in records], case["h_n"])
+    if case["cell"] == "lstm":
+        close([r["final"]["c"] for r in records], case["c_n"])
+    # the backward direction's steps are in time order, each saying the input it read
+    for r in records:
+        assert [s["t"] for s in r["steps"]] == list(range(1, len(case["x"]) + 1))
+    close(records[-1]["steps"][0][v], case["output"][0][-len(case["h_n"][0]):])
+
+
+def course_gradients(case, grad, n):
+    """torch's gradients of layer n's arrays (state_dict names) in the course's names, per direction: every
+    weight block as convert splits it; b_gate is ∂L/∂bias_ih's block (torch adds bias_hh, whose gradient is the
+    same), and the GRU's b_nh the n block of ∂L/∂bias_hh."""
+    result = {}
+    for direction, suffix in (("forward", ""), ("backward", "_reverse"))[:case["directions"]]:
+        names = {kind: f"{kind}_l{n}{suffix}" for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+        arrays = {f"{kind}_l0": np.array(grad[name]) for kind, name in names.items()}
+        ih = convert.course_arrays({**arrays, "bias_hh_l0": 0 * arrays["bias_hh_l0"]}, "pytorch").params
+        hh = convert.course_arrays({**arrays, "bias_ih_l0": 0 * arrays["bias_ih_l0"]}, "pytorch").params
+        if case["cell"] == "gru":
+            ih["b_nh"] = hh["b_nh"]
+        result[direction] = ih
+    return result
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_gradients_match_torch_autograd(case, traced):
+    target = json.dumps(case["target"])
+    doc = traced(case, "--grad", "--loss", "dot", "--target", target)
+    assert doc["loss"] == pytest.approx(case["loss"], abs=1e-12)
+    records = doc["grad"]["layers"]
+    v = VISIBLE[case["cell"]]
+    for n, record in enumerate(records):
+        layer, direction = record["layer"], record["direction"]
+        expected = course_gradients(case, case["grad"], layer - 1)[direction]
+        assert sorted(k for k in record if k not in ("layer", "direction")) == sorted([*expected, f"{v}0"] + (
+            ["c0"] if case["cell"] == "lstm" else []))
+        for name, value in expected.items():
+            close(record[name], value)
+        close(record[f"{v}0"], case["grad_h0"][n])
+        if case["cell"] == "lstm":
+            close(record["c0"], case["grad_c0"][n])
+
+
+def test_sum_loss_reads_the_top_output_at_T(tmp_path, rnncalc):
+    # One linear RNN layer per direction, H = 1, over x = (1, 2): forward s = (w x_1, w x_1 + w x_2) with
+    # W_ss = 1, W_sx = w = 2: (2, 6); backward reads x_2 then x_1: (4, 6) at t = (2, 1) with W_sx = 2.
+    # The top output at T = 2 is (6, 4): L = 10; dL/dW_sx forward = x_1 + x_2 = 3 (s_2 = w (x_1 + x_2)),
+    # backward = x_2 = 2 (its state at t = 2 is w x_2).
+    path = tmp_path / "bi.yaml"
+    path.write_text("cell: rnn\nbidirectional: true\nactivation: linear\nx: [1, 2]\nlayers:\n"
+                    "  - forward: {W_ss: 1, W_sx: 2}\n    backward: {W_ss: 1, W_sx: 2}\n")
+    status, out, err = rnncalc("rnn", path, "-f", "json", "--grad")
+    assert status == 0, err
+    doc = json.loads(out)
+    assert doc["output"] == [[2.0, 6.0], [6.0, 4.0]]
+    assert doc["loss"] == 10.0
+    assert [r["W_sx"] for r in doc["grad"]["layers"]] == [[[3.0]], [[2.0]]]
+    status, out, _ = rnncalc("rnn", path, "-q")
+    assert out == "6\n4\n"
+
+
+def test_param_addresses_and_expectations(tmp_path, rnncalc):
+    # Two linear layers, H = D = 1: s¹_t = x_t + s¹_{t-1}, s²_t = 3 s¹_t; x = (1, 1): s¹ = (1, 2), s² = (3, 6).
+    path = tmp_path / "two.yaml"
+    path.write_text("cell: rnn\nactivation: linear\nx: [1, 1]\nlayers:\n"
+                    "  - {W_ss: 1, W_sx: 1}\n  - {W_ss: 0, W_sx: 1}\n")
+    status, out, err = rnncalc("rnn", path, "-p", "layers.2.W_sx=3", "--expect", "output=3,6",
+                               "--expect", "layers.1.s=1,2", "-f", "json")
+    assert status == 0, err
+    doc = json.loads(out)
+    assert doc["output"] == [[3.0], [6.0]] and all(c["ok"] for c in doc["expect"])
+    status, _, err = rnncalc("rnn", path, "--expect", "layers.2.s=3")
+    assert status == 1 and "expected" in err
+    status, _, err = rnncalc("rnn", path, "-p", "layers.3.W_sx=3")
+    assert (status, err) == (2, "rnncalc: --param layers.3.W_sx: the stack has layers 1–2\n")
+    status, _, err = rnncalc("rnn", path, "-p", "W_sx=3")
+    assert (status, err) == (2, "rnncalc: --param W_sx: a stack's values are addressed by layer, "
+                                "e.g. layers.1.W_sx\n")
+
+
+def test_keras_style_output_layer(tmp_path, rnncalc):
+    # y_t = W_y o_t + b_y (linear), o_t the top layer's s_t: with W_ss = 0, W_sx = 1, linear, o_t = x_t.
+    path = tmp_path / "y.yaml"
+    path.write_text("cell: rnn\nactivation: linear\nx: [1, 2]\nlayers:\n  - {W_ss: 0, W_sx: 1}\n"
+                    "W_y: [[2], [-1]]\nb_y: [0, 1]\noutput: linear\n")
+    status, out, err = rnncalc("rnn", path, "-f", "json")
+    assert status == 0, err
+    assert json.loads(out)["y"] == [[2.0, 0.0], [4.0, -1.0]]
+
+
+def test_stored_reference_is_what_the_script_makes(torch):
+    spec = importlib.util.spec_from_file_location("make_torch_stack_reference",
+                                                  REFERENCE / "make_torch_stack_reference.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    fresh, state_dicts = module.make()
+    for new, old in zip(fresh, CASES, strict=True):
+        assert new["name"] == old["name"]
+        close(new["output"], old["output"])
+        for name in old["grad"]:
+            close(new["grad"][name], old["grad"][name])
+    for file, arrays in state_dicts.items():
+        with np.load(REFERENCE / file) as stored:
+            for name, value in arrays.items():
+                close(stored[name], value)
