@@ -142,3 +142,14 @@ def with_last(iterable):
         yield current, False
         current = following
     yield current, True
+
+
+def run_live(cell: Cell, params: dict, init: dict, xs, rounding: Rounding) -> Iterator[Step]:
+    """Yield a Step for each x_t as soon as it is read from xs, which may be a stream whose end is not
+    yet known: no step looks ahead, so none is marked last (the caller knows the final one once xs ends)."""
+    prev = {s.name: np.asarray(init[s.name], dtype=float) for s in cell.states}
+    for t, x in enumerate(xs, start=1):
+        s = step(cell, params, prev, x, t, rounding)
+        yield s
+        prev = {st.name: s.values[st.name] for st in cell.states}
+

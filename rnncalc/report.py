@@ -125,7 +125,10 @@ def run(problem, view: View, writer, progress=None) -> Summary:
     check_names(problem, view.only)
     summary = Summary()
     writer.start(problem)
-    default_cut = view.format == "table" and view.steps is None and not view.last
+    # A stream (-x -) of unknown length is answered a step as each line arrives, unless only the last
+    # step is shown (--last, -q); a value expected at the final step is checked when the stream ends.
+    live = problem.steps is None and not view.last and not view.quiet
+    default_cut = view.format == "table" and view.steps is None and not view.last and not live
 
     def wanted(t):
         """Whether step t is shown or checked (the last step always is)."""
@@ -140,8 +143,12 @@ def run(problem, view: View, writer, progress=None) -> Summary:
     grad = problem.loss is not None
     xs = problem.xs if progress is None else _ticking(problem.xs, progress)
     # --grad backpropagates through every step, so every step is recorded: no fast path (needed=None).
-    steps = engine.run(problem.cell, problem.params, problem.init, xs, problem.rounding, None if grad else wanted)
-    recorded = []
+    if live:
+        steps = engine.run_live(problem.cell, problem.params, problem.init, xs, problem.rounding)
+    else:
+        steps = engine.run(problem.cell, problem.params, problem.init, xs, problem.rounding,
+                           None if grad else wanted)
+    recorded, step = [], None
     for step in steps:
         last = step.last
         summary.total = step.t
@@ -161,6 +168,10 @@ def run(problem, view: View, writer, progress=None) -> Summary:
             break
         if last:
             summary.final = {s.name: step.values[s.name] for s in problem.cell.states}
+    if live and step is not None and summary.broken is None:
+        step.last = True
+        summary.final = {s.name: step.values[s.name] for s in problem.cell.states}
+        summary.checks += _checks(problem, step, True, final_only=True)
     for e in problem.expect:
         if not e.final_only and summary.broken is None and len(e.values) != summary.total:
             raise InputError(e.where, f"expected one value per step ({summary.total}) or one for the final "
@@ -205,9 +216,11 @@ def _ticking(xs, progress):
         yield x
 
 
-def _checks(problem, step, last):
+def _checks(problem, step, last, final_only=False):
     checks = []
     for e in problem.expect:
+        if final_only and not e.final_only:
+            continue
         if e.final_only and not last or not e.final_only and step.t > len(e.values):
             continue
         expected = e.values[0 if e.final_only else step.t - 1]

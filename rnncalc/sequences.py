@@ -23,6 +23,7 @@ class LineSteps:
         self.source = source
         self._numbered = self._lines(lines)
         self._first = None
+        self.line = 0  # the number of the line last parsed
 
     def _lines(self, lines):
         try:
@@ -48,6 +49,7 @@ class LineSteps:
             yield self._parse(n, line)
 
     def _parse(self, n, line):
+        self.line = n
         fields = [f for f in _SEPARATOR.split(line.strip()) if f]
         try:
             values = np.array([float(f) for f in fields])
@@ -66,11 +68,12 @@ def checked_rows(steps, d: int, source: str):
         return
     for t, row in enumerate(steps, start=1):
         row = np.asarray(row, dtype=float)
+        where = f"{source}:{steps.line}" if isinstance(steps, LineSteps) else source
         if row.shape != (d,):
-            raise InputError(source, f"step {t} has {row.size} number{'s' * (row.size != 1)}, "
+            raise InputError(where, f"step {t} has {row.size} number{'s' * (row.size != 1)}, "
                              f"but the input size D is {d}")
         if not np.all(np.isfinite(row)):
-            raise InputError(source, f"step {t} is not finite: {row.tolist()}")
+            raise InputError(where, f"step {t} is not finite: {row.tolist()}")
         yield row
 
 

@@ -1,6 +1,13 @@
-"""What students and shell scripts run: expectations that can be set aside, -q for $(...)."""
+"""What students and shell scripts run: expectations that can be set aside, -q for $(...), a live stream."""
 
 import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -90,3 +97,128 @@ class TestQuiet:
         text = fmt_exact(v)
         assert float(text) == v and not text.endswith(".0")
         assert len(text) <= len(repr(v))
+
+
+def _rnncalc_on_path(tmp_path):
+    """An environment whose `rnncalc` on PATH runs this checkout."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "rnncalc"
+    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m rnncalc "$@"\n')
+    script.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": str(ROOT)}
+    env.pop("COLUMNS", None)
+    return env
+
+
+class Coprocess:
+    """rnncalc with a pipe on each side, read as its output arrives (a thread per stream)."""
+
+    def __init__(self, *args, env):
+        self.proc = subprocess.Popen([sys.executable, "-m", "rnncalc", *args], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        self.out = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+        self.text = ""
+
+    def _pump(self):
+        for chunk in iter(lambda: os.read(self.proc.stdout.fileno(), 65536), b""):
+            self.out.put(chunk.decode())
+
+    def send(self, line):
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def read_until(self, done, timeout=20):
+        """The output so far once done(output) holds; fails if it does not within the timeout."""
+        deadline = time.monotonic() + timeout
+        while not done(self.text):
+            left = deadline - time.monotonic()
+            assert left > 0, f"no answer in time; the output so far: {self.text!r}"
+            try:
+                self.text += self.out.get(timeout=left)
+            except queue.Empty:
+                pass
+        return self.text
+
+    def close(self):
+        self.proc.stdin.close()
+        status = self.proc.wait(timeout=20)
+        return status, self.proc.stderr.read().decode()
+
+
+class TestLiveStream:
+    """-x -: step t is written as soon as line t is read, with the input still open."""
+
+    # The seed LSTM with all weights 0.5, h0 = c0 = 0 (the same numbers as -x 1,2 unstreamed).
+    ARGS = ["lstm", "--weights", "0.5", "-x", "-", "--no-color"]
+
+    def expected(self, rnncalc):
+        return [json.loads(line) for line in rnncalc("lstm", "--weights", "0.5", "-x", "1,2", "-f", "jsonl")[1].splitlines()]
+
+    def test_jsonl_answers_each_line(self, rnncalc, tmp_path):
+        steps = self.expected(rnncalc)
+        co = Coprocess(*self.ARGS, "-f", "jsonl", env=_rnncalc_on_path(tmp_path))
+        co.send("1")
+        first = co.read_until(lambda out: out.endswith("\n"))
+        assert json.loads(first) == steps[0]
+        co.send("2")
+        both = co.read_until(lambda out: out.count("\n") == 2)
+        assert json.loads(both.splitlines()[1]) == steps[1]
+        assert co.close() == (0, "")
+
+    def test_csv_answers_each_line(self, rnncalc, tmp_path):
+        steps = self.expected(rnncalc)
+        co = Coprocess(*self.ARGS, "-f", "csv", "--only", "h", env=_rnncalc_on_path(tmp_path))
+        co.send("1")
+        assert co.read_until(lambda out: out.count("\n") == 2) == f"t,h[0]\n1,{steps[0]['h'][0]!r}\n"
+        co.send("2")
+        assert co.read_until(lambda out: out.count("\n") == 3).endswith(f"2,{steps[1]['h'][0]!r}\n")
+        assert co.close() == (0, "")
+
+    def test_table_answers_each_line(self, rnncalc, tmp_path):
+        co = Coprocess(*self.ARGS, env=_rnncalc_on_path(tmp_path))
+        co.send("1")
+        co.read_until(lambda out: _table_of(1, out))
+        co.send("2")
+        co.read_until(lambda out: _table_of(2, out))
+        status, err = co.close()
+        assert status == 0 and err == "" and "final: h_T = 0.5009" in co.read_until(lambda out: "final" in out)
+
+    @pytest.mark.parametrize("fmt", ["jsonl", "csv", "table"])
+    def test_a_bad_line_is_refused_after_the_steps_before_it(self, rnncalc, tmp_path, fmt):
+        co = Coprocess(*self.ARGS, "-f", fmt, env=_rnncalc_on_path(tmp_path))
+        co.send("1")
+        co.send("2")
+        co.read_until(lambda out: "\n2," in out or '"t": 2' in out or _table_of(2, out))
+        co.send("oops")
+        status, err = co.close()
+        assert status == 2
+        assert err == "rnncalc: <stdin>:3: expected numbers separated by spaces or commas, found 'oops'\n"
+
+    def test_a_line_of_the_wrong_size_names_its_line(self, rnncalc, tmp_path):
+        status, out, err = _run(["lstm", "--weights", "0.5", "-x", "-", "-f", "jsonl"], "1 2\n\n3 4\n5\n",
+                                _rnncalc_on_path(tmp_path))
+        assert status == 2 and out.count("\n") == 2
+        assert err == "rnncalc: <stdin>:4: step 3 has 1 number, but the input size D is 2\n"
+
+    def test_the_readmes_coprocess_example(self, rnncalc, tmp_path):
+        readme = (ROOT / "README.md").read_text()
+        script = next(block for block in re.findall(r"```bash\n(.*?)```", readme, re.S) if "coproc" in block)
+        result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60,
+                                env=_rnncalc_on_path(tmp_path))
+        assert result.returncode == 0, result.stderr
+        shown = re.findall(r"# (\{.*\})", script)  # the answers the README shows
+        assert [json.loads(line) for line in result.stdout.splitlines()] == [json.loads(s) for s in shown]
+        assert [json.loads(s) for s in shown] == [{"t": s["t"], "h": s["h"]} for s in self.expected(rnncalc)]
+
+
+def _table_of(t, out):
+    """Whether the output holds step t's table down to its last row, h_t and its numbers."""
+    return re.search(rf"step t = {t} .*\n  h_t [^\n]*\n +=[^\n]*\n", out, re.S) is not None
+
+
+def _run(args, stdin, env):
+    result = subprocess.run([sys.executable, "-m", "rnncalc", *args], input=stdin, capture_output=True,
+                            text=True, env=env, timeout=60)
+    return result.returncode, result.stdout, result.stderr
