@@ -67,6 +67,7 @@ class Problem:
     concatenated: tuple = ()  # the concatenated forms given, e.g. ("W_f",)
     source: str = ""
     steps: int | None = None  # T, when known before the run
+    live: bool = False  # the steps come from stdin (-x -), each to be answered as it arrives
     name: str | None = None
     digits: int = DEFAULT_DIGITS
     atol: float | None = None  # None: compare expectations at the shown digits
@@ -189,7 +190,7 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
         cell=cell, sizes=sizes, params={n: values[n] for n in specs}, init=init, xs=xs,
         rounding=rounding, origins=origins,
         concatenated=tuple(n for n in cell.concatenated if n in params), source=source,
-        steps=count, name=None if name is None else str(name), digits=digits, atol=atol,
+        steps=count, live=x.where == "-x -", name=None if name is None else str(name), digits=digits, atol=atol,
         expect=_expectations(cell, sizes, count, file.get("expect"), flags.expect, flags.no_expect),
         loss=_loss(cell, sizes, count, file, flags),
     )

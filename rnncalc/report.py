@@ -125,9 +125,9 @@ def run(problem, view: View, writer, progress=None) -> Summary:
     check_names(problem, view.only)
     summary = Summary()
     writer.start(problem)
-    # A stream (-x -) of unknown length is answered a step as each line arrives, unless only the last
-    # step is shown (--last, -q); a value expected at the final step is checked when the stream ends.
-    live = problem.steps is None and not view.last and not view.quiet
+    # A stream from stdin (-x -) is answered a step as each line arrives, unless only the last step is
+    # shown (--last, -q); a value expected at the final step is checked when the stream ends.
+    live = problem.live and not view.last and not view.quiet
     default_cut = view.format == "table" and view.steps is None and not view.last and not live
 
     def wanted(t):
