@@ -20,6 +20,7 @@ import numpy as np
 
 from . import mathops
 from .cells import Cell
+from .engine import Env
 
 LOSS_KINDS = ("sum", "mse", "xent", "dot")
 
@@ -39,8 +40,9 @@ class Loss:
 
 @dataclass
 class Grads:
-    """The cotangents one step's expression nodes push to their leaves; keyed like engine.Env."""
-    params: dict = field(default_factory=dict)  # dL/dθ by parameter name
+    """The cotangents one step's expression nodes push to their leaves (expr.Expr.backward); keyed like
+    engine.Env. prev and q hold stacks of rows (n, size), row 0 being dL/d(·); params and x row 0 only."""
+    params: dict = field(default_factory=dict)  # by parameter name, the factors of dL/dθ: [(g,) or (g, v), ...]
     prev: dict = field(default_factory=dict)  # dL/ds_{t-1} by state name
     x: object = 0.0  # dL/dx_t
     q: dict = field(default_factory=dict)  # dL/dq_t by quantity name, this step's
@@ -49,10 +51,25 @@ class Grads:
 @dataclass
 class StepGrads:
     """One time step t. values: "d{s}" = dL/ds_t in total for each state s, "d{q}_pre" = dL/dz_q for each
-    quantity with a pre-activation, "dx" = dL/dx_t. contributions: this step's part of dL/dθ, by name."""
+    quantity with a pre-activation, "dx" = dL/dx_t. factors: this step's part of each dL/dθ as the vectors
+    it is made of (Grads.params), so that a (H, H) matrix per parameter and step exists only when asked for."""
     t: int
     values: dict
-    contributions: dict
+    factors: dict
+
+    @property
+    def contributions(self):
+        """This step's part of dL/dθ, by parameter name."""
+        return {name: contribution(terms) for name, terms in self.factors.items()}
+
+
+def contribution(terms):
+    """Σ g (a bias's or peephole's terms) + Σ g vᵀ (a weight's): the parts of dL/dθ one step's nodes pushed."""
+    total = None
+    for term in terms:
+        part = term[0] if len(term) == 1 else np.multiply.outer(*term)  # (rows,) or (rows, cols)
+        total = part if total is None else total + part
+    return total
 
 
 @dataclass
@@ -87,18 +104,23 @@ def backward(cell: Cell, params: dict, init: dict, xs: np.ndarray, steps: list, 
         raise ValueError(f"backward: {rounded} is rounded, and rounding has derivative 0 almost everywhere; "
                          "run the forward pass without rounding")
     value, seeds = loss_seeds(cell, steps, loss)
-    records, d_init = reverse(cell, steps, seeds)
-    total = {name: np.zeros(np.shape(params[name])) for name in cell.param_names}
-    for record in records:
-        for name, g in record.contributions.items():
-            total[name] = total[name] + g
+    records, d_init, norms = reverse(cell, params, init, steps, seeds, jacobian=True)
     return Gradients(
         loss=value,
-        params=total,
+        params=totals(cell, params, records),
         init={s.init_key: d_init[s.name] + np.zeros(np.shape(init[s.name])) for s in cell.states},
         steps=records,
-        jacobian_norms=jacobian_norms(cell, steps),
+        jacobian_norms=norms,
     )
+
+
+def totals(cell: Cell, params: dict, records: list) -> dict:
+    """dL/dθ = Σ_t (step t's part), summed in time order, by parameter name."""
+    total = {name: np.zeros(np.shape(params[name])) for name in cell.param_names}
+    for record in records:
+        for name, terms in record.factors.items():
+            total[name] += contribution(terms)
+    return total
 
 
 def loss_seeds(cell: Cell, steps: list, loss: Loss):
@@ -116,7 +138,8 @@ def loss_seeds(cell: Cell, steps: list, loss: Loss):
 
 
 def xent_seeds(cell: Cell, steps: list, loss: Loss):
-    """L = −Σ_t log y_t[k_t], y_t = softmax(z_t): dL/dz_t = y_t − onehot(k_t), never dividing by y_t[k_t]."""
+    """L = −Σ_t log y_t[k_t], y_t = softmax(z_t): dL/dz_t = y_t − onehot(k_t), never dividing by y_t[k_t] nor
+    taking its log."""
     has_y = any(eq.name == "y" for eq in cell.equations)
     if not (has_y and cell.equation("y").act == "softmax"):
         raise ValueError(f"loss xent needs a softmax output layer y_t; this {cell.name} cell has "
@@ -126,9 +149,10 @@ def xent_seeds(cell: Cell, steps: list, loss: Loss):
     k = np.asarray(loss.target)
     if k.shape != (T,) or not np.all((k == np.round(k)) & (k >= 0) & (k < K)):
         raise ValueError(f"loss xent: target must be {T} class indices in 0..{K - 1}, one per step; got {k.tolist()}")
-    ys = [step.values["y"] for step in steps]
-    value = -sum(float(np.log(y[k_t])) for y, k_t in zip(ys, k.astype(int)))
-    return value, [{"y_pre": y - np.eye(K)[k_t]} for y, k_t in zip(ys, k.astype(int))]
+    k = k.astype(int)
+    # log y_t[k_t] through log-softmax of the logits: finite even where y_t[k_t] underflows to 0
+    value = -sum(float(mathops.log_softmax(step.values["y_pre"])[k_t]) for step, k_t in zip(steps, k))
+    return value, [{"y_pre": step.values["y"] - np.eye(K)[k_t]} for step, k_t in zip(steps, k)]
 
 
 def mse_or_dot_seeds(cell: Cell, steps: list, loss: Loss):
@@ -153,48 +177,58 @@ def mse_or_dot_seeds(cell: Cell, steps: list, loss: Loss):
     return float(value), seeds
 
 
-def reverse(cell: Cell, steps: list, seeds: list):
+def reverse(cell: Cell, params: dict, init: dict, steps: list, seeds: list, jacobian: bool = False):
     """Walk the steps and their equations in reverse from the direct cotangents seeds[t] ({quantity or
-    q_pre: array}); return a StepGrads per step (time order) and dL/ds_0 by state name."""
-    carry = {s.name: 0.0 for s in cell.states}  # dL/ds_t through step t+1's Prev nodes
+    q_pre: array}); return a StepGrads per step (time order), dL/ds_0 by state name, and with jacobian the
+    norms ‖J_t‖₂ of J_t = ∂v_T/∂v_t, v the visible state, for t = 1..T (else ones).
+
+    With jacobian the cotangents carry 1 + H rows: row 0 is dL/d(·), and rows 1..H start as the identity at
+    v_T, so that the rows reaching v_t are J_t, one per component of v_T: each weight's Wᵀ g is one matmul
+    for all rows at once, in a single pass. J_T = I needs no pass (‖J_T‖₂ = 1), and the rows are dropped once
+    J_1 is known. For the LSTM, J_t is partial: it perturbs h_t alone and holds c_t.
+    """
+    v, T = cell.visible, len(steps)
+    H = len(steps[-1].values[v])
+    n = 1 + H if jacobian and T > 1 else 1  # rows of every cotangent
+    norms = np.ones(T)
+    carry = {s.name: None for s in cell.states}  # dL/ds_t (rows) through step t+1's Prev nodes
     records = []
-    for step, seed in zip(reversed(steps), reversed(seeds)):
-        grads = Grads(q={name: carry[name] for name in carry})
+    for t in range(T, 0, -1):
+        step, seed = steps[t - 1], seeds[t - 1]
+        before = steps[t - 2].values if t > 1 else init
+        env = Env(params, {name: before[name] for name in carry}, step.x, step.values)
+        grads = Grads(q={name: g for name, g in carry.items() if g is not None})
         for name, g in seed.items():
             if not name.endswith("_pre"):
-                grads.q[name] = grads.q.get(name, 0.0) + g
+                rows = np.zeros((n, len(g))) if name not in grads.q else grads.q[name].copy()
+                rows[0] += g
+                grads.q[name] = rows
+        if n > 1 and t == T:
+            rows = np.zeros((n, H)) if v not in grads.q else grads.q[v].copy()
+            rows[1:] += np.eye(H)  # ∂v_T/∂v_T
+            grads.q[v] = rows
         values = {}
         for eq in reversed(cell.equations):
             value = step.values[eq.name]
-            g = grads.q.pop(eq.name, 0.0) + np.zeros_like(value)  # dL/dq_t, every later use summed
+            g = grads.q.pop(eq.name, None)  # dL/dq_t, every later use summed
+            g = np.zeros((n, len(value))) if g is None else g[:n]
             if eq.name in carry:
-                values[f"d{eq.name}"] = g
+                values[f"d{eq.name}"] = g[0].copy()
+            if eq.name == v and n > 1:
+                if t < T:
+                    norms[t - 1] = mathops.spectral_norm(g[1:])
+                if t == 1:  # nothing asks for ∂v_T/∂v_0
+                    n, g = 1, g[:1]
             if eq.act is not None:
-                z = step.values[f"{eq.name}_pre"] if eq.records_pre else step.env.q[eq.expr.name]
-                g = mathops.activation_vjp(eq.act, z, value, g) + seed.get(f"{eq.name}_pre", 0.0)
+                z = step.values[f"{eq.name}_pre"] if eq.records_pre else step.values[eq.expr.name]
+                g = mathops.activation_vjp(eq.act, z, value, g)  # a new array
+                if f"{eq.name}_pre" in seed:
+                    g[0] += seed[f"{eq.name}_pre"]
                 if eq.records_pre:
-                    values[f"d{eq.name}_pre"] = g
-            eq.expr.backward(step.env, g, grads)
+                    values[f"d{eq.name}_pre"] = g[0].copy()
+            eq.expr.backward(env, g, grads)
         values["dx"] = grads.x + np.zeros_like(step.x)
         records.append(StepGrads(step.t, {k: values[k] for k in step_keys(cell)}, grads.params))
-        carry = {name: grads.prev.get(name, 0.0) for name in carry}
-    return records[::-1], carry
-
-
-def jacobian_norms(cell: Cell, steps: list):
-    """‖J_t‖₂ for t = 1..T, J_t = ∂v_T/∂v_t (H, H) through the whole recurrence, v the visible state.
-
-    Row k of J_t is dv_T[k]/dv_t, found by one reverse pass seeded with the basis vector e_k at v_T. For the
-    LSTM the derivative is partial: it perturbs h_t alone and holds c_t, so J_T = I there as everywhere.
-    """
-    v = cell.visible
-    H = len(steps[-1].values[v])
-    rows = []
-    for e_k in np.eye(H):
-        seeds = [{} for _ in steps]
-        seeds[-1][v] = e_k
-        records, _ = reverse(cell, steps, seeds)
-        rows.append([r.values[f"d{v}"] for r in records])
-    J = np.array(rows).transpose(1, 0, 2)  # (H rows k, T, H cols) -> (T, H, H)
-    # An overflowed J_t (inf, or nan from inf − inf) has no SVD: its norm is inf, which callers report.
-    return np.array([np.linalg.norm(J_t, 2) if np.all(np.isfinite(J_t)) else np.inf for J_t in J])
+        carry = {name: grads.prev.get(name) for name in carry}
+    d_init = {name: 0.0 if g is None else g[0] for name, g in carry.items()}
+    return records[::-1], d_init, norms

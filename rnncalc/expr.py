@@ -53,8 +53,10 @@ class Expr:
         return ()
 
     def backward(self, env, g, grads):
-        """Push g = dL/d(this node's value), of the value's shape, down to the leaves, which add it into
-        grads.params (by parameter name), grads.prev (by state), grads.x, or grads.q (by quantity)."""
+        """Push the cotangent rows g (n, size of this node's value) down to the leaves. Row 0 is dL/d(value);
+        rows 1.. (when carried) are the rows of a Jacobian ∂v_T/∂(value), pushed alongside by the same
+        linear maps. Prev and Ref leaves add every row into grads.prev (by state) or grads.q (by quantity);
+        Param and Input leaves take row 0 only, into grads.params (as the factors of dL/dθ) and grads.x."""
         raise NotImplementedError(type(self).__name__)
 
     def walk(self):
@@ -79,8 +81,9 @@ class Param(Expr):
     def eval(self, env):
         return env.params[self.name]
 
-    def backward(self, env, g, grads):
-        _accumulate(grads.params, self.name, g)
+    def backward(self, env, g, grads, operand=None):
+        """dL/dθ += g[0] (a bias or peephole), or g[0] operandᵀ (a weight on operand), kept as its factors."""
+        grads.params.setdefault(self.name, []).append((g[0].copy(),) if operand is None else (g[0].copy(), operand))
 
     def text(self, cell):
         return self.name
@@ -114,7 +117,7 @@ class Input(Expr):
         return env.x
 
     def backward(self, env, g, grads):
-        grads.x = grads.x + g
+        grads.x = grads.x + g[0]
 
     def text(self, cell):
         return "x_t"
@@ -151,10 +154,10 @@ class MatVec(Expr):
         return self.weight.eval(env) @ self.operand.eval(env)  # (rows, cols) @ (cols,)
 
     def backward(self, env, g, grads):
-        """u = W v: dL/dW = g vᵀ, dL/dv = Wᵀ g."""
-        v = self.operand.eval(env)
-        self.weight.backward(env, g[:, None] * v[None, :], grads)  # (rows, 1) * (1, cols)
-        self.operand.backward(env, self.weight.eval(env).T @ g, grads)  # (cols, rows) @ (rows,)
+        """u = W v: dL/dW = g vᵀ, dL/dv = Wᵀ g, each row of g at once as g W."""
+        self.weight.backward(env, g, grads, operand=self.operand.eval(env))
+        rows = g[:1] if isinstance(self.operand, Input) else g  # the input takes row 0 only
+        self.operand.backward(env, rows @ self.weight.eval(env), grads)  # (n, rows) @ (rows, cols)
 
     def text(self, cell):
         return f"{self.weight.text(cell)} {_grouped(self.operand, cell)}"

@@ -47,6 +47,18 @@ def softmax(z):
     return e / np.sum(e)
 
 
+def log_softmax(z):
+    """log softmax(z)_k = z_k − max(z) − log Σ_j e^{z_j − max(z)}: finite wherever z is, even where softmax
+    itself underflows to 0.
+
+    >>> log_softmax(np.array([800.0, -800.0]))
+    array([    0., -1600.])
+    """
+    z = np.asarray(z, dtype=float)
+    shifted = z - np.max(z)
+    return shifted - np.log(np.sum(np.exp(shifted)))
+
+
 ACTIVATIONS = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "linear": linear, "softmax": softmax}
 
 
@@ -109,19 +121,64 @@ def linear_grad(z, a):
 
 
 def softmax_vjp(y, g):
-    """gᵀ ∂y/∂z for y = softmax(z): the Jacobian diag(y) − y yᵀ applied to g, which is y ⊙ (g − ⟨g, y⟩).
+    """gᵀ ∂y/∂z for y = softmax(z): the Jacobian diag(y) − y yᵀ applied to g, which is y ⊙ (g − ⟨g, y⟩);
+    for each row of g when g is a stack of rows (n, K).
 
     >>> softmax_vjp(np.array([0.25, 0.75]), np.array([1.0, 1.0]))  # softmax ignores a constant shift
     array([0., 0.])
     """
-    return y * (g - np.dot(g, y))
+    return y * (g - (g @ y)[..., None])
 
 
 ACTIVATION_GRADS = {"sigmoid": sigmoid_grad, "tanh": tanh_grad, "relu": relu_grad, "linear": linear_grad}
 
 
 def activation_vjp(act, z, a, g):
-    """dL/dz from the cotangent g = dL/da of a = act(z): g ⊙ act'(z) element-wise, softmax_vjp for softmax."""
+    """dL/dz from the cotangent g = dL/da of a = act(z): g ⊙ act'(z) element-wise, softmax_vjp for softmax;
+    g may be a stack of rows (n, size), each taken alike."""
     if act == "softmax":
         return softmax_vjp(a, g)
     return g * ACTIVATION_GRADS[act](z, a)
+
+
+# Norms, never overflowing: a vector or matrix is first divided by a power of two near its largest
+# magnitude (exactly: only the exponents change), so its squares stay below 4 and only a norm beyond
+# the float range itself is inf.
+
+def _scale(a):
+    """2^(e−1) for max |a| in [2^(e−1), 2^e); 0 for an all-zero a; inf or nan when a holds one."""
+    m = float(np.max(np.abs(a))) if np.size(a) else 0.0
+    if m == 0.0 or not np.isfinite(m):
+        return m
+    return float(np.ldexp(1.0, np.frexp(m)[1] - 1))
+
+
+def norm2(v):
+    """‖v‖₂ = √(Σ v_k²), as 2^e ‖v / 2^e‖₂; inf or nan for a v holding one.
+
+    >>> norm2(np.array([3.0, 4.0])), norm2(np.array([1e308, 1e308]))
+    (5.0, 1.4142135623730951e+308)
+    """
+    m = _scale(v)
+    if m == 0.0 or not np.isfinite(m):
+        return m
+    u = np.ravel(v) / m
+    with np.errstate(over="ignore"):  # a norm beyond the float range is inf
+        return float(m * np.sqrt(u @ u))
+
+
+def spectral_norm(J):
+    """‖J‖₂, the largest singular value of the matrix J: √λ_max(J Jᵀ), the square root of the largest
+    eigenvalue of the Gram matrix (the singular values of J are the square roots of its eigenvalues),
+    computed as 2^e ‖J / 2^e‖₂; inf or nan for a J holding one.
+
+    >>> spectral_norm(np.array([[3.0, 0.0], [0.0, -4.0]])), spectral_norm(np.array([[1.0, 1.0], [1.0, 1.0]]))
+    (4.0, 2.0)
+    """
+    m = _scale(J)
+    if m == 0.0 or not np.isfinite(m):
+        return m
+    u = J / m
+    top = max(float(np.linalg.eigvalsh(u @ u.T)[-1]), 0.0)  # (rows, rows), symmetric positive semi-definite
+    with np.errstate(over="ignore"):
+        return float(m * np.sqrt(top))

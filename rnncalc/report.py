@@ -196,11 +196,19 @@ def _backward(problem, steps):
 
 
 def _nonfinite_gradient(grads):
-    """(t, key) of the first non-finite number backpropagation met, going back from t = T; else None."""
+    """(t, key) of the first non-finite number backpropagation met, going back from t = T; else None.
+
+    A step's part of dL/dθ is looked at only when dL/dθ itself is not finite: a non-finite part (inf or
+    nan) makes the sum non-finite too, so finite sums mean finite parts."""
     if not np.isfinite(grads.loss):
         return len(grads.steps), "the loss L"
+    from .backward import contribution
+
+    suspects = {name for name, g in grads.params.items() if not np.all(np.isfinite(g))}
     for record, norm in zip(reversed(grads.steps), reversed(grads.jacobian_norms)):
-        contributions = {f"d{name}": g for name, g in record.contributions.items()}
+        with np.errstate(all="ignore"):
+            contributions = {f"d{name}": contribution(terms) for name, terms in record.factors.items()
+                             if name in suspects}
         for key, value in {**record.values, **contributions, "‖∂v_T/∂v_t‖₂": norm}.items():
             if not np.all(np.isfinite(value)):
                 return record.t, key

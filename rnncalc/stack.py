@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import cells, engine, mathops
-from .backward import Gradients, Loss, jacobian_norms, reverse
+from .backward import Gradients, Loss, reverse, totals
 from .errors import InputError
 from .expectations import _expectation, _loss
 from .problem import Flags, Problem, build
@@ -366,7 +366,8 @@ def output_cotangent(stack: Stack, trace: Trace):
         return float(np.sum(o[-1])), g, grads
     if loss.kind == "xent":  # y = softmax(z): dL/dz_t = y_t − onehot(k_t)
         k = np.asarray(loss.target).astype(int)
-        value = -float(sum(np.log(trace.y[t, k[t]]) for t in range(T)))
+        z = o @ stack.output["W_y"].T + stack.output["b_y"]  # (T, K)
+        value = -float(sum(mathops.log_softmax(z[t])[k[t]] for t in range(T)))  # finite where y_t[k_t] underflows
         dz = trace.y - np.eye(trace.y.shape[1])[k]
     else:
         q = trace.y if stack.output else o
@@ -405,16 +406,12 @@ def backward_stack(stack: Stack, trace: Trace) -> StackGradients:
             steps = computed(layer, trace)
             order = range(T) if layer.direction == "forward" else range(T - 1, -1, -1)
             seeds = [{p.cell.visible: share[t]} for t in order]
-            records, d_init = reverse(p.cell, steps, seeds)
-            totals = {name: np.zeros(np.shape(p.params[name])) for name in p.cell.param_names}
-            for record in records:
-                for name, contribution in record.contributions.items():
-                    totals[name] = totals[name] + contribution
-            norms = jacobian_norms(p.cell, steps)
+            records, d_init, norms = reverse(p.cell, p.params, p.init, steps, seeds, jacobian=True)
+            params = totals(p.cell, p.params, records)
             if layer.direction == "backward":
                 records, norms = records[::-1], norms[::-1]
             result.layers[layer.label] = Gradients(
-                loss=value, params=totals,
+                loss=value, params=params,
                 init={s.init_key: d_init[s.name] + np.zeros(np.shape(p.init[s.name])) for s in p.cell.states},
                 steps=records, jacobian_norms=norms)
             dx = np.array([r.values["dx"] for r in records])  # (T, D), time order
