@@ -14,12 +14,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .expr import Expr, Hadamard, Input, MatVec, Param, Prev, Ref
+from .expr import Expr, Hadamard, Input, MatVec, Param, Prev, Ref, Sum
 
 
 # ---------------------------------------------------------------- descriptions
 
 ACT_SYMBOL = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu", "linear": "", "softmax": "softmax"}
+
+
+def symbol(name):
+    """A quantity's symbol at step t: f -> f_t, and any *_tilde with a tilde over it, h_tilde -> h̃_t."""
+    base = name.removesuffix("_tilde")
+    return f"{base}\u0303_t" if base != name else f"{name}_t"
 
 
 @dataclass(frozen=True)
@@ -33,8 +39,10 @@ class Equation:
 
     @property
     def symbol(self):
-        base = {"c_tilde": "c̃", "s_tilde": "s̃", "tanh_c": "tanh(c_t)"}.get(self.name, self.name)
-        return base if base.endswith(")") else f"{base}_t"
+        """c_tilde -> c̃_t, f -> f_t; a squash names what it squashes: tanh_c -> tanh(c_t)."""
+        if self.is_squash:
+            return f"{ACT_SYMBOL[self.act]}({symbol(self.expr.name)})"
+        return symbol(self.name)
 
     @property
     def is_squash(self):
@@ -76,7 +84,7 @@ class ParamSpec:
     """A parameter derived from the equations: its name, symbolic shape and role."""
     name: str
     shape: tuple
-    kind: str  # "weight" (a matrix), "peephole" (an element-wise weight vector) or "bias"
+    kind: str  # "weight" (a matrix, or a vector multiplying element-wise) or "bias" (a term of a sum)
     doc: str
 
 
@@ -118,9 +126,11 @@ class Cell:
                     specs.setdefault(node.weight.name, ParamSpec(
                         node.weight.name, (eq.dim, self.dims(node.operand)), "weight",
                         f"weight on {operand} in {eq.symbol}"))
-                if isinstance(node, Hadamard) and isinstance(node.a, Param):
-                    specs.setdefault(node.a.name, ParamSpec(
-                        node.a.name, (eq.dim,), "peephole", f"peephole weight on {node.b.text(self)} in {eq.symbol}"))
+                if isinstance(node, Hadamard):
+                    for w, v in ((node.a, node.b), (node.b, node.a)):
+                        if isinstance(w, Param):
+                            specs.setdefault(w.name, ParamSpec(
+                                w.name, (eq.dim,), "weight", f"element-wise weight on {v.text(self)} in {eq.symbol}"))
             for node in eq.expr.walk():
                 if isinstance(node, Param) and node.name not in specs:
                     specs[node.name] = ParamSpec(node.name, (eq.dim,), "bias", f"bias in {eq.symbol}")
@@ -128,16 +138,25 @@ class Cell:
 
     @property
     def concatenated(self):
-        """The textbook form W_f = [W_fh W_fx], acting on [h_{t-1}; x_t]: {W_f: (W_fh, W_fx)}."""
-        names = {p.name for p in self.params}
+        """The textbook form W_f = [W_fh W_fx], acting on [h_{t-1}; x_t]: {W_f: (W_fh, W_fx)}.
+
+        Found in the equations' structure: a sum with one term W_fh h_{t-1} on a previous state and one
+        term W_fx x_t on the input. A weight acting on anything else, such as the GRU's W_nh on
+        r_t ⊙ h_{t-1} or inside r_t ⊙ (W_nh h_{t-1} + b_nh), has no concatenated form.
+        """
+        names = set(self.param_names)
         pairs = {}
-        for s in self.states:
-            for n in names:
-                if n.startswith("W_") and n.endswith(s.name) and len(n) > 3:
-                    gate = n[:-len(s.name)]
-                    if gate + "x" in names:
-                        pairs[gate] = (n, gate + "x")
-        return dict(sorted(pairs.items(), key=lambda kv: self.param_names.index(kv[1][0])))
+        for eq in self.equations:
+            for node in eq.expr.walk():
+                if not isinstance(node, Sum):
+                    continue
+                on_state = [t.weight.name for t in node.terms if isinstance(t, MatVec) and isinstance(t.operand, Prev)]
+                on_x = [t.weight.name for t in node.terms if isinstance(t, MatVec) and isinstance(t.operand, Input)]
+                if len(on_state) == 1 and len(on_x) == 1:
+                    name = _shared_name(on_state[0], on_x[0])
+                    if name and name not in names and name not in pairs:
+                        pairs[name] = (on_state[0], on_x[0])
+        return pairs
 
     @property
     def param_names(self):
@@ -161,11 +180,65 @@ class Cell:
                     {**self.options, "output": output}, self.zero_if_given)
 
 
+def _shared_name(a, b):
+    """The name two weights share: W_fh, W_fx -> W_f."""
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n].rstrip("_")
+
+
 def affine(gate, state):
     """W_{gate,state} state_{t-1} + W_{gate,x} x_t + b_gate."""
     return (MatVec(Param(f"W_{gate}{state}"), Prev(state))
             + MatVec(Param(f"W_{gate}x"), Input())
             + Param(f"b_{gate}"))
+
+
+# ---------------------------------------------------------------- the catalogue
+
+@dataclass(frozen=True)
+class Option:
+    """A choice a cell's factory takes as a keyword: a YAML key, and --key on the command line."""
+    key: str
+    choices: tuple  # the default first
+    help: str
+
+    @property
+    def flag(self):
+        return "--" + self.key.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class CellEntry:
+    """A cell in the catalogue: what its command, options, equations page and examples need.
+
+    Calling it builds the cell: CELLS["gru"](variant="reset-before").
+    """
+    name: str
+    factory: Callable[..., Cell]
+    options: tuple = ()  # Option, each a keyword of the factory
+    pages: tuple = ({},)  # the factory's keywords for each form the equations page shows
+    example: str = ""
+    grad_example: str = ""
+    implied: Callable[[set], dict] | None = None  # the factory's keywords that the parameters given imply
+
+    def __call__(self, **keywords) -> Cell:
+        return self.factory(**keywords)
+
+    def option(self, key) -> Option:
+        return next(o for o in self.options if o.key == key)
+
+
+CELLS: dict[str, CellEntry] = {}
+OUTPUTS = ("softmax", "sigmoid", "linear")  # the output layer's functions, the default first
+
+
+def register(factory, *, example, grad_example, options=(), pages=({},), implied=None):
+    """Add a cell to the catalogue under its factory's name: its command, options, equations page,
+    template and JSON keys follow from this and the description the factory returns."""
+    CELLS[factory.__name__] = CellEntry(factory.__name__, factory, tuple(options), tuple(pages),
+                                        example, grad_example, implied)
 
 
 def rnn(activation="tanh"):
@@ -176,6 +249,11 @@ def rnn(activation="tanh"):
         (Equation("s", affine("s", "s"), activation, "new state"),),
         {"activation": activation},
     )
+
+
+register(rnn, options=[Option("activation", ("tanh", "relu", "sigmoid", "linear"), "The rnn's activation")],
+         example="rnncalc rnn --weights 0.5 --s0 1 -x 1,0,-1",
+         grad_example="rnncalc rnn samples/vanishing_rnn.yaml --grad")
 
 
 def gated():
@@ -190,6 +268,10 @@ def gated():
             Equation("s", (1 - g) * Prev("s") + g * s_tilde, None, "new state"),
         ),
     )
+
+
+register(gated, example="rnncalc gated samples/gated.yaml",
+         grad_example="rnncalc gated samples/gated.yaml --grad --loss mse --target 0,0")
 
 
 def lstm(peepholes=""):
@@ -223,6 +305,12 @@ def lstm(peepholes=""):
     )
 
 
+register(lstm, pages=[{}, {"peepholes": "fio"}],
+         implied=lambda given: {"peepholes": "".join(g for g in "fio" if f"P_{g}" in given)},
+         example="rnncalc lstm --weights 1 --h0 1 --c0 1 -x 5 --round sign",
+         grad_example="rnncalc lstm samples/vanishing_lstm.yaml --grad")
+
+
 def gru(variant="reset-after", z_weighs="old"):
     """The GRU, by default as PyTorch, cuDNN and Keras compute it.
 
@@ -253,22 +341,11 @@ def gru(variant="reset-after", z_weighs="old"):
     )
 
 
-CELLS: dict[str, Callable[..., Cell]] = {"rnn": rnn, "gated": gated, "lstm": lstm, "gru": gru}
-
-# The options a cell takes besides its parameters, each with its choices, the default first.
-OPTIONS = {
-    "rnn": {"activation": ("tanh", "relu", "sigmoid", "linear")},
-    "gated": {},
-    "lstm": {},
-    "gru": {"variant": ("reset-after", "reset-before"), "z_weighs": ("old", "new")},
-}
-OUTPUTS = ("softmax", "sigmoid", "linear")
-PEEPHOLES = ("P_f", "P_i", "P_o")
-
-# The forms the equations page shows for each cell: the default and each variant.
-PAGES = {
-    "rnn": [{}],
-    "gated": [{}],
-    "lstm": [{}, {"peepholes": "fio"}],
-    "gru": [{}, {"variant": "reset-before"}, {"z_weighs": "new"}],
-}
+register(gru, options=[
+             Option("variant", ("reset-after", "reset-before"), "Reset gate after the matmul, r ⊙ (W_nh h + b_nh) "
+                    "as PyTorch and Keras, or before it, W_nh (r ⊙ h) as Cho et al."),
+             Option("z_weighs", ("old", "new"), "Whether z_t weighs the old state (PyTorch, Keras) or the candidate n_t"),
+         ],
+         pages=[{}, {"variant": "reset-before"}, {"z_weighs": "new"}],
+         example="rnncalc gru --weights 0.5 --h0 1 -x 1,2 --variant reset-before",
+         grad_example="rnncalc gru --weights 0.5 --h0 1 -x 1,2 --grad --loss dot --target 1")

@@ -21,7 +21,7 @@ import typer
 from typer._click.exceptions import ClickException  # typer 0.28 ships its own Click
 
 from . import __version__
-from .cells import CELLS, OPTIONS, OUTPUTS, PAGES
+from .cells import CELLS, OUTPUTS
 
 EXIT_OK, EXIT_EXPECTATION, EXIT_INPUT, EXIT_NONFINITE = 0, 1, 2, 3
 
@@ -83,7 +83,8 @@ def _calculate(cell_name: str, file, states: dict, **o):
         x=o["x"], x_file=o["x_file"], states={k: v for k, v in states.items() if v is not None},
         params=o["param"] or [], weights=o["weights"], biases=o["biases"], hidden=o["hidden"], input=o["input"],
         round=_value(o["round"]), round_sigmoid=_value(o["round_sigmoid"]), round_tanh=_value(o["round_tanh"]),
-        round_state=o["round_state"], options={key: _value(o.get(key)) for key in ("output", *OPTIONS[cell_name])},
+        round_state=o["round_state"],
+        options={key: _value(o.get(key)) for key in ("output", *(opt.key for opt in CELLS[cell_name].options))},
         expect=o["expect"] or [], no_expect=o["no_expect"], digits=o["digits"], atol=o["atol"],
         grad=o["grad"], loss=_value(o["loss"]), target=o["target"], target_file=o["target_file"],
     )
@@ -304,39 +305,21 @@ COMMON = [
     ("save_html", Annotated[Optional[str], typer.Option(help="Also save the table as an HTML page.",
                                                         show_default=False)], None),
 ]
-OPTION_HELP = {
-    "activation": "The rnn's activation",
-    "variant": "Reset gate after the matmul, r ⊙ (W_nh h + b_nh) as PyTorch and Keras, or before it, "
-               "W_nh (r ⊙ h) as Cho et al.",
-    "z_weighs": "Whether z_t weighs the old state (PyTorch, Keras) or the candidate n_t",
-}
-
-EXAMPLES = {
-    "rnn": "rnncalc rnn --weights 0.5 --s0 1 -x 1,0,-1",
-    "gated": "rnncalc gated samples/gated.yaml",
-    "lstm": "rnncalc lstm --weights 1 --h0 1 --c0 1 -x 5 --round sign",
-    "gru": "rnncalc gru --weights 0.5 --h0 1 -x 1,2 --variant reset-before",
-}
-GRAD_EXAMPLES = {
-    "rnn": "rnncalc rnn samples/vanishing_rnn.yaml --grad",
-    "gated": "rnncalc gated samples/gated.yaml --grad --loss mse --target 0,0",
-    "lstm": "rnncalc lstm samples/vanishing_lstm.yaml --grad",
-    "gru": "rnncalc gru --weights 0.5 --h0 1 -x 1,2 --grad --loss dot --target 1",
-}
 
 
 def _cell_command(cell_name: str):
-    cell = CELLS[cell_name]()
+    entry = CELLS[cell_name]
+    cell = entry()
     state_keys = [s.init_key for s in cell.states]
     options = list(COMMON)
     options[2:2] = [(k, Annotated[Optional[str], typer.Option(f"--{k}", help=f"Initial {s.doc} {s.name}_0 "
                                                                "(default 0).", show_default=False)], None)
                     for k, s in zip(state_keys, cell.states)]
-    for key, choices in OPTIONS[cell_name].items():
-        flag = "--" + key.replace("_", "-")
-        annotation = Optional[_choices(key.title().replace("_", ""), choices)]
-        options.insert(options.index(next(o for o in options if o[0] == "output")) + 1, (key, Annotated[annotation, typer.Option(
-            flag, help=f"{OPTION_HELP[key]}; default {choices[0]}.", show_default=False)], None))
+    for option in entry.options:
+        annotation = Optional[_choices(option.key.title().replace("_", ""), option.choices)]
+        options.insert(options.index(next(o for o in options if o[0] == "output")) + 1, (option.key, Annotated[
+            annotation, typer.Option(option.flag, help=f"{option.help}; default {option.choices[0]}.",
+                                     show_default=False)], None))
 
     def command(**kw):
         states = {k: kw.pop(k) for k in state_keys}
@@ -347,8 +330,8 @@ def _cell_command(cell_name: str):
         for name, annotation, default in options])
     command.__doc__ = (f"Trace the {cell.title}: every quantity of every step.\n\n\b\n"
                        + "\n".join(eq.text(cell) for eq in cell.equations if not eq.is_squash)
-                       + f"\n\nExample: {EXAMPLES[cell_name]}"
-                       + f"\n\nBackpropagation through time: {GRAD_EXAMPLES[cell_name]}")
+                       + f"\n\nExample: {entry.example}"
+                       + f"\n\nBackpropagation through time: {entry.grad_example}")
     return command
 
 
@@ -387,7 +370,7 @@ def equations(
 
     console = make_console(no_color=_no_color(no_color))
     for name in [cell.value] if cell else CELLS:
-        for page in PAGES[name]:
+        for page in CELLS[name].pages:
             console.print(equations_panel(CELLS[name](**page)))
 
 
@@ -467,7 +450,7 @@ class ConvertCell(str, Enum):
 
 
 Direction = _choices("Direction", ("forward", "backward"))
-Activation = _choices("Activation", OPTIONS["rnn"]["activation"])
+Activation = _choices("Activation", CELLS["rnn"].option("activation").choices)
 
 
 @app.command()

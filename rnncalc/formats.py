@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .cells import ACT_SYMBOL, OPTIONS, Cell, symbolic
+from .cells import ACT_SYMBOL, CELLS, Cell, symbolic
 
 
 # ---------------------------------------------------------------- numbers
@@ -265,7 +265,7 @@ class MarkdownWriter(_DocumentWriter):
             self.out.write("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |\n")
 
 
-LATEX_SYMBOLS = {"σ": r"\sigma", "⊙": r"\odot", "−": "-", "·": r"\cdot ", "c̃": r"\tilde{c}", "s̃": r"\tilde{s}",
+LATEX_SYMBOLS = {"σ": r"\sigma", "⊙": r"\odot", "−": "-", "·": r"\cdot ",
                  "tanh": r"\tanh", "softmax": r"\operatorname{softmax}", "relu": r"\operatorname{relu}",
                  "✓": r"\checkmark", "✗": r"$\times$"}
 
@@ -277,6 +277,7 @@ def latex_math(text: str) -> str:
     for plain, tex in LATEX_SYMBOLS.items():
         if plain not in "✓✗":
             text = text.replace(plain, tex)
+    text = re.sub("([A-Za-z])\u0303", r"\\tilde{\1}", text)  # h̃ -> \tilde{h}
     text = re.sub(r"([A-Za-z}])_([A-Za-z0-9]{2,})(?![{A-Za-z0-9])", r"\1_{\2}", text)
     return text.replace("[", r"\left[").replace("]", r"\right]")
 
@@ -330,11 +331,16 @@ def yaml_template(cell: Cell, sizes: dict) -> str:
                  "(or a number when D = 1)")
     lines += ["", "round: none  # none | nearest | sign, or {sigmoid: sign, tanh: none}",
               "round_state: false  # round the visible state to the nearest integer every step"]
-    for key, choices in OPTIONS[cell.name].items():
-        lines.append(f"{key}: {cell.options.get(key, choices[0])}  # {' | '.join(choices)}")
-    if cell.name == "lstm":
-        lines.append("# Optional peephole weights (H,), each adding P ⊙ c to its gate: P_f, P_i on c_{t-1}, P_o on c_t:")
-        lines.append(f"# P_f: {_yaml_zeros((h,))}")
+    entry = CELLS[cell.name]
+    for option in entry.options:
+        lines.append(f"{option.key}: {cell.options.get(option.key, option.choices[0])}  # {' | '.join(option.choices)}")
+    optional = {}
+    for page in entry.pages:
+        optional.update({p.name: p for p in entry(**page).params if p.name not in cell.param_names})
+    if optional:
+        lines.append("# Optional parameters, each used only when given:")
+        lines += [f"# {p.name}: {_yaml_zeros(tuple(sizes[s] for s in p.shape))}  # {symbolic(p.shape)}: {p.doc}"
+                  for p in optional.values()]
     lines += ["# Optional output layer y_t = softmax(W_y v_t + b_y), v the visible state:",
               "# W_y: [[0, ...]]  # (K, H)", "# b_y: [0, ...]     # (K,)", "# output: softmax  # softmax | sigmoid | linear"]
     return "\n".join(lines) + "\n"

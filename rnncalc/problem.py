@@ -21,7 +21,7 @@ from .values import (MAX_SIZE, Entry, _array, _choice, _fill, _fmt_shape, _input
 from .yamlio import Document, parse_flow
 
 # Keys a problem may have besides its cell's parameters and initial states.
-CELL_OPTIONS = sorted({key for options in cells.OPTIONS.values() for key in options})
+CELL_OPTIONS = sorted({o.key for entry in cells.CELLS.values() for o in entry.options})
 OPTION_KEYS = ("cell", "name", "hidden", "input", "x", "round", "round_state", "output", "weights", "biases",
                "digits", "atol", "expect", "loss", "target", *CELL_OPTIONS)
 DEFAULT_DIGITS = 4
@@ -98,7 +98,7 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
         raise file["cell"].fail(f"this file describes cell '{file['cell'].value}', not '{cell_name}'; "
                                 f"run rnncalc {file['cell'].value} or change the key")
 
-    params = _param_entries(file, flags)
+    params = _param_entries(file, flags, cells.CELLS[cell_name]())
     cell = _cell(cell_name, file, flags, params)
     for name in cell.zero_if_given:
         if name in params:
@@ -150,7 +150,7 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
         if spec.name in params:
             values[spec.name] = _shaped(params[spec.name], arrays[spec.name], shape, cells.symbolic(spec.shape))
             origins[spec.name] = params[spec.name].origin
-        elif fills[spec.kind] is not None and spec.name not in ("W_y",):
+        elif fills[spec.kind] is not None and spec.name != "W_y":
             fill = fills[spec.kind]
             values[spec.name] = _shaped(fill, _array(fill), shape, cells.symbolic(spec.shape))
             origins[spec.name] = f"{fill.origin} (fill)"
@@ -199,27 +199,31 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
 # ---------------------------------------------------------------- pieces of build
 
 
-def _param_entries(file, flags):
-    """The parameters given in the file, overridden by -p NAME=VALUE flags."""
-    entries = {k: e for k, e in file.items() if k.startswith(("W_", "b_", "P_"))}
+def _param_entries(file, flags, cell):
+    """The parameters given in the file (every key that is not an option or an initial state; unknown
+    names are refused later, with a suggestion), overridden by -p NAME=VALUE flags."""
+    states = {s.init_key for s in cell.states}
+    entries = {k: e for k, e in file.items() if k not in OPTION_KEYS and k not in states}
     entries.update(_named_flags(flags.params, "--param", "NAME=VALUE"))
     return entries
 
 
 def _cell(cell_name, file, flags, params):
     """The cell's description with its options (activation, variant, peepholes, output layer) applied."""
+    entry_of = cells.CELLS[cell_name]
+    takes = {o.key: o for o in entry_of.options}
     options = {}
     for key in CELL_OPTIONS:
         entry = _option_entry(file, flags, key)
         if entry is None:
             continue
-        if key not in cells.OPTIONS[cell_name]:
-            owners = " and ".join(n for n, o in cells.OPTIONS.items() if key in o)
+        if key not in takes:
+            owners = " and ".join(n for n, c in cells.CELLS.items() if any(o.key == key for o in c.options))
             raise entry.fail(f"only the {owners} cell takes this option, not {cell_name}")
-        options[key] = _choice(entry, cells.OPTIONS[cell_name][key])
-    if cell_name == "lstm":
-        options["peepholes"] = "".join(p[-1] for p in cells.PEEPHOLES if p in params)
-    cell = cells.CELLS[cell_name](**options)
+        options[key] = _choice(entry, takes[key].choices)
+    if entry_of.implied is not None:
+        options.update(entry_of.implied(set(params)))
+    cell = entry_of(**options)
     output = _option_entry(file, flags, "output")
     if "W_y" in params:
         cell = cell.with_output(_choice(output, cells.OUTPUTS) if output else cells.OUTPUTS[0])
@@ -242,13 +246,17 @@ def _reject_unknown(cell, file, params):
     for key, entry in {**file, **params}.items():
         if key in known:
             continue
-        others = [n for n, pages in cells.PAGES.items()
-                  if n != cell.name and any(_knows(cells.CELLS[n](**page), key) for page in pages)]
+        others = [n for n, entry_of in cells.CELLS.items()
+                  if n != cell.name and any(_knows(entry_of(**page), key) for page in entry_of.pages)]
         hint = f"; it belongs to the {' and '.join(others)} cell" if others else ""
         close = difflib.get_close_matches(key, sorted(known), n=1)
         if close and not others:
             hint = f"; did you mean {close[0]}?"
-        kind = "parameter" if key in params else "key"
+        elif not others:
+            hint = f"; its parameters are {' '.join(cell.param_names)} (rnncalc equations {cell.name})"
+        parameters = {*cell.param_names, *cell.concatenated, "W_y", "b_y"}
+        named = entry.origin == "--param" or others or close and close[0] in parameters
+        kind = "parameter" if named else "key"
         raise InputError(entry.at or entry.where, f"unknown {kind} '{key}' for the {cell.name} cell{hint}")
     for name, pair in cell.concatenated.items():
         other = next((n for n in pair if n in params), None)

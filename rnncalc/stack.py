@@ -23,7 +23,7 @@ from . import cells, engine, mathops
 from .backward import Gradients, Loss, reverse, totals
 from .errors import InputError
 from .expectations import _expectation, _loss
-from .problem import Flags, Problem, build
+from .problem import CELL_OPTIONS, Flags, Problem, build
 from .values import Entry, _array, _mapping, _named_flags, _shaped
 from .yamlio import Document, parse_flow
 
@@ -32,8 +32,7 @@ DIRECTIONS = ("forward", "backward")
 STACK_KEYS = ("cell", "name", "bidirectional", "x", "layers", "W_y", "b_y", "output", "digits", "atol",
               "expect", "loss", "target")
 # Top-level keys that are defaults for every layer's mapping.
-LAYER_DEFAULTS = ("round", "round_state", "weights", "biases", "hidden", *sorted(
-    {key for options in cells.OPTIONS.values() for key in options}))
+LAYER_DEFAULTS = ("round", "round_state", "weights", "biases", "hidden", *CELL_OPTIONS)
 # -p / --expect addresses: layers.2.backward.W_fh, layers.1.h (one direction), or a top-level name.
 ADDRESS = re.compile(r"^layers\.(?P<layer>\d+)\.(?:(?P<direction>forward|backward)\.)?(?P<key>[^.]+)$")
 

@@ -66,7 +66,7 @@ def test_gru_variants():
 def test_peepholes_only_where_given():
     lstm = cells.lstm("f")
     assert lstm.equation("f").text(lstm) == "f_t = σ(W_fh h_{t-1} + W_fx x_t + b_f + P_f ⊙ c_{t-1})"
-    assert [p.name for p in lstm.params if p.kind == "peephole"] == ["P_f"]
+    assert [(p.name, p.shape, p.kind) for p in lstm.params if p.name.startswith("P_")] == [("P_f", ("H",), "weight")]
     assert lstm.equation("o").text(lstm) == "o_t = σ(W_oh h_{t-1} + W_ox x_t + b_o)"
 
 
@@ -86,3 +86,32 @@ def test_each_node_pushes_its_local_derivative():
     expr.MatVec(expr.Param("W_ss"), expr.Prev("s")).backward(env, np.array([1.0, -1.0]), grads)
     assert grads.params["W_ss"].tolist() == [[1.0, -2.0], [-1.0, 2.0]]
     assert grads.prev["s"].tolist() == [1 - 3, 2 - 4]
+
+
+def test_concatenated_forms_only_where_a_sum_holds_both_products():
+    # n_t's W_nh sits inside r_t ⊙ (W_nh h_{t-1} + b_nh), or acts on r_t ⊙ h_{t-1}: no W_n = [W_nh W_nx]
+    for gru in (cells.gru(), cells.gru("reset-before"), cells.gru(z_weighs="new")):
+        assert gru.concatenated == {"W_r": ("W_rh", "W_rx"), "W_z": ("W_zh", "W_zx")}
+    assert "W_y" not in cells.rnn().with_output("linear").concatenated
+
+
+def test_symbols_of_tilde_and_squashed_quantities():
+    assert cells.symbol("h_tilde") == "h\u0303_t" == "h̃_t" and cells.symbol("f") == "f_t"
+    assert cells.lstm().equation("tanh_c").symbol == "tanh(c_t)"
+
+
+def test_an_element_wise_weight_is_a_weight_wherever_it_stands():
+    # h_t = relu(W_hx x_t + u ⊙ h_{t-1} + b_h), an IndRNN: u is filled like any weight, by shape (H,)
+    indrnn = cells.Cell("indrnn", "IndRNN", (cells.State("h", "state"),), (cells.Equation(
+        "h", expr.MatVec(expr.Param("W_hx"), expr.Input()) + expr.Prev("h") * expr.Param("u") + expr.Param("b_h"),
+        "relu", "new state"),))
+    assert [(p.name, p.shape, p.kind) for p in indrnn.params] == [
+        ("W_hx", ("H", "D"), "weight"), ("u", ("H",), "weight"), ("b_h", ("H",), "bias")]
+    assert indrnn.concatenated == {}
+
+
+def test_the_catalogue_builds_each_cell_under_its_own_name():
+    for name, entry in cells.CELLS.items():
+        for page in entry.pages:
+            assert entry(**page).name == name
+        assert entry.example.startswith(f"rnncalc {name} ") and entry.grad_example.startswith(f"rnncalc {name} ")

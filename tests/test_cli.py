@@ -123,6 +123,16 @@ class TestBadInput:
         assert err(rnncalc, "lstm", path) == \
             f"rnncalc: {path}:2: unknown parameter 'W_fhh' for the lstm cell; did you mean W_fh?"
 
+    def test_a_name_that_is_no_parameter_is_refused(self, rnncalc, yaml_file):
+        path = yaml_file("weights: 1\nu_h: 1\nx: 1\n")
+        assert err(rnncalc, "gru", path) == (
+            f"rnncalc: {path}:2: unknown key 'u_h' for the gru cell; its parameters are "
+            "W_rh W_rx b_r W_zh W_zx b_z W_nx W_nh b_n b_nh (rnncalc equations gru)")
+
+    def test_the_gru_candidate_has_no_concatenated_weight(self, rnncalc):
+        assert err(rnncalc, "gru", "--weights", "1", "-x", "1", "-p", "W_n=[[1, 1]]") == \
+            "rnncalc: --param W_n: unknown parameter 'W_n' for the gru cell; did you mean W_nx?"
+
     def test_key_of_another_cell(self, rnncalc):
         assert err(rnncalc, "lstm", "--weights", "1", "-x", "1", "-p", "W_gs=1") == \
             "rnncalc: --param W_gs: unknown parameter 'W_gs' for the lstm cell; it belongs to the gated cell"
