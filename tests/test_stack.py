@@ -165,3 +165,23 @@ def test_stored_reference_is_what_the_script_makes(torch):
         with np.load(REFERENCE / file) as stored:
             for name, value in arrays.items():
                 close(stored[name], value)
+
+
+def test_rows_say_layer_and_direction(tmp_path, rnncalc):
+    # The linear bidirectional stack of test_sum_loss_reads_the_top_output_at_T.
+    path = tmp_path / "bi.yaml"
+    path.write_text("cell: rnn\nbidirectional: true\nactivation: linear\nx: [1, 2]\nlayers:\n"
+                    "  - forward: {W_ss: 1, W_sx: 2}\n    backward: {W_ss: 1, W_sx: 2}\n")
+    status, out, err = rnncalc("rnn", path, "-f", "csv", "--only", "s")
+    assert status == 0, err
+    assert out.splitlines() == ["layer,direction,t,s[0]", "1,forward,1,2.0", "1,forward,2,6.0",
+                                "1,backward,1,6.0", "1,backward,2,4.0"]
+    status, out, err = rnncalc("rnn", path, "-f", "jsonl", "--last", "--only", "s")
+    assert [json.loads(line) for line in out.splitlines()] == [
+        {"layer": 1, "direction": "forward", "t": 2, "s": [6.0]},
+        {"layer": 1, "direction": "backward", "t": 1, "s": [6.0]}]
+    status, out, err = rnncalc("rnn", path, "--no-color", "--last")
+    assert status == 0 and "layer 1 · forward" in out and "layer 1 · backward" in out
+    status, _, err = rnncalc("rnn", path, "--s0", "1")
+    assert (status, err) == (2, "rnncalc: --s0: a stack has an initial state per layer and direction: give it with "
+                                "-p layers.1.forward.s0=1\n")
