@@ -390,6 +390,7 @@ def check(
     from .problem import Flags, build
     from .render import check_summary, make_console
     from .report import NullWriter, View, run
+    from .stack import is_stack
     from .yamlio import load_documents
 
     rows, statuses = [], set()
@@ -409,6 +410,11 @@ def check(
                 if cell not in CELLS:
                     raise InputError(doc.where("cell"), f"each problem names its cell ({', '.join(CELLS)}), "
                                                         f"found {cell!r}")
+                if is_stack(doc):
+                    verdict, detail, status = _check_stack(cell, doc)
+                    rows.append((file, label, verdict, detail))
+                    statuses.add(status)
+                    continue
                 problem = build(cell, doc, Flags())
                 summary = run(problem, View(format="check"), NullWriter())
             except InputError as e:
@@ -435,6 +441,27 @@ def check(
     for status in (EXIT_INPUT, EXIT_NONFINITE, EXIT_EXPECTATION):
         if status in statuses:
             raise typer.Exit(status)
+
+
+def _check_stack(cell, doc):
+    """rnncalc check's (verdict, detail, exit status) for a layers: problem."""
+    import io
+    import json
+
+    from .problem import Flags
+    from .report import View
+    from .stack import build_stack
+    from .stackview import report_stack
+
+    out, messages = io.StringIO(), []
+    status = report_stack(build_stack(cell, doc, Flags()), View(format="json"), out, messages.append)
+    if status == EXIT_NONFINITE:
+        return "non-finite", messages[0], status
+    if status == EXIT_EXPECTATION:
+        return "fail", messages[0].split("first: ", 1)[-1], status
+    n = len(json.loads(out.getvalue()).get("expect", []))
+    return ("pass" if n else "ran"), (f"{n} value{'s' * (n != 1)} as expected" if n
+                                      else "no expect: nothing checked"), status
 
 
 class Framework(str, Enum):
