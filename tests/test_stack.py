@@ -187,12 +187,13 @@ def test_rows_say_layer_and_direction(tmp_path, rnncalc):
                                 "-p layers.1.forward.s0=1\n")
 
 
-def test_check_runs_a_stack(tmp_path, rnncalc):
+def test_check_runs_a_stack(tmp_path, rnncalc, monkeypatch):
     # The same stack: its top output at T = 2 is (6, 4), so the first file passes and the second fails.
     body = ("cell: rnn\nbidirectional: true\nactivation: linear\nx: [1, 2]\nlayers:\n"
             "  - forward: {W_ss: 1, W_sx: 2}\n    backward: {W_ss: 1, W_sx: 2}\n")
-    (tmp_path / "good.yaml").write_text(body + "expect: {output: [6, 4]}\n")
-    (tmp_path / "bad.yaml").write_text(body + "expect: {layers.1.backward.s: [6, 5]}\n")
-    assert rnncalc("check", tmp_path / "good.yaml")[0] == 0
-    status, out, _ = rnncalc("check", tmp_path / "bad.yaml", "--no-color")
-    assert status == 1 and "expected 5" in out
+    monkeypatch.chdir(tmp_path)
+    Path("good.yaml").write_text(body + "expect: {output: [6, 4]}\n")
+    Path("bad.yaml").write_text(body + "expect: {layers.1.backward.s: [6, 5]}\n")
+    assert rnncalc("check", "good.yaml")[0] == 0
+    status, out, _ = rnncalc("check", "bad.yaml", "--no-color")
+    assert status == 1 and "layer 1 · backward: s at t = 2 is 4, expected 5" in out
