@@ -197,3 +197,59 @@ def test_check_runs_a_stack(tmp_path, rnncalc, monkeypatch):
     assert rnncalc("check", "good.yaml")[0] == 0
     status, out, _ = rnncalc("check", "bad.yaml", "--no-color")
     assert status == 1 and "layer 1 · backward: s at t = 2 is 4, expected 5" in out
+
+
+# ---------------------------------------------------------------- hostile stack files
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.test_fuzz import FUZZ, KEYS, assert_answered, values  # noqa: E402
+
+layer_maps = st.dictionaries(st.sampled_from(KEYS), values, max_size=6)
+layer_items = st.one_of(layer_maps, st.fixed_dictionaries({"forward": layer_maps, "backward": layer_maps}), values)
+stack_docs = st.fixed_dictionaries(
+    {"layers": st.one_of(st.lists(layer_items, max_size=3), values)},
+    optional={"bidirectional": st.one_of(st.booleans(), values), "x": values, "W_y": values, "expect": values,
+              "output": values, "activation": values, "round": values})
+addresses = st.builds(lambda n, d, k, v: f"layers.{n}{d}.{k}={v}", st.integers(0, 3),
+                      st.sampled_from(["", ".forward", ".backward", ".sideways"]), st.sampled_from(KEYS),
+                      st.sampled_from(["1", "[1, 2]", "[[1]]", "x", "relu", "nan"]))
+
+
+@FUZZ
+@given(cell=st.sampled_from(["rnn", "lstm", "gru", "gated"]), doc=stack_docs, params=st.lists(addresses, max_size=2),
+       fmt=st.sampled_from(["table", "json", "csv", "jsonl"]), grad=st.booleans())
+def test_random_stack_files_are_answered(tmp_path_factory, cell, doc, params, fmt, grad):
+    import yaml
+
+    path = tmp_path_factory.mktemp("stack") / "s.yaml"
+    try:
+        path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    except (yaml.YAMLError, UnicodeEncodeError):
+        return
+    args = [cell, path, "-f", "json" if grad else fmt, *(["--grad"] if grad else [])]
+    for p in params:
+        args += ["-p", p]
+    assert_answered(args)
+
+
+@FUZZ
+@given(cell=st.sampled_from(["rnn", "lstm", "gru"]), H=st.integers(1, 2), D=st.integers(1, 2),
+       layers=st.integers(1, 2), bidirectional=st.booleans(), params=st.lists(addresses, max_size=2))
+def test_random_valid_stacks_with_addressed_overrides(tmp_path_factory, cell, H, D, layers, bidirectional, params):
+    import yaml
+
+    def mapping():
+        return {"weights": 0.3, "hidden": H}
+    items = [{"forward": mapping(), "backward": mapping()} if bidirectional else mapping() for _ in range(layers)]
+    doc = {"cell": cell, "bidirectional": bidirectional, "x": [[0.5] * D] * 3, "layers": items}
+    path = tmp_path_factory.mktemp("stack") / "s.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    args = [cell, path, "-f", "json", "--grad"]
+    for p in params:
+        args += ["-p", p]
+    status, out, err = assert_answered(args)
+    if not params:
+        assert status == 0, err
+        assert len(json.loads(out)["output"][0]) == H * (2 if bidirectional else 1)
