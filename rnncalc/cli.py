@@ -96,7 +96,7 @@ def _calculate(cell_name: str, file, states: dict, **o):
     )
     _check_view(view, flags.grad)
     _check_saves(view, [("problem file", file), ("--x-file", o["x_file"]), ("--target-file", o["target_file"])])
-    document = _read_document(file)
+    document = _read_document(file, o["problem"])
     from .stack import is_stack
     if is_stack(document):  # a layers: file, stacked or bidirectional
         from .stack import build_stack
@@ -222,31 +222,64 @@ def _read_text(file: str):
     return text, source
 
 
-def _read_document(file: Optional[str]):
+def _read_document(file: Optional[str], chosen: Optional[str] = None):
+    """The problem document of FILE: its only one, or the one --problem names."""
     from .errors import InputError
     from .yamlio import load_documents, load_npz
 
     if file is None:
+        if chosen is not None:
+            raise InputError("--problem", "picks a problem out of a file; give the file")
         return None
     if file.endswith(".npz"):
         if not Path(file).is_file():
             raise InputError(file, "no such file")
+        if chosen is not None:
+            raise InputError("--problem", "picks a document of a YAML file; an .npz file holds one problem")
         return load_npz(file)
     docs = load_documents(*_read_text(file))
     source = docs[0].source if docs else file
-    if len(docs) > 1:
-        raise InputError(source, f"holds {len(docs)} YAML documents; a cell command reads one "
-                                 "(rnncalc check runs them all)")
     if not docs:
         raise InputError("<stdin>" if file == "-" else file, "is empty; expected a mapping of keys such as "
                          "W_fh, h0 and x (rnncalc init CELL prints a template)")
+    if chosen is not None:
+        return pick_document(docs, chosen, source)
+    if len(docs) > 1:
+        raise InputError(source, f"holds {len(docs)} YAML documents; choose one with --problem NAME or "
+                                 f"--problem N (1 to {len(docs)}), or run them all with rnncalc check")
     return docs[0]
+
+
+def pick_document(docs, chosen: str, source: str):
+    """The document --problem names: by its name: key, or by its number from 1."""
+    from .errors import InputError
+
+    names = [d.data.get("name") if isinstance(d.data, dict) else None for d in docs]
+    matches = [d for d, name in zip(docs, names) if name is not None and str(name) == chosen]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise InputError(f"--problem {chosen}", f"{len(matches)} problems in {source} have this name; give "
+                                                f"its number instead (1 to {len(docs)})")
+    if chosen.strip().isdigit():
+        n = int(chosen)
+        if 1 <= n <= len(docs):
+            return docs[n - 1]
+        raise InputError(f"--problem {chosen}", f"{source} holds {len(docs)} problem{'s' * (len(docs) != 1)}; "
+                                                f"expected a number from 1 to {len(docs)} or a name")
+    known = [str(n) for n in names if n is not None]
+    listed = f"; its problems are named {', '.join(repr(n) for n in known)}" if known else "; none is named"
+    raise InputError(f"--problem {chosen}", f"no problem of this name in {source}{listed} (or give a number "
+                                            f"from 1 to {len(docs)})")
 
 
 # The options every cell command takes, as (name, annotation); the state flags are added per cell.
 COMMON = [
     ("file", Annotated[Optional[str], typer.Argument(help="YAML problem file; - reads it from stdin.",
                                                      show_default=False)], None),
+    ("problem", Annotated[Optional[str], typer.Option(metavar="NAME|N", help="Run this problem of a file holding "
+                                                      "several (separated by ---): its name: or its number from "
+                                                      "1.", show_default=False)], None),
     ("x", Annotated[Optional[str], typer.Option("-x", "--x", help="Input sequence: 5, or 0,0,1,1, or [[1,2],[3,4]]; "
                                                 "- reads one step a line from stdin.", show_default=False)], None),
     ("x_file", Annotated[Optional[str], typer.Option("--x-file", help="Input sequence from a .npy, .csv or .txt "
@@ -374,77 +407,114 @@ def equations(
             console.print(equations_panel(CELLS[name](**page)))
 
 
+class CheckFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
 @app.command()
 def check(
-    files: Annotated[list[str], typer.Argument(help="YAML files; each may hold several problems separated by ---.")],
+    paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="YAML files, each holding one problem or "
+                                               "several separated by ---, and folders: every *.yaml and *.yml "
+                                               "inside, recursively, in sorted order.")],
+    format: Annotated[CheckFormat, typer.Option("--format", "-f", help="A table, or a JSON list with a record "
+                                                "a problem.")] = CheckFormat.table,
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain text, no colour.")] = False,
 ):
-    """Run every problem in the files and check its expect: values; one summary row per problem.
+    """Run every problem in the files and folders and check its expect: values; one row per problem.
 
     Each problem names its cell (cell: lstm) and may have a name, digits and expect. Exit status 1
     when an expected value does not hold, 2 when a problem cannot be read, 3 when one went non-finite.
 
-    Example: rnncalc check samples/*.yaml
+    Example: rnncalc check samples/
     """
+    import json
+
+    records = [record for file in _problem_files(paths) for record in _check_file(file)]
+    if format is CheckFormat.json:
+        body = ",\n".join("  " + json.dumps(r, ensure_ascii=False) for r in records)
+        typer.echo(f"[\n{body}\n]" if records else "[]")
+    else:
+        from .render import check_summary, make_console
+
+        console = make_console(no_color=_no_color(no_color))
+        console.print(check_summary(records, console.width))
+    bad = [r["verdict"] for r in records if r["verdict"] not in ("pass", "ran")]
+    if bad:
+        counts = ", ".join(f"{bad.count(v)} {v}" for v in ("error", "non-finite", "fail") if v in bad)
+        _fail(f"{len(bad)} of {len(records)} problems did not pass ({counts})"
+              + ("; see the summary above" if format is CheckFormat.table else ""))
+    for status, verdict in ((EXIT_INPUT, "error"), (EXIT_NONFINITE, "non-finite"), (EXIT_EXPECTATION, "fail")):
+        if verdict in bad:
+            raise typer.Exit(status)
+
+
+def _problem_files(paths):
+    """The files to check: each path given, a folder replaced by its YAML files, recursively, sorted."""
+    for path in paths:
+        p = Path(path)
+        if p.is_dir():
+            found = sorted((f for f in p.rglob("*") if f.suffix in (".yaml", ".yml") and f.is_file()),
+                           key=lambda f: f.relative_to(p).parts)
+            yield from (str(f) for f in found) if found else [(path, "is a folder with no *.yaml or *.yml files")]
+        else:
+            yield path
+
+
+def _check_file(file):
+    """rnncalc check's records for each problem of one file: file, problem, index, verdict, checked,
+    failed, message."""
     from .errors import InputError
     from .problem import Flags, build
-    from .render import check_summary, make_console
     from .report import NullWriter, View, run
     from .stack import is_stack
     from .yamlio import load_documents
 
-    rows, statuses = [], set()
-    for file in files:
+    def record(problem, index, verdict, checked=0, failed=0, message=""):
+        return {"file": name, "problem": problem, "index": index, "verdict": verdict, "checked": checked,
+                "failed": failed, "message": message}
+
+    if isinstance(file, tuple):  # a folder without problems
+        name = file[0]
+        yield record(None, None, "error", message=f"{file[0]}: {file[1]}")
+        return
+    name = file
+    try:
+        docs = load_documents(*_read_text(file))
+    except InputError as e:
+        yield record(None, None, "error", message=str(e))
+        return
+    for n, doc in enumerate(docs, start=1):
+        data = doc.data if isinstance(doc.data, dict) else {}
+        label = None if data.get("name") is None else str(data["name"])
         try:
-            docs = load_documents(*_read_text(file))
-        except InputError as e:
-            rows.append((file, "", "error", str(e)))
-            statuses.add(EXIT_INPUT)
-            continue
-        for n, doc in enumerate(docs, start=1):
-            label = f"#{n}"
-            try:
-                data = doc.data if isinstance(doc.data, dict) else {}
-                label = str(data.get("name", label))
-                cell = data.get("cell")
-                if cell not in CELLS:
-                    raise InputError(doc.where("cell"), f"each problem names its cell ({', '.join(CELLS)}), "
-                                                        f"found {cell!r}")
-                if is_stack(doc):
-                    verdict, detail, status = _check_stack(cell, doc)
-                    rows.append((file, label, verdict, detail))
-                    statuses.add(status)
-                    continue
-                problem = build(cell, doc, Flags())
-                summary = run(problem, View(format="check"), NullWriter())
-            except InputError as e:
-                rows.append((file, label, "error", str(e)))
-                statuses.add(EXIT_INPUT)
+            cell = data.get("cell")
+            if cell not in CELLS:
+                raise InputError(doc.where("cell"), f"each problem names its cell ({', '.join(CELLS)}), "
+                                                    f"found {cell!r}")
+            if is_stack(doc):
+                yield record(label, n, *_check_stack(cell, doc))
                 continue
-            if summary.broken is not None:
-                t, key = summary.broken
-                rows.append((file, label, "non-finite", f"{key} at t = {t}"))
-                statuses.add(EXIT_NONFINITE)
-            elif summary.failed:
-                rows.append((file, label, "fail", summary.failed[0].describe(problem.digits, problem.atol)))
-                statuses.add(EXIT_EXPECTATION)
-            else:
-                verdict = "pass" if summary.checks else "ran"
-                n = len(summary.checks)
-                detail = f"{n} value{'s' * (n != 1)} as expected" if n else "no expect: nothing checked"
-                rows.append((file, label, verdict, detail))
-    make_console(no_color=_no_color(no_color)).print(check_summary(rows))
-    bad = [verdict for _, _, verdict, _ in rows if verdict not in ("pass", "ran")]
-    if bad:
-        counts = ", ".join(f"{bad.count(v)} {v}" for v in ("error", "non-finite", "fail") if v in bad)
-        _fail(f"{len(bad)} of {len(rows)} problems did not pass ({counts}); see the summary above")
-    for status in (EXIT_INPUT, EXIT_NONFINITE, EXIT_EXPECTATION):
-        if status in statuses:
-            raise typer.Exit(status)
+            problem = build(cell, doc, Flags())
+            summary = run(problem, View(format="check"), NullWriter())
+        except InputError as e:
+            yield record(label, n, "error", message=str(e))
+            continue
+        checked, failed = len(summary.checks), len(summary.failed)
+        if summary.broken is not None:
+            t, key = summary.broken
+            yield record(label, n, "non-finite", checked, failed, f"{key} is not finite at t = {t}")
+        elif failed:
+            yield record(label, n, "fail", checked, failed,
+                         summary.failed[0].describe(problem.digits, problem.atol))
+        elif checked:
+            yield record(label, n, "pass", checked, 0, f"{checked} value{'s' * (checked != 1)} as expected")
+        else:
+            yield record(label, n, "ran", 0, 0, "no expect: nothing checked")
 
 
 def _check_stack(cell, doc):
-    """rnncalc check's (verdict, detail, exit status) for a layers: problem."""
+    """rnncalc check's verdict, checked, failed and message for a layers: problem."""
     import io
     import json
 
@@ -456,12 +526,13 @@ def _check_stack(cell, doc):
     out, messages = io.StringIO(), []
     status = report_stack(build_stack(cell, doc, Flags()), View(format="json"), out, messages.append)
     if status == EXIT_NONFINITE:
-        return "non-finite", messages[0], status
+        return "non-finite", 0, 0, messages[0]
+    checks = json.loads(out.getvalue()).get("expect", []) if out.getvalue() else []
+    failed = sum(not c.get("ok", True) for c in checks)
     if status == EXIT_EXPECTATION:
-        return "fail", messages[0].split("first: ", 1)[-1], status
-    n = len(json.loads(out.getvalue()).get("expect", []))
-    return ("pass" if n else "ran"), (f"{n} value{'s' * (n != 1)} as expected" if n
-                                      else "no expect: nothing checked"), status
+        return "fail", len(checks), max(failed, 1), messages[0].split("first: ", 1)[-1]
+    n = len(checks)
+    return ("pass", n, 0, f"{n} value{'s' * (n != 1)} as expected") if n else ("ran", 0, 0, "no expect: nothing checked")
 
 
 class Framework(str, Enum):

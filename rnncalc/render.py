@@ -288,15 +288,39 @@ def power_of_ten(k: int) -> str:
     return "10" + str(k).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
-def check_summary(rows) -> Table:
-    """rnncalc check: one row per problem, with its verdict and first mismatch."""
+def check_summary(records, width: int = 80) -> Table:
+    """rnncalc check: a row a problem, with its verdict and what was checked or what went wrong. A file
+    name is never cut: it wraps, keeping every character, when `width` is too narrow for it; up to half
+    the room goes to it whole before the problem's name and the message wrap."""
+    heading = "checked, or what went wrong"
+    labels = [_check_label(r) for r in records]
+    wanted = [max(4, *(len(r["file"]) for r in records)) if records else 4, max(7, *map(len, labels), 0),
+              max(20, *(len(r["message"]) for r in records)) if records else 20]
+    verdict_width = max(7, *(len(r["verdict"]) for r in records)) if records else 7
+    room = max(30, width - 13 - verdict_width)  # less 4 columns' padding, 5 rules and the verdict column
+    widths = [None] * 3
+    if sum(wanted) > room:  # wrap the message and the problem's name before the file's name
+        widths[0] = min(wanted[0], room // 2)
+        widths[1] = min(wanted[1], max(7, (room - widths[0]) // 3))
+        widths[2] = room - widths[0] - widths[1]
     table = Table(box=box.SIMPLE_HEAD)
-    for column in ("file", "problem", "verdict", "first mismatch"):
-        table.add_column(column, overflow="fold")
-    for file, name, verdict, detail in rows:
+    table.add_column("file", overflow="fold", width=widths[0])
+    table.add_column("problem", overflow="fold", width=widths[1])
+    table.add_column("verdict", no_wrap=True, width=verdict_width if widths[2] else None)
+    table.add_column(heading, overflow="fold", width=widths[2])
+    for r in records:
+        verdict = r["verdict"]
         style = GOOD if verdict == "pass" else BAD if verdict in ("fail", "error", "non-finite") else DIM
-        table.add_row(printable(file), printable(name), Text(verdict, style=style), printable(detail))
+        table.add_row(printable(r["file"]), printable(_check_label(r)), Text(verdict, style=style),
+                      printable(r["message"]))
     return table
+
+
+def _check_label(record):
+    """A problem's name, else its number in the file (#2); nothing for a file that could not be read."""
+    if record["problem"] is not None:
+        return record["problem"]
+    return f"#{record['index']}" if record["index"] is not None else ""
 
 
 # ---------------------------------------------------------------- equations

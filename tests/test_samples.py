@@ -16,6 +16,16 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 SAMPLES = sorted((ROOT / "samples").glob("*.yaml"))
 
 
+def _runs():
+    """(sample, document number or None): a file of several problems runs each with --problem N."""
+    for sample in SAMPLES:
+        count = len(list(yaml.safe_load_all(sample.read_text())))
+        yield from [(sample, None)] if count == 1 else [(sample, n) for n in range(1, count + 1)]
+
+
+RUNS = list(_runs())
+
+
 def check_golden(path: Path, actual: str):
     if os.environ.get("RNNCALC_UPDATE_GOLDEN"):
         path.write_text(actual)
@@ -29,14 +39,16 @@ def plain_terminal(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.mark.parametrize("sample", SAMPLES, ids=[s.stem for s in SAMPLES])
-def test_sample(rnncalc, sample, plain_terminal):
-    cell = yaml.safe_load(sample.read_text())["cell"]
+@pytest.mark.parametrize("sample, n", RUNS, ids=[s.stem + (f"-{n}" if n else "") for s, n in RUNS])
+def test_sample(rnncalc, sample, n, plain_terminal):
+    doc = list(yaml.safe_load_all(sample.read_text()))[(n or 1) - 1]
+    stem = sample.stem + (f"-{n}" if n else "")
+    chosen = ["--problem", str(n)] if n else []
     sample = sample.relative_to(ROOT)
-    status, out, err = rnncalc(cell, sample, "-f", "json")
+    status, out, err = rnncalc(doc["cell"], sample, *chosen, "-f", "json")
     assert status == 0 and err == ""
     json.loads(out)
-    check_golden(GOLDEN / f"{sample.stem}.json", out)
-    status, out, err = rnncalc(cell, sample, "--no-color")
+    check_golden(GOLDEN / f"{stem}.json", out)
+    status, out, err = rnncalc(doc["cell"], sample, *chosen, "--no-color")
     assert status == 0 and err == ""
-    check_golden(GOLDEN / f"{sample.stem}.txt", out)
+    check_golden(GOLDEN / f"{stem}.txt", out)

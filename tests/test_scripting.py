@@ -222,3 +222,128 @@ def _run(args, stdin, env):
     result = subprocess.run([sys.executable, "-m", "rnncalc", *args], input=stdin, capture_output=True,
                             text=True, env=env, timeout=60)
     return result.returncode, result.stdout, result.stderr
+
+
+MULTI = """\
+name: sign
+cell: lstm
+weights: 1
+h0: 1
+c0: 1
+x: 5
+round: sign
+expect: {h: 1, c: 2}
+---
+cell: lstm
+weights: 1
+h0: 1
+c0: 1
+x: 5
+"""
+
+
+class TestOneProblemOfMany:
+    """--problem: the seed example rounded (h = 1) and, second and unnamed, unrounded (h = 0.9613)."""
+
+    @pytest.fixture
+    def multi(self, tmp_path):
+        path = tmp_path / "two.yaml"
+        path.write_text(MULTI)
+        return path
+
+    def test_by_name_and_by_number(self, rnncalc, multi):
+        assert rnncalc("lstm", multi, "--problem", "sign", "-q")[:2] == (0, "1\n")
+        assert rnncalc("lstm", multi, "--problem", "1", "-q")[:2] == (0, "1\n")
+        assert rnncalc("lstm", multi, "--problem", "2", "-q")[:2] == (0, "0.9612928425291203\n")
+
+    def test_without_problem_the_choice_is_explained(self, rnncalc, multi):
+        status, _, err = rnncalc("lstm", multi)
+        assert status == 2
+        assert err == (f"rnncalc: {multi}: holds 2 YAML documents; choose one with --problem NAME or --problem N "
+                       "(1 to 2), or run them all with rnncalc check\n")
+
+    def test_unknown_names_and_numbers(self, rnncalc, multi):
+        status, _, err = rnncalc("lstm", multi, "--problem", "signs")
+        assert status == 2 and err == (f"rnncalc: --problem signs: no problem of this name in {multi}; its "
+                                       "problems are named 'sign' (or give a number from 1 to 2)\n")
+        status, _, err = rnncalc("lstm", multi, "--problem", "3")
+        assert status == 2 and err == f"rnncalc: --problem 3: {multi} holds 2 problems; expected a number from 1 to 2 or a name\n"
+        assert rnncalc("lstm", "--problem", "1", "-x", "1", "--weights", "1")[0] == 2
+
+
+def _tree(root):
+    """A course folder: problems at two depths, a .yml, a file that is not YAML, one that is broken."""
+    (root / "week-10" / "homework-4" / "part-b").mkdir(parents=True)
+    (root / "week-10" / "homework-4" / "b.yaml").write_text(MULTI)
+    (root / "week-10" / "homework-4" / "a.yml").write_text((ROOT / "samples" / "seed.yaml").read_text())
+    (root / "week-10" / "homework-4" / "part-b" / "c.yaml").write_text(
+        (ROOT / "samples" / "seed.yaml").read_text().replace("h: 1", "h: 0"))
+    (root / "week-10" / "homework-4" / "notes.txt").write_text("not a problem")
+    (root / "week-10" / "broken.yaml").write_text("cell: lstm\nx: [1,\n")
+    (root / "week-10" / "homework-4" / "part-b" / "d.yaml").write_text(  # s_2 = 1e300 · 1e300 overflows
+        "cell: rnn\nactivation: linear\nweights: 1e300\nx: [1, 1]\n")
+    return root / "week-10"
+
+
+class TestCheckFolders:
+    def test_a_folder_is_its_yaml_files_recursively_in_sorted_order(self, rnncalc, tmp_path, monkeypatch):
+        monkeypatch.chdir(_tree(tmp_path))
+        status, out, err = rnncalc("check", ".", "--format", "json")
+        records = json.loads(out)
+        assert [(r["file"], r["index"]) for r in records] == [
+            ("broken.yaml", None), ("homework-4/a.yml", 1), ("homework-4/b.yaml", 1), ("homework-4/b.yaml", 2),
+            ("homework-4/part-b/c.yaml", 1), ("homework-4/part-b/d.yaml", 1)]
+        assert status == 2  # a problem could not be read: the worst status wins, as in the table
+
+    def test_json_records(self, rnncalc, tmp_path, monkeypatch):
+        monkeypatch.chdir(_tree(tmp_path))
+        records = {(r["file"], r["index"]): r for r in json.loads(rnncalc("check", ".", "-f", "json")[1])}
+        assert all(list(r) == ["file", "problem", "index", "verdict", "checked", "failed", "message"]
+                   for r in records.values())
+        assert records["broken.yaml", None] == {
+            "file": "broken.yaml", "problem": None, "index": None, "verdict": "error", "checked": 0, "failed": 0,
+            "message": records["broken.yaml", None]["message"]}
+        assert records["broken.yaml", None]["message"].startswith("broken.yaml:")
+        assert records["homework-4/a.yml", 1] | {"message": ""} == {
+            "file": "homework-4/a.yml", "problem": "the all-ones LSTM", "index": 1, "verdict": "pass",
+            "checked": 2, "failed": 0, "message": ""}
+        assert [records["homework-4/b.yaml", n]["problem"] for n in (1, 2)] == ["sign", None]
+        assert records["homework-4/b.yaml", 2]["verdict"] == "ran"
+        fail = records["homework-4/part-b/c.yaml", 1]
+        assert (fail["verdict"], fail["checked"], fail["failed"]) == ("fail", 2, 1)
+        assert fail["message"] == "h at t = 1 is 1, expected 0"
+        assert records["homework-4/part-b/d.yaml", 1]["verdict"] == "non-finite"
+
+    def test_exit_statuses(self, rnncalc, tmp_path, monkeypatch):
+        monkeypatch.chdir(_tree(tmp_path))
+        assert rnncalc("check", "homework-4/a.yml", "homework-4/b.yaml", "-f", "json")[0] == 0
+        assert rnncalc("check", "homework-4/part-b/c.yaml", "-f", "json")[0] == 1
+        assert rnncalc("check", "homework-4/part-b", "-f", "json")[0] == 3
+        empty = tmp_path / "empty"
+        empty.mkdir()
+        status, out, _ = rnncalc("check", empty, "-f", "json")
+        assert status == 2 and json.loads(out)[0]["message"] == f"{empty}: is a folder with no *.yaml or *.yml files"
+
+    def test_the_table_keeps_every_file_name_at_80_columns(self, tmp_path):
+        from rnncalc.render import check_summary, make_console
+
+        long = "homework-4/problem-2-an-lstm-whose-gates-saturate-rounded-to-the-nearest-integer.yaml"
+        records = [{"file": name, "problem": "6.86x LSTM homework, second part", "index": 1, "verdict": verdict,
+                    "checked": 6, "failed": 0, "message": message}
+                   for name, verdict, message in [
+                       ("homework-4/a.yaml", "pass", "6 values as expected"), (long, "error", "x" * 90),
+                       ("homework-4/part-b/problem-3.yaml", "fail", "h at t = 4 is -1, expected 1")]]
+        console = make_console(width=80, no_color=True)
+        with console.capture() as capture:
+            console.print(check_summary(records, console.width))
+        lines = capture.get().splitlines()
+        assert max(len(line) for line in lines) <= 80
+        rule = next(i for i, line in enumerate(lines) if "───" in line)
+        start, end = lines[rule - 1].index("file"), lines[rule - 1].index("problem")
+        column = "".join(line[start:end].strip() for line in lines[rule + 1:])
+        position = 0
+        for r in records:  # each name whole, in order, in the file column's wrapped lines
+            position = column.index(r["file"], position)
+        after = lines[rule - 1].index("verdict") + len("verdict")
+        heading = " ".join(" ".join(line[after:].split()) for line in lines[:rule] if line[after:].strip())
+        assert heading == "checked, or what went wrong"  # the last column's heading, wrapped or not
