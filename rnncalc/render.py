@@ -202,9 +202,11 @@ def loss_formula(problem: Problem) -> str:
     }[loss.kind]
 
 
-def backward_table(problem: Problem, record, jacobian_norm, T) -> Table:
+def backward_table(problem: Problem, record, jacobian_norm, T, came_from=None, final="T") -> Table:
     """One step of backpropagation through time: ∂L/∂ of each state in total, of each pre-activation and of
-    x_t, with their norms; ‖∂v_T/∂v_t‖₂; and this step's part of each parameter's gradient."""
+    x_t, with their norms; ‖∂v_T/∂v_t‖₂; and this step's part of each parameter's gradient. A layer of a
+    stack says where its states' gradient came from (came_from) and which step is its last (final: "1" for a
+    backward direction)."""
     cell, digits, t, v = problem.cell, problem.digits, record.t, problem.cell.visible
     table = Table(title=Text(f"backward step t = {t}"), title_justify="left", title_style=TITLE, box=box.SIMPLE_HEAD)
     table.add_column("", style=GRADIENT, no_wrap=True, overflow="fold")
@@ -220,9 +222,9 @@ def backward_table(problem: Problem, record, jacobian_norm, T) -> Table:
             what = f"at the argument of {ACT_SYMBOL[eq.act] or eq.act} in {eq.symbol}"
         else:
             label = f"∂L/∂{key[1:]}_t"
-            what = "in total: from the loss" if t == T else f"in total: from step {t + 1} and the loss"
+            what = came_from or ("in total: from the loss" if t == T else f"in total: from step {t + 1} and the loss")
         table.add_row(label, what, fmt_array(value, digits), fmt_norm(np.linalg.norm(value)))
-    table.add_row(f"∂{v}_T/∂{v}_t", f"how much {v}_t still moves {v}_T", "", fmt_norm(jacobian_norm),
+    table.add_row(f"∂{v}_{final}/∂{v}_t", f"how much {v}_t still moves {v}_{final}", "", fmt_norm(jacobian_norm),
                   end_section=True)
     contributions = {name: record.contributions[name] for name in problem.params}  # in the equations' order
     for n, (name, g) in enumerate(problem.as_given(contributions).items()):
@@ -245,9 +247,10 @@ def gradient_table(problem: Problem, grads) -> Table:
     return table
 
 
-def journey_chart(problem: Problem, grads) -> Table:
+def journey_chart(problem: Problem, grads, final="T") -> Table:
     """The gradient's journey back through time: for each step ‖∂L/∂v_t‖₂, ‖∂v_T/∂v_t‖₂ and a bar of the
-    latter on a log scale, so a vanishing gradient shows as bars that shorten going back from t = T."""
+    latter on a log scale, so a vanishing gradient shows as bars that shorten going back from t = T
+    (from t = 1, final="1", for the backward direction of a bidirectional layer)."""
     v, norms = problem.cell.visible, grads.jacobian_norms
     T = len(norms)
     every = -(-T // JOURNEY_ROWS)  # ceil(T / JOURNEY_ROWS)
@@ -258,8 +261,8 @@ def journey_chart(problem: Problem, grads) -> Table:
                   caption=Text(caption), caption_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("t", justify="right", overflow="fold")
     table.add_column(f"‖∂L/∂{v}_t‖₂", justify="right", overflow="fold")
-    table.add_column(f"‖∂{v}_T/∂{v}_t‖₂", justify="right", overflow="fold")
-    table.add_column(f"log₁₀ ‖∂{v}_T/∂{v}_t‖₂", style=BAR, no_wrap=True, min_width=BAR_WIDTH, overflow="fold")
+    table.add_column(f"‖∂{v}_{final}/∂{v}_t‖₂", justify="right", overflow="fold")
+    table.add_column(f"log₁₀ ‖∂{v}_{final}/∂{v}_t‖₂", style=BAR, no_wrap=True, min_width=BAR_WIDTH, overflow="fold")
     for t in sorted({*range(1, T + 1, every), T}):
         dv = grads.steps[t - 1].values[f"d{v}"]
         table.add_row(str(t), fmt_norm(np.linalg.norm(dv)), fmt_norm(norms[t - 1]), log_bar(norms[t - 1], low, high))

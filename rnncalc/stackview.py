@@ -141,11 +141,7 @@ def _tables(stack, trace, grads, checks, view):
                           for c in checks[layer.label]]
         if view.steps is None and not view.last:
             summary.hidden = T - len(summary.shown)
-        if grads is not None:
-            layer.problem.loss = stack.loss
-            summary.gradients = grads.layers[layer.label]
-            summary.shown = sorted(summary.shown)
-        writer.finish(summary)
+        _finish(console, stack, layer, summary, grads, view)
     console.rule(Text("output", style=render.TITLE), align="left")
     what = "forward ‖ backward" if stack.bidirectional else "its visible state"
     console.print(Text(f"the top layer's output o_t ({what}), t = 1..{T}", style=render.DIM))
@@ -167,6 +163,46 @@ def _tables(stack, trace, grads, checks, view):
         console.save_svg(view.save_svg, title="rnncalc", clear=False)
     if view.save_html:
         console.save_html(view.save_html, clear=False)
+
+
+def _finish(console, stack, layer, summary, grads, view):
+    """After a direction's steps: the steps not shown, its final state (after x_T forward, after x_1
+    backward), its checks, and with --grad its backward pass."""
+    from rich.text import Text
+
+    from . import render
+
+    p, T, digits = layer.problem, summary.total, stack.digits
+    final = "T" if layer.direction == "forward" else "1"
+    if summary.hidden:
+        every = "--format json" if grads is not None else "--format jsonl or csv"
+        console.print(Text(f"{summary.hidden} of {T} steps not shown: choose them with --steps A:B, or see all "
+                           f"with {every}", style=render.DIM))
+    console.print(Text("final: " + "   ".join(f"{name}_{final} = {fmt_array(value, digits)}"
+                                              for name, value in summary.final.items()), style=render.TITLE))
+    failed = [c for c in summary.checks if not c.ok]
+    if summary.checks:
+        console.print(Text(f"✗ {len(failed)} of {len(summary.checks)} expected values do not hold" if failed
+                           else f"✓ all {len(summary.checks)} expected values hold",
+                           style=render.BAD if failed else render.GOOD))
+    if grads is None:
+        return
+    g = grads.layers[layer.label]
+    top = layer.number == max(other.number for other in stack.layers)
+    above = "the loss" if top else f"layer {layer.number + 1}'s ∂L/∂x_t"
+    console.print(Text(f"backward pass of {layer.label}: ∂L/∂{p.cell.visible}_t from {above}", style=render.TITLE))
+    order = g.steps[::-1] if layer.direction == "forward" else g.steps  # as backpropagation meets them
+    norms = dict(zip([r.t for r in g.steps], g.jacobian_norms))
+    shown = set(summary.shown)
+    for record in order:
+        if record.t in shown:
+            later = record.t + 1 if layer.direction == "forward" else record.t - 1
+            came = f"in total: from {above}" + (f" and step {later}" if 1 <= later <= T else "")
+            console.print(render.backward_table(p, record, norms[record.t], T, came_from=came, final=final))
+    if len(shown) < T:
+        console.print(Text(f"{T - len(shown)} of {T} backward steps not shown, as above", style=render.DIM))
+    console.print(render.gradient_table(p, g))
+    console.print(render.journey_chart(p, g, final=final))
 
 
 def _documents(stack, trace, checks, view, out):

@@ -201,10 +201,35 @@ def test_check_runs_a_stack(tmp_path, rnncalc, monkeypatch):
 
 # ---------------------------------------------------------------- hostile stack files
 
-from hypothesis import given  # noqa: E402
+import contextlib  # noqa: E402
+import io  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from tests.test_fuzz import FUZZ, KEYS, assert_answered, values  # noqa: E402
+from rnncalc.cli import run  # noqa: E402
+
+FUZZ = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+                                       HealthCheck.data_too_large])
+KEYS = ["W_ss", "W_sx", "b_s", "W_fh", "W_fx", "W_f", "P_f", "W_rh", "W_nx", "b_nh", "W_gs", "W_y", "h0", "c0",
+        "s0", "x", "hidden", "input", "round", "activation", "variant", "weights", "cell", "expect", "forward",
+        "backward", "layers", "bogus"]
+scalars = st.one_of(st.integers(-3, 3), st.floats(allow_nan=True, allow_infinity=True), st.booleans(), st.none(),
+                    st.text(max_size=6), st.sampled_from(["sign", "relu", "softmax", "reset-before", 1e308]))
+values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                      st.dictionaries(st.sampled_from(KEYS), inner, max_size=3)),
+                      max_leaves=10)
+
+
+def assert_answered(args):
+    """Run rnncalc in-process: a status of 0 to 3, and bad input said in one line; never a traceback."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = run([str(a) for a in args])
+    assert status in (0, 1, 2, 3), (args, status, err.getvalue())
+    if status == 2:
+        assert err.getvalue().startswith("rnncalc: ") and err.getvalue().count("\n") == 1, (args, err.getvalue())
+    return status, out.getvalue(), err.getvalue()
 
 layer_maps = st.dictionaries(st.sampled_from(KEYS), values, max_size=6)
 layer_items = st.one_of(layer_maps, st.fixed_dictionaries({"forward": layer_maps, "backward": layer_maps}), values)
