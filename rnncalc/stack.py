@@ -130,6 +130,9 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
                 raise InputError(where, f"expected a mapping of the layer's keys (W_fh, h0, ...), found "
                                         f"{type(mapping).__name__}")
             layer_data = {**defaults, **mapping}
+            given = overrides.get((number, direction), {})
+            for key in [k for k in given if k in LAYER_DEFAULTS]:  # an option such as variant: as if in the file
+                layer_data[key] = parse_flow(given.pop(key), f"--param {key}")
             for key in ("x", "expect", "loss", "target", "output", "W_y", "b_y", "digits", "atol", "input"):
                 if key in mapping:
                     raise InputError(f"{where}: {key}", f"'{key}' is a key of the whole stack: give it at the top "

@@ -263,7 +263,35 @@ def _json(stack, trace, grads, checks, view):
     every = [c for cs in checks.values() for c in cs]
     if every:
         doc["expect"] = formats.check_records(every)
-    return json.dumps(doc, allow_nan=False, ensure_ascii=False, indent=1) + "\n"
+    return _layout(doc)
+
+
+def _dump(value):
+    return json.dumps(value, allow_nan=False, ensure_ascii=False)
+
+
+def _layout(doc):
+    """The document with a line for each top-level key, each layer's record and step, each gradient record and
+    each check: readable, and each line still one JSON value."""
+    lines = []
+    for key, value in doc.items():
+        if key in ("layers", "backward"):
+            items = []
+            for item in value:
+                head = _dump({k: v for k, v in item.items() if k not in ("steps", "final")})[:-1]
+                steps = ",\n".join(f"      {_dump(step)}" for step in item["steps"])
+                tail = f',\n     "final": {_dump(item["final"])}}}' if "final" in item else "}"
+                items.append(f'    {head}, "steps": [\n{steps}\n     ]{tail}')
+            lines.append(f'  "{key}": [\n' + ",\n".join(items) + "\n  ]")
+        elif key == "grad":
+            body = [f'    "layers": [\n' + ",\n".join(f"      {_dump(r)}" for r in value["layers"]) + "\n    ]"]
+            body += [f"    {_dump(name)}: {_dump(g)}" for name, g in value.items() if name != "layers"]
+            lines.append('  "grad": {\n' + ",\n".join(body) + "\n  }")
+        elif key in ("output", "y", "expect"):
+            lines.append(f'  "{key}": [\n' + ",\n".join(f"    {_dump(row)}" for row in value) + "\n  ]")
+        else:
+            lines.append(f"  {_dump(key)}: {_dump(value)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def _rows(stack, trace, view, out):

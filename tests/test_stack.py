@@ -278,3 +278,62 @@ def test_random_valid_stacks_with_addressed_overrides(tmp_path_factory, cell, H,
     if not params:
         assert status == 0, err
         assert len(json.loads(out)["output"][0]) == H * (2 if bidirectional else 1)
+
+
+def test_an_option_addressed_to_one_layer(tmp_path, rnncalc):
+    # layers.2.activation=relu: layer 2's s = relu(−x) = (0, 1) for x = (1, −1), layer 1 being the identity.
+    path = tmp_path / "two.yaml"
+    path.write_text("cell: rnn\nactivation: linear\nx: [1, -1]\nlayers:\n"
+                    "  - {W_ss: 0, W_sx: 1}\n  - {W_ss: 0, W_sx: -1}\n")
+    status, out, err = rnncalc("rnn", path, "-p", "layers.2.activation=relu", "-f", "json")
+    assert status == 0, err
+    doc = json.loads(out)
+    assert doc["output"] == [[0.0], [1.0]]
+    assert [r["activation"] for r in doc["layers"]] == ["linear", "relu"]
+
+
+def test_gradients_through_an_output_layer_by_finite_differences():
+    # A 2-layer bidirectional LSTM with a softmax W_y, loss xent; and mse on a sigmoid output. Central
+    # differences of L (step 1e-6) against the backward pass, for W_y, b_y and one weight of every direction.
+    from rnncalc.problem import Flags
+    from rnncalc.stack import backward_stack, build_stack, output_cotangent, run_stack
+    from rnncalc.yamlio import Document
+
+    rng = np.random.default_rng(7)
+    H, D, T, K = 2, 3, 4, 3
+
+    def layer(d):
+        return {"W_fh": rng.normal(size=(H, H)).tolist(), "W_fx": rng.normal(size=(H, d)).tolist(),
+                "W_ih": rng.normal(size=(H, H)).tolist(), "W_ix": rng.normal(size=(H, d)).tolist(),
+                "W_oh": rng.normal(size=(H, H)).tolist(), "W_ox": rng.normal(size=(H, d)).tolist(),
+                "W_ch": rng.normal(size=(H, H)).tolist(), "W_cx": rng.normal(size=(H, d)).tolist(),
+                "h0": rng.normal(size=H).tolist(), "c0": rng.normal(size=H).tolist()}
+    data = {"cell": "lstm", "bidirectional": True, "x": rng.normal(size=(T, D)).tolist(),
+            "layers": [{"forward": layer(D), "backward": layer(D)}, {"forward": layer(2 * H), "backward": layer(2 * H)}],
+            "W_y": rng.normal(size=(K, 2 * H)).tolist(), "b_y": rng.normal(size=K).tolist()}
+    for output, loss, target in (("softmax", "xent", "0,2,1,1"), ("sigmoid", "mse", "[[0.1, 0.9, 0.5]]")):
+        stack = build_stack("lstm", Document({**data, "output": output}, "s.yaml"),
+                            Flags(grad=True, loss=loss, target=target))
+        grads = backward_stack(stack, run_stack(stack))
+
+        def loss_value():
+            return output_cotangent(stack, run_stack(stack))[0]
+
+        def numeric(array, index):
+            old = array[index]
+            array[index] = old + 1e-6
+            up = loss_value()
+            array[index] = old - 1e-6
+            down = loss_value()
+            array[index] = old
+            return (up - down) / 2e-6
+
+        for name in ("W_y", "b_y"):
+            for index in np.ndindex(stack.output[name].shape):
+                assert grads.output[name][index] == pytest.approx(numeric(stack.output[name], index), abs=1e-7)
+        for lay in stack.layers:
+            g = grads.layers[lay.label]
+            for name in ("W_fx", "W_ch", "b_o"):
+                index = (1, 0)[:lay.problem.params[name].ndim]
+                assert g.params[name][index] == pytest.approx(numeric(lay.problem.params[name], index), abs=1e-7)
+            assert g.init["c0"][0] == pytest.approx(numeric(lay.problem.init["c"], (0,)), abs=1e-7)
