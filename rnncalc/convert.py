@@ -211,6 +211,16 @@ def course_model(model: Model, activation: str | None, output: str | None, sourc
     if len(directions) > 1:
         raise InputError(source, "mixes bidirectional and one-directional layers; an rnncalc stack is one or the "
                                  "other: convert a layer at a time with --layer N")
+    width = None
+    for n, layer in enumerate(model.layers):
+        for d, p in layer.items():
+            if width is not None and p.sizes[1] != width:
+                raise InputError(source, f"{p.origin} reads input size D = {p.sizes[1]}, but the layer below "
+                                         f"gives {width} (its H, times 2 when bidirectional)")
+        width = sum(p.sizes[0] for p in layer.values())
+    if model.dense is not None and model.dense[0].shape[1] != width:
+        raise InputError(f"{source}: {model.dense[2][0].removesuffix('.T')}", f"the Dense layer reads width "
+                                                           f"{model.dense[0].shape[1]}, but the top layer gives {width}")
     layers = [{d: course_layer(p, model.framework, activation, notes) for d, p in layer.items()}
               for layer in model.layers]
     options = {}
@@ -356,6 +366,10 @@ def read_pytorch(arrays: dict, cell: str | None, layer: int | None, direction: s
                                                       "pick one with --layer N")
     if direction == "backward" and not bidirectional:
         raise InputError("--direction backward", f"{source} holds no _reverse arrays: the model is not bidirectional")
+    if layer is None and layers != list(range(len(layers))):
+        gap = next(n for n in range(len(layers) + 1) if n not in layers)
+        raise InputError(source, f"holds {prefix}weight_hh_l{layers[-1]} but no {prefix}weight_hh_l{gap}: "
+                                 "a model's layers are numbered from 0 without a gap")
     wanted = [layer] if layer is not None and layers else layers or [None]
     directions = [direction] if direction else DIRECTIONS[:1 + bidirectional]
     model = Model("pytorch", [])
@@ -509,7 +523,7 @@ def read_keras(arrays: dict, cell: str | None, layer: int | None, direction: str
     torch_like = any(TORCH_NAME.match(k) for k in arrays)
     hint = "; these look like PyTorch arrays: try --from pytorch" if torch_like else ""
     groups = _keras_groups(arrays, source, hint)
-    if tensorflow and len(groups) == 1:  # --from tensorflow: a lone kernel without recurrent_kernel is TF1's
+    if tensorflow and len(groups) == 1 and len(groups[0][1]) == 1:  # --from tensorflow: a lone kernel is TF1's
         path, directions = groups[0]
         groups = [(path, {d: {**r, "tf1": ""} if "recurrent_kernel" not in r else r for d, r in directions.items()})]
     dense = None
@@ -577,11 +591,13 @@ def _keras_layer(arrays, path, roles, cell, source, hint, direction, forget_bias
     kernel, recurrent, bias = (roles.get(role) for role in KERAS_ROLES)
 
     def label(role):
-        return f"arr_{KERAS_ROLES.index(role)} ({role})" if positional else role
+        if positional:
+            return f"arr_{KERAS_ROLES.index(role)} ({role})"
+        return f"{path}/{role}" if path else f"{direction}_{role}" if direction == "backward" else role
 
     if recurrent is None:
         tf1 = "; a TF1 LSTMCell's kernel (on [x, h]) converts with --from tensorflow" if kernel and not positional \
-            else ""
+            and not re.search(r"(forward|backward)_", kernel) else ""
         raise _missing(arrays, source, label("recurrent_kernel"), "(H, G·H)", hint or tf1)
     U = _numbers(arrays[recurrent], f"{source}: {recurrent}")  # (H, G·H), acts on h_{t-1} as a row
     if U.ndim != 2 or U.shape[0] == 0:

@@ -93,3 +93,27 @@ def test_refusals(rnncalc, tmp_path):
     status, _, err = rnncalc("convert", REFERENCE / gru["npz"], "--from", "keras", "--activation", "relu")
     assert (status, err) == (2, "rnncalc: --activation relu: the course's gru uses tanh and σ; --activation sets "
                                 "an rnn layer's activation\n")
+
+
+def test_models_that_do_not_fit_together(rnncalc, tmp_path):
+    z = np.zeros
+    np.savez(tmp_path / "a.npz", forward_kernel=z((2, 4)), forward_recurrent_kernel=z((1, 4)),
+             backward_kernel=z((2, 4)))
+    status, _, err = rnncalc("convert", tmp_path / "a.npz", "--from", "keras")
+    assert (status, err) == (2, f"rnncalc: {tmp_path / 'a.npz'}: no array backward_recurrent_kernel, expected shape "
+                                "(H, G·H); found backward_kernel, forward_kernel, forward_recurrent_kernel\n")
+    np.savez(tmp_path / "b.npz", **{"m/lstm/kernel": z((2, 4)), "m/lstm/recurrent_kernel": z((1, 4)),
+                                    "m/dense/kernel": z((5, 2)), "m/dense/bias": z(2)})
+    status, _, err = rnncalc("convert", tmp_path / "b.npz", "--from", "keras")
+    assert (status, err) == (2, f"rnncalc: {tmp_path / 'b.npz'}: m/dense/kernel: the Dense layer reads width 5, but "
+                                "the top layer gives 1\n")
+    np.savez(tmp_path / "c.npz", **{"m/gru/kernel": z((2, 3)), "m/gru/recurrent_kernel": z((1, 3)),
+                                    "m/gru_1/kernel": z((2, 3)), "m/gru_1/recurrent_kernel": z((1, 3))})
+    status, _, err = rnncalc("convert", tmp_path / "c.npz", "--from", "keras")
+    assert (status, err) == (2, f"rnncalc: {tmp_path / 'c.npz'}: Keras GRU m/gru_1 reads input size D = 2, but the "
+                                "layer below gives 1 (its H, times 2 when bidirectional)\n")
+    np.savez(tmp_path / "d.npz", weight_ih_l0=z((4, 2)), weight_hh_l0=z((4, 1)), weight_ih_l2=z((4, 1)),
+             weight_hh_l2=z((4, 1)))
+    status, _, err = rnncalc("convert", tmp_path / "d.npz", "--from", "pytorch")
+    assert (status, err) == (2, f"rnncalc: {tmp_path / 'd.npz'}: holds weight_hh_l2 but no weight_hh_l1: a model's "
+                                "layers are numbered from 0 without a gap\n")
