@@ -11,6 +11,9 @@ and is saved as a user would:
 - keras_sequential_gru: Sequential of two Bidirectional(GRU(2, return_sequences=True)) and Dense(3, softmax),
   by weight path, np.savez(p, **{w.path: w.numpy() for w in model.weights});
 - keras_sequential_rnn: Sequential of SimpleRNN(3, relu) twice and Dense(2), by weight path;
+- keras_bidirectional_gru_reset_before: Bidirectional(GRU(2, reset_after=False)), by get_weights();
+- keras_bidirectional_rnn_by_path: Sequential of Bidirectional(SimpleRNN(2, relu)), by weight path;
+- tf1_lstm: tf.compat.v1.nn.rnn_cell.LSTMCell(2) with the default forget_bias, 1.0, by variable name;
 - tf1_peephole_lstm: tf.compat.v1.nn.rnn_cell.LSTMCell(3, use_peepholes=True, forget_bias=0.5), its variables
   by name ({v.name: v.numpy() for v in cell.weights}), stepped by hand over the sequence.
 (Keras-2's PeepholeLSTMCell is gone from tf-keras 2.21; tests/test_keras_models.py checks its names against
@@ -82,6 +85,36 @@ def main():
     cases.append({"name": "keras_sequential_rnn", "cell": "rnn", "flags": ["--activation", "relu"],
                   "npz": save("keras_sequential_rnn", {w.path: np.asarray(w) for w in model.weights}),
                   "x": x[0].tolist(), "output": np.asarray(model(x))[0].tolist()})
+
+    # Bidirectional GRU with reset_after=False (one bias per gate), positional get_weights()
+    layer = keras.layers.Bidirectional(keras.layers.GRU(2, reset_after=False, return_sequences=True))
+    layer(x)
+    layer.set_weights(randomize(layer.get_weights()))
+    cases.append({"name": "keras_bidirectional_gru_reset_before", "cell": "gru", "flags": [],
+                  "npz": save("keras_bidirectional_gru_reset_before", layer.get_weights(), positional=True),
+                  "x": x[0].tolist(), "output": np.asarray(layer(x))[0].tolist()})
+
+    # Bidirectional SimpleRNN (relu) by weight path, without a Dense layer
+    model = keras.Sequential([keras.Input((T, D)), keras.layers.Bidirectional(
+        keras.layers.SimpleRNN(2, activation="relu", return_sequences=True))])
+    model.set_weights(randomize(model.get_weights()))
+    cases.append({"name": "keras_bidirectional_rnn_by_path", "cell": "rnn", "flags": ["--activation", "relu"],
+                  "npz": save("keras_bidirectional_rnn_by_path", {w.path: np.asarray(w) for w in model.weights}),
+                  "x": x[0].tolist(), "output": np.asarray(model(x))[0].tolist()})
+
+    # TF1 LSTMCell without peepholes, TensorFlow's default forget_bias 1.0, stepped by hand
+    cell = tf.compat.v1.nn.rnn_cell.LSTMCell(2, dtype=tf.float64)
+    state = cell.zero_state(1, tf.float64)
+    cell(tf.constant(x[:, 0]), state)
+    for v in cell.weights:
+        v.assign(rng.uniform(-0.6, 0.6, v.shape))
+    outputs = []
+    for t in range(T):
+        h, state = cell(tf.constant(x[:, t]), state)
+        outputs.append(np.asarray(h)[0].tolist())
+    cases.append({"name": "tf1_lstm", "cell": "lstm", "flags": [],
+                  "npz": save("tf1_lstm", {v.name: np.asarray(v) for v in cell.weights}),
+                  "x": x[0].tolist(), "output": outputs})
 
     # TF1 LSTMCell with peepholes, stepped by hand
     cell = tf.compat.v1.nn.rnn_cell.LSTMCell(3, use_peepholes=True, forget_bias=0.5, dtype=tf.float64)
