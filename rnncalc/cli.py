@@ -609,6 +609,7 @@ def run(argv=None) -> int:
         return EXIT_INPUT
     command = typer.main.get_command(app)
     try:
+        _refuse_split_params(sys.argv[1:] if argv is None else argv)
         result = command.main(args=argv, prog_name="rnncalc", standalone_mode=False)
         sys.stdout.flush()
     except InputError as e:
@@ -637,6 +638,18 @@ def _os_error(e: OSError) -> str:
     if e.filename is not None:
         return f"{e.filename}: {reason}"
     return f"cannot write the output: {reason}"
+
+
+def _refuse_split_params(args):
+    """-p W_fh 2, a parameter's value given as the next argument: refused before 2 is taken for FILE."""
+    from .errors import InputError
+
+    if not args or args[0] not in CELLS:
+        return
+    for flag, name, following in zip(args, args[1:], args[2:]):
+        if flag in ("-p", "--param") and "=" not in name and (not following.startswith("-")
+                                                               or following[1:2].isdigit()):
+            raise InputError("--param", f"expected NAME=VALUE, found '{name}'; did you mean -p {name}={following}?")
 
 
 def _usage_hint(e) -> str:

@@ -15,6 +15,7 @@ from . import cells, sequences
 from .backward import Loss
 from .engine import Rounding
 from .errors import InputError
+from .pasted import unprinted
 from .expectations import _expectations, _loss, _refuse_rounding
 from .values import (MAX_SIZE, Entry, _array, _choice, _fill, _fmt_shape, _input, _kind, _mapping, _named_flags,
                      _rounding, _shape_steps, _shaped, _steps, _tolerance, _whole)
@@ -92,7 +93,7 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
     """Check everything the user gave for one calculation and return it as a Problem."""
     source = doc.source if doc else ""
     data = _mapping(doc)
-    file = {k: Entry(v, doc.where(k), source, doc.where(k).rsplit(": ", 1)[0]) for k, v in data.items()}
+    file = {k: Entry(unprinted(v), doc.where(k), source, doc.where(k).rsplit(": ", 1)[0]) for k, v in data.items()}
 
     if "cell" in file and file["cell"].value != cell_name:
         raise file["cell"].fail(f"this file describes cell '{file['cell'].value}', not '{cell_name}'; "
@@ -246,16 +247,20 @@ def _reject_unknown(cell, file, params):
     for key, entry in {**file, **params}.items():
         if key in known:
             continue
+        course = course_name(cell, key)
         others = [n for n, entry_of in cells.CELLS.items()
                   if n != cell.name and any(_knows(entry_of(**page), key) for page in entry_of.pages)]
         hint = f"; it belongs to the {' and '.join(others)} cell" if others else ""
         close = difflib.get_close_matches(key, sorted(known), n=1)
-        if close and not others:
+        if course:
+            hint = f"; {course}"
+        elif close and not others:
             hint = f"; did you mean {close[0]}?"
         elif not others:
             hint = f"; its parameters are {' '.join(cell.param_names)} (rnncalc equations {cell.name})"
         parameters = {*cell.param_names, *cell.concatenated, "W_y", "b_y"}
-        named = entry.origin == "--param" or others or close and close[0] in parameters
+        named = (entry.origin == "--param" or others or close and close[0] in parameters
+                 or course and key not in INPUT_NAMES)
         kind = "parameter" if named else "key"
         raise InputError(entry.at or entry.where, f"unknown {kind} '{key}' for the {cell.name} cell{hint}")
     for name, pair in cell.concatenated.items():
@@ -264,6 +269,36 @@ def _reject_unknown(cell, file, params):
             raise params[name].fail(f"given both as {name} and as {other} ({params[other].where}); give one form")
     if "b_y" in params and "W_y" not in params:
         raise params["b_y"].fail("an output bias needs the output weights W_y (K, H) too")
+
+
+# Names other frameworks and textbooks give, by cell, with the course's: PyTorch's documentation writes
+# W_ii, W_hi, b_ii, ... (i = input, h = hidden; g = the candidate), d2l writes W_xh and W_hh.
+OTHER_NAMES = {
+    "rnn": {"W_hh": "W_ss", "W_ih": "W_sx", "W_xh": "W_sx", "b_h": "b_s", "b_ih": "b_s", "b_hh": "b_s",
+            "W_hq": "W_y", "b_q": "b_y", "h0": "s0"},
+    "gated": {"W_hh": "W_ss and W_gs", "W_ih": "W_sx and W_gx", "W_xh": "W_sx and W_gx", "h0": "s0"},
+    "lstm": {"W_hh": "W_fh, W_ih, W_oh and W_ch", "W_xh": "W_fx, W_ix, W_ox and W_cx", "W_ii": "W_ix",
+             "W_if": "W_fx", "W_ig": "W_cx", "W_io": "W_ox", "W_hg": "W_ch", "W_gh": "W_ch", "W_gx": "W_cx",
+             "b_g": "b_c", "b_ii": "b_i", "b_if": "b_f", "b_ig": "b_c", "b_io": "b_o"},
+    "gru": {"W_hh": "W_rh, W_zh and W_nh", "W_ih": "W_rx, W_zx and W_nx", "W_xh": "W_rx, W_zx and W_nx",
+            "W_ir": "W_rx", "W_iz": "W_zx", "W_in": "W_nx", "b_ir": "b_r", "b_iz": "b_z", "b_in": "b_n",
+            "b_hn": "b_nh"},
+}
+INPUT_NAMES = ("inputs", "input_sequence", "sequence", "xs", "X", "x_t", "x_seq")
+
+
+def course_name(cell, key):
+    """What the course calls a key typed backwards (W_hf for W_fh), as another framework names it (W_hh),
+    or an input sequence not named x; None when there is nothing to say."""
+    if key in INPUT_NAMES:
+        return "did you mean x, the input sequence? (input is its size D)"
+    other = OTHER_NAMES.get(cell.name, {}).get(key)
+    if other:
+        return f"the course calls it {other} (rnncalc equations {cell.name})"
+    name, sep, sub = key.partition("_")
+    if sep and len(sub) == 2 and f"{name}_{sub[::-1]}" in cell.param_names:
+        return f"did you mean {name}_{sub[::-1]}? ({name}_{sub[::-1]} multiplies {sub[0]} in {sub[1]}_t)"
+    return None
 
 
 def _knows(cell, key):

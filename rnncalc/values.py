@@ -98,6 +98,9 @@ def _steps(x):
 
 
 def _shape_steps(x, steps, d):
+    """The steps as a (T, D) array; with D > 1, a flat list of D numbers is one step."""
+    if d > 1 and len(steps) == d and all(a.ndim == 0 for a in steps):
+        return np.array(steps, dtype=float).reshape(1, d)
     rows = []
     for t, a in enumerate(steps, start=1):
         if a.ndim == 0 and d != 1:

@@ -347,3 +347,86 @@ class TestCheckFolders:
         after = lines[rule - 1].index("verdict") + len("verdict")
         heading = " ".join(" ".join(line[after:].split()) for line in lines[:rule] if line[after:].strip())
         assert heading == "checked, or what went wrong"  # the last column's heading, wrapped or not
+
+
+class TestPastedArrays:
+    """numpy and PyTorch printouts read as the same numbers as YAML flow lists."""
+
+    @pytest.mark.parametrize("text, value", [
+        ("[0 0 1 1 1 0]", [0.0, 0.0, 1.0, 1.0, 1.0, 0.0]),  # print(np.array([0, 0, 1, 1, 1, 0]))
+        ("[[1. 0.]\n [0. 1.]]", [[1.0, 0.0], [0.0, 1.0]]),  # print(np.eye(2))
+        ("array([[1., 0.],\n       [0., 1.]])", [[1.0, 0.0], [0.0, 1.0]]),  # repr(np.eye(2))
+        ("tensor([0.5000, -0.5000], dtype=torch.float64)", [0.5, -0.5]),
+        ("tensor([[ 1.0000e+00, -2.5000e-03]], requires_grad=True)", [[1.0, -0.0025]]),
+        ("array([-1.5e-05,  2.0e+00])", [-1.5e-05, 2.0]),
+    ])
+    def test_read_printed(self, text, value):
+        from rnncalc.pasted import read_printed
+        assert read_printed(text) == value
+
+    def test_every_flag_takes_them(self, rnncalc):
+        plain = ["lstm", "--weights", "0.5", "--hidden", "2", "-p", "W_fh=[[1, 0], [0, 1]]", "--h0", "0.5,-0.5",
+                 "-x", "0,0,1,1,1,0", "--expect", "h=[0.4258, 0.4258]", "-f", "json"]
+        pasted = ["lstm", "--weights", "0.5", "--hidden", "2", "-p", "W_fh=[[1. 0.]\n [0. 1.]]",
+                  "--h0", "tensor([0.5000, -0.5000], dtype=torch.float64)", "-x", "[0 0 1 1 1 0]",
+                  "--expect", "h=array([0.4258, 0.4258])", "-f", "json"]
+        status, out, err = rnncalc(*pasted)
+        assert status == 0, err
+        assert json.loads(out) == json.loads(rnncalc(*plain)[1])
+
+    def test_target_takes_them(self, rnncalc):
+        base = ["rnn", "--weights", "0.5", "-x", "1,0", "--grad", "--loss", "mse", "-f", "json"]
+        assert (json.loads(rnncalc(*base, "--target", "array([0.5, 0.25])")[1])["loss"]
+                == json.loads(rnncalc(*base, "--target", "0.5,0.25")[1])["loss"])
+
+    @pytest.mark.parametrize("yaml_value", ["[[1. 0.], [0. 1.]]", "array([[1., 0.], [0., 1.]])",
+                                            "|\n  [[1. 0.]\n   [0. 1.]]", "'tensor([[1., 0.], [0., 1.]])'"])
+    def test_yaml_values_take_them(self, rnncalc, tmp_path, yaml_value):
+        path = tmp_path / "p.yaml"
+        path.write_text(f"cell: rnn\nweights: 0.5\nW_ss: {yaml_value}\ns0: [0 1]\nx: [1 0]\n")
+        plain = tmp_path / "plain.yaml"
+        plain.write_text("cell: rnn\nweights: 0.5\nW_ss: [[1, 0], [0, 1]]\ns0: [0, 1]\nx: [1, 0]\n")
+        status, out, err = rnncalc("rnn", path, "-f", "json")
+        assert status == 0, err
+        assert json.loads(out)["steps"] == json.loads(rnncalc("rnn", plain, "-f", "json")[1])["steps"]
+
+    def test_a_flat_list_of_d_numbers_is_one_step(self, rnncalc):
+        # s_1 = tanh(W_sx x_1) = tanh(1 + 2 + 3) = tanh(6) with every weight 1 and s_0 = 0
+        status, out, _ = rnncalc("rnn", "--weights", "1", "--input", "3", "-x", "[1,2,3]", "-q")
+        assert status == 0 and float(out) == pytest.approx(0.9999877116507956, abs=1e-15)
+
+    def test_summarised_arrays_are_refused(self, rnncalc):
+        status, _, err = rnncalc("rnn", "--weights", "1", "-x", "[0. 1. 2. ... 7. 8. 9.]")
+        assert status == 2 and "numpy left numbers out (...)" in err
+
+
+class TestParameterNames:
+    @pytest.mark.parametrize("cell, given, hint", [
+        ("lstm", "W_hf", "did you mean W_fh? (W_fh multiplies h in f_t)"),
+        ("gru", "W_hz", "did you mean W_zh? (W_zh multiplies h in z_t)"),
+        ("rnn", "W_hh", "the course calls it W_ss (rnncalc equations rnn)"),
+        ("rnn", "W_ih", "the course calls it W_sx (rnncalc equations rnn)"),
+        ("lstm", "W_hh", "the course calls it W_fh, W_ih, W_oh and W_ch (rnncalc equations lstm)"),
+        ("gru", "W_ih", "the course calls it W_rx, W_zx and W_nx (rnncalc equations gru)"),
+        ("lstm", "W_ii", "the course calls it W_ix (rnncalc equations lstm)"),
+    ])
+    def test_the_courses_name_is_suggested(self, rnncalc, cell, given, hint):
+        status, _, err = rnncalc(cell, "--weights", "1", "-x", "1", "-p", f"{given}=1")
+        assert status == 2
+        assert err == f"rnncalc: --param {given}: unknown parameter '{given}' for the {cell} cell; {hint}\n"
+
+    def test_a_bare_w_lists_the_cells_parameters(self, rnncalc):
+        err = rnncalc("gated", "--weights", "1", "-x", "1", "-p", "W=1")[2]
+        assert err.endswith("its parameters are W_gs W_gx b_g W_ss W_sx b_s (rnncalc equations gated)\n")
+
+    def test_inputs_suggests_x(self, rnncalc, tmp_path):
+        path = tmp_path / "p.yaml"
+        path.write_text("cell: lstm\nweights: 1\ninputs: [1, 2]\n")
+        assert rnncalc("lstm", path)[2] == (f"rnncalc: {path}:3: unknown key 'inputs' for the lstm cell; did you "
+                                            "mean x, the input sequence? (input is its size D)\n")
+
+    @pytest.mark.parametrize("value", ["2", "-4", "[1,2]"])
+    def test_a_value_as_the_next_argument(self, rnncalc, value):
+        status, _, err = rnncalc("lstm", "--weights", "1", "-x", "1", "-p", "b_f", value)
+        assert status == 2
+        assert err == f"rnncalc: --param: expected NAME=VALUE, found 'b_f'; did you mean -p b_f={value}?\n"
