@@ -178,7 +178,8 @@ class TestBadInput:
             "rnncalc: -x step 1: expected a finite number, found nan"
 
     def test_step_size_mismatch(self, rnncalc):
-        assert err(rnncalc, "rnn", "--weights", "1", "--input", "2", "-x", "1,2") == (
+        # three numbers: neither one step of D = 2 numbers nor steps of 2 numbers each
+        assert err(rnncalc, "rnn", "--weights", "1", "--input", "2", "-x", "1,2,3") == (
             "rnncalc: -x step 1: is one number, but the input size D is 2; give each step as a list of 2 "
             "numbers, e.g. [0, 0]")
 
