@@ -14,7 +14,6 @@ import inspect
 import os
 import sys
 from enum import Enum
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -22,8 +21,8 @@ from typer._click.exceptions import ClickException  # typer 0.28 ships its own C
 
 from . import __version__
 from .cells import CELLS, OUTPUTS
+from .errors import EXIT_EXPECTATION, EXIT_INPUT, EXIT_NONFINITE, EXIT_OK
 
-EXIT_OK, EXIT_EXPECTATION, EXIT_INPUT, EXIT_NONFINITE = 0, 1, 2, 3
 
 app = typer.Typer(
     add_completion=True,
@@ -76,7 +75,8 @@ def _value(enum_or_none):
 
 
 def _calculate(cell_name: str, file, states: dict, **o):
-    from .problem import Flags, build
+    from .api import calculate
+    from .problem import Flags
     from .report import Selection, View
 
     flags = Flags(
@@ -94,183 +94,12 @@ def _calculate(cell_name: str, file, states: dict, **o):
         steps=Selection.parse(o["steps"]) if o["steps"] else None,
         save_svg=o["save_svg"], save_html=o["save_html"],
     )
-    _check_view(view, flags.grad)
-    _check_saves(view, [("problem file", file), ("--x-file", o["x_file"]), ("--target-file", o["target_file"])])
-    document = _read_document(file, o["problem"])
-    from .stack import is_stack
-    if is_stack(document):  # a layers: file, stacked or bidirectional
-        from .stack import build_stack
-        from .stackview import report_stack
-        raise typer.Exit(report_stack(build_stack(cell_name, document, flags), view, sys.stdout, _fail))
-    problem = build(cell_name, document, flags)
-    raise typer.Exit(_report(problem, view))
-
-
-def _check_view(view, grad=False):
-    from .errors import InputError
-
-    if grad and (view.quiet or view.format not in ("table", "json")):
-        other = "-q" if view.quiet else f"--format {view.format}"
-        raise InputError("--grad", f"shows the backward pass as tables or as JSON (--format json); it cannot be "
-                                   f"combined with {other}")
-    saving = [flag for flag, path in (("--save-svg", view.save_svg), ("--save-html", view.save_html)) if path]
-    if saving and (view.format != "table" or view.quiet):
-        raise InputError(saving[0], "keeps the rendered table, so it needs --format table without -q")
-    if view.quiet and view.format != "table":
-        raise InputError("-q", f"prints only the final state; it cannot be combined with --format {view.format}")
-    if view.last and view.steps is not None:
-        raise InputError("--last", "--steps already chooses the steps shown; give one of them")
-
-
-def _saves(view):
-    return [(flag, path) for flag, path in (("--save-svg", view.save_svg), ("--save-html", view.save_html)) if path]
-
-
-def _check_saves(view, inputs):
-    """Each --save-svg/--save-html path is a file that can be written, and neither an input nor the other
-    output (through a symbolic or hard link too): refused before anything is read or written."""
-    from .errors import InputError
-
-    taken = [(name, path) for name, path in inputs if path not in (None, "-")]
-    for flag, path in _saves(view):
-        where, p = f"{flag} {path}", Path(path)
-        if p.is_dir():
-            raise InputError(where, "is a directory; give a file name")
-        if not p.parent.is_dir():
-            raise InputError(where, f"no such folder '{p.parent}'")
-        if not os.access(p if p.exists() else p.parent, os.W_OK):
-            raise InputError(where, "cannot be written: permission denied")
-        for name, other in taken:
-            if _same_file(p, Path(other)):
-                raise InputError(where, f"is also the {name}; saving would overwrite it")
-        taken.append((f"{flag} file", path))
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:  # one does not exist yet
-        return a.resolve() == b.resolve()
-
-
-def _save(console, view):
-    """Write the recorded table as SVG and HTML as asked; a file the system refuses is bad input."""
-    from .errors import InputError
-
-    for flag, path in _saves(view):
-        content = (console.export_svg(title="rnncalc", clear=False) if flag == "--save-svg"
-                   else console.export_html(clear=False))
-        try:
-            with open(path, "w", encoding="utf-8") as out:
-                out.write(content)
-        except OSError as e:
-            raise InputError(f"{flag} {path}", f"cannot be written: {e.strerror or e}") from None
+    inputs = [("problem file", file), ("--x-file", o["x_file"]), ("--target-file", o["target_file"])]
+    raise typer.Exit(calculate(cell_name, file, o["problem"], flags, view, inputs, sys.stdout, _fail))
 
 
 def _no_color(flag: bool) -> bool:
     return flag or bool(os.environ.get("NO_COLOR"))
-
-
-def _report(problem, view) -> int:
-    """Run the problem, print it as the view asks and return the exit status."""
-    from . import formats, report
-
-    console = None
-    if view.quiet:
-        writer = formats.QuietWriter(sys.stdout, view)
-    elif view.format == "table":
-        from . import render
-
-        console = render.make_console(no_color=view.no_color, record=bool(view.save_svg or view.save_html))
-        writer = render.TableWriter(console, view)
-    else:
-        writer = formats.WRITERS[view.format](sys.stdout, view)
-    with report.progress_bar(problem.steps) as tick:
-        summary = report.run(problem, view, writer, tick)
-    if console is not None:
-        _save(console, view)
-    if summary.broken is not None:
-        t, key = summary.broken
-        _fail(f"{key} is not finite at step {t}; the weights or inputs are too large for float64")
-        return EXIT_NONFINITE
-    if summary.failed:
-        first = summary.failed[0]
-        _fail(f"{len(summary.failed)} of {len(summary.checks)} expected values do not hold; first: "
-              f"{first.describe(problem.digits, problem.atol)}")
-        return EXIT_EXPECTATION
-    return EXIT_OK
-
-
-def _read_text(file: str):
-    """The text of a problem file (- for stdin) and the name to show for it."""
-    from .errors import InputError
-
-    source = "<stdin>" if file == "-" else file
-    path = Path(file)
-    if file != "-" and not path.exists():
-        raise InputError(file, "no such file")
-    if file != "-" and path.is_dir():
-        raise InputError(file, "is a directory, not a YAML file")
-    try:
-        text = streams.stdin_text(source).read() if file == "-" else path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(source, "is not a text file; expected YAML") from None
-    except OSError as e:
-        raise InputError(source, f"cannot be read: {e.strerror or e}") from None
-    if "\0" in text:
-        raise InputError(source, "is not a text file; expected YAML")
-    return text, source
-
-
-def _read_document(file: Optional[str], chosen: Optional[str] = None):
-    """The problem document of FILE: its only one, or the one --problem names."""
-    from .errors import InputError
-    from .yamlio import load_documents, load_npz
-
-    if file is None:
-        if chosen is not None:
-            raise InputError("--problem", "picks a problem out of a file; give the file")
-        return None
-    if file.endswith(".npz"):
-        if not Path(file).is_file():
-            raise InputError(file, "no such file")
-        if chosen is not None:
-            raise InputError("--problem", "picks a document of a YAML file; an .npz file holds one problem")
-        return load_npz(file)
-    docs = load_documents(*_read_text(file))
-    source = docs[0].source if docs else file
-    if not docs:
-        raise InputError("<stdin>" if file == "-" else file, "is empty; expected a mapping of keys such as "
-                         "W_fh, h0 and x (rnncalc init CELL prints a template)")
-    if chosen is not None:
-        return pick_document(docs, chosen, source)
-    if len(docs) > 1:
-        raise InputError(source, f"holds {len(docs)} YAML documents; choose one with --problem NAME or "
-                                 f"--problem N (1 to {len(docs)}), or run them all with rnncalc check")
-    return docs[0]
-
-
-def pick_document(docs, chosen: str, source: str):
-    """The document --problem names: by its name: key, or by its number from 1."""
-    from .errors import InputError
-
-    names = [d.data.get("name") if isinstance(d.data, dict) else None for d in docs]
-    matches = [d for d, name in zip(docs, names) if name is not None and str(name) == chosen]
-    if len(matches) == 1:
-        return matches[0]
-    if len(matches) > 1:
-        raise InputError(f"--problem {chosen}", f"{len(matches)} problems in {source} have this name; give "
-                                                f"its number instead (1 to {len(docs)})")
-    if chosen.strip().isdigit():
-        n = int(chosen)
-        if 1 <= n <= len(docs):
-            return docs[n - 1]
-        raise InputError(f"--problem {chosen}", f"{source} holds {len(docs)} problem{'s' * (len(docs) != 1)}; "
-                                                f"expected a number from 1 to {len(docs)} or a name")
-    known = [str(n) for n in names if n is not None]
-    listed = f"; its problems are named {', '.join(repr(n) for n in known)}" if known else "; none is named"
-    raise InputError(f"--problem {chosen}", f"no problem of this name in {source}{listed} (or give a number "
-                                            f"from 1 to {len(docs)})")
 
 
 # The options every cell command takes, as (name, annotation); the state flags are added per cell.
@@ -430,7 +259,9 @@ def check(
     """
     import json
 
-    records = [record for file in _problem_files(paths) for record in _check_file(file)]
+    from .api import check_problems
+
+    records = check_problems(paths)
     if format is CheckFormat.json:
         body = ",\n".join("  " + json.dumps(r, ensure_ascii=False) for r in records)
         typer.echo(f"[\n{body}\n]" if records else "[]")
@@ -447,92 +278,6 @@ def check(
     for status, verdict in ((EXIT_INPUT, "error"), (EXIT_NONFINITE, "non-finite"), (EXIT_EXPECTATION, "fail")):
         if verdict in bad:
             raise typer.Exit(status)
-
-
-def _problem_files(paths):
-    """The files to check: each path given, a folder replaced by its YAML files, recursively, sorted."""
-    for path in paths:
-        p = Path(path)
-        if p.is_dir():
-            found = sorted((f for f in p.rglob("*") if f.suffix in (".yaml", ".yml") and f.is_file()),
-                           key=lambda f: f.relative_to(p).parts)
-            yield from (str(f) for f in found) if found else [(path, "is a folder with no *.yaml or *.yml files")]
-        else:
-            yield path
-
-
-def _check_file(file):
-    """rnncalc check's records for each problem of one file: file, problem, index, verdict, checked,
-    failed, message."""
-    from .errors import InputError
-    from .problem import Flags, build
-    from .report import NullWriter, View, run
-    from .stack import is_stack
-    from .yamlio import load_documents
-
-    def record(problem, index, verdict, checked=0, failed=0, message=""):
-        return {"file": name, "problem": problem, "index": index, "verdict": verdict, "checked": checked,
-                "failed": failed, "message": message}
-
-    if isinstance(file, tuple):  # a folder without problems
-        name = file[0]
-        yield record(None, None, "error", message=f"{file[0]}: {file[1]}")
-        return
-    name = file
-    try:
-        docs = load_documents(*_read_text(file))
-    except InputError as e:
-        yield record(None, None, "error", message=str(e))
-        return
-    for n, doc in enumerate(docs, start=1):
-        data = doc.data if isinstance(doc.data, dict) else {}
-        label = None if data.get("name") is None else str(data["name"])
-        try:
-            cell = data.get("cell")
-            if cell not in CELLS:
-                raise InputError(doc.where("cell"), f"each problem names its cell ({', '.join(CELLS)}), "
-                                                    f"found {cell!r}")
-            if is_stack(doc):
-                yield record(label, n, *_check_stack(cell, doc))
-                continue
-            problem = build(cell, doc, Flags())
-            summary = run(problem, View(format="check"), NullWriter())
-        except InputError as e:
-            yield record(label, n, "error", message=str(e))
-            continue
-        checked, failed = len(summary.checks), len(summary.failed)
-        if summary.broken is not None:
-            t, key = summary.broken
-            yield record(label, n, "non-finite", checked, failed, f"{key} is not finite at t = {t}")
-        elif failed:
-            yield record(label, n, "fail", checked, failed,
-                         summary.failed[0].describe(problem.digits, problem.atol))
-        elif checked:
-            yield record(label, n, "pass", checked, 0, f"{checked} value{'s' * (checked != 1)} as expected")
-        else:
-            yield record(label, n, "ran", 0, 0, "no expect: nothing checked")
-
-
-def _check_stack(cell, doc):
-    """rnncalc check's verdict, checked, failed and message for a layers: problem."""
-    import io
-    import json
-
-    from .problem import Flags
-    from .report import View
-    from .stack import build_stack
-    from .stackview import report_stack
-
-    out, messages = io.StringIO(), []
-    status = report_stack(build_stack(cell, doc, Flags()), View(format="json"), out, messages.append)
-    if status == EXIT_NONFINITE:
-        return "non-finite", 0, 0, messages[0]
-    checks = json.loads(out.getvalue()).get("expect", []) if out.getvalue() else []
-    failed = sum(not c.get("ok", True) for c in checks)
-    if status == EXIT_EXPECTATION:
-        return "fail", len(checks), max(failed, 1), messages[0].split("first: ", 1)[-1]
-    n = len(checks)
-    return ("pass", n, 0, f"{n} value{'s' * (n != 1)} as expected") if n else ("ran", 0, 0, "no expect: nothing checked")
 
 
 class Framework(str, Enum):

@@ -1,4 +1,6 @@
-"""The errors rnncalc reports to its user: one line each, naming where and what."""
+"""The errors rnncalc reports to its user: one line each, naming where and what; and the exit statuses."""
+
+EXIT_OK, EXIT_EXPECTATION, EXIT_INPUT, EXIT_NONFINITE = 0, 1, 2, 3
 
 
 class InputError(Exception):
@@ -7,3 +9,14 @@ class InputError(Exception):
     def __init__(self, where: str, message: str):
         self.where, self.message = where, message
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class NonFiniteError(ArithmeticError):
+    """A result went non-finite (inf or NaN). str() names the first step and quantity it appeared in."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+
+    @classmethod
+    def at(cls, t: int, key: str):
+        return cls(f"{key} is not finite at step {t}; the weights or inputs are too large for float64")

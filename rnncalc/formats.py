@@ -123,6 +123,24 @@ def check_records(checks) -> list:
             for c in checks]
 
 
+def json_document(problem, steps, summary) -> dict:
+    """The run as the --format json document: its facts, the step records shown, the final state, with --grad
+    the loss and gradients, and the checks."""
+    r = problem.rounding
+    doc = {"cell": problem.cell.name, "hidden_size": problem.sizes["H"], "input_size": problem.sizes["D"]}
+    if "K" in problem.sizes:
+        doc["output_size"] = problem.sizes["K"]
+    doc.update(problem.cell.options)
+    doc["rounding"] = {"sigmoid": r.sigmoid, "tanh": r.tanh, "state": "nearest" if r.state else "none"}
+    doc["steps"] = steps
+    doc["final"] = {name: floats(value) for name, value in summary.final.items()}
+    if summary.gradients is not None:
+        doc.update(gradient_record(problem, summary))
+    if summary.checks:
+        doc["expect"] = check_records(summary.checks)
+    return doc
+
+
 def _dump(value) -> str:
     return json.dumps(value, allow_nan=False)  # non-ASCII as \\u escapes: valid JSON in any encoding
 
@@ -142,18 +160,7 @@ class JsonWriter:
         self.steps.append(record(self.problem, step, self.view.only))
 
     def finish(self, summary):
-        problem, r = self.problem, self.problem.rounding
-        doc = {"cell": problem.cell.name, "hidden_size": problem.sizes["H"], "input_size": problem.sizes["D"]}
-        if "K" in problem.sizes:
-            doc["output_size"] = problem.sizes["K"]
-        doc.update(problem.cell.options)
-        doc["rounding"] = {"sigmoid": r.sigmoid, "tanh": r.tanh, "state": "nearest" if r.state else "none"}
-        doc["steps"] = self.steps
-        doc["final"] = {name: floats(value) for name, value in summary.final.items()}
-        if summary.gradients is not None:
-            doc.update(gradient_record(problem, summary))
-        if summary.checks:
-            doc["expect"] = check_records(summary.checks)
+        doc = json_document(self.problem, self.steps, summary)
         lines = []
         for key, value in doc.items():
             if key in ("steps", "expect", "backward") and value:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import yaml
 
+from . import streams
 from .errors import InputError
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -48,6 +50,8 @@ class Document:
 
     def where(self, key):
         line = self.lines.get(key)
+        if not self.source:
+            return key
         return f"{self.source}:{line}: {key}" if line else f"{self.source}: {key}"
 
 
@@ -123,3 +127,69 @@ def load_npz(path: str) -> Document:
         elif a.dtype.kind not in "iuf":
             raise InputError(f"{path}: {key}", f"expected an array of numbers, found dtype {a.dtype}")
     return Document(data, path)
+
+
+def read_text(file: str):
+    """The text of a problem file (- for stdin) and the name to show for it."""
+    source = "<stdin>" if file == "-" else file
+    path = Path(file)
+    if file != "-" and not path.exists():
+        raise InputError(file, "no such file")
+    if file != "-" and path.is_dir():
+        raise InputError(file, "is a directory, not a YAML file")
+    try:
+        text = streams.stdin_text(source).read() if file == "-" else path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(source, "is not a text file; expected YAML") from None
+    except OSError as e:
+        raise InputError(source, f"cannot be read: {e.strerror or e}") from None
+    if "\0" in text:
+        raise InputError(source, "is not a text file; expected YAML")
+    return text, source
+
+
+def read_document(file: str | None, chosen: str | None = None) -> Document | None:
+    """The problem in a YAML file (- for stdin) or an .npz file: its only one, or the one --problem names;
+    None for no file."""
+    if file is None:
+        if chosen is not None:
+            raise InputError("--problem", "picks a problem out of a file; give the file")
+        return None
+    if file.endswith(".npz"):
+        if not Path(file).is_file():
+            raise InputError(file, "no such file")
+        if chosen is not None:
+            raise InputError("--problem", "picks a document of a YAML file; an .npz file holds one problem")
+        return load_npz(file)
+    docs = load_documents(*read_text(file))
+    source = docs[0].source if docs else file
+    if not docs:
+        raise InputError("<stdin>" if file == "-" else file, "is empty; expected a mapping of keys such as "
+                         "W_fh, h0 and x (rnncalc init CELL prints a template)")
+    if chosen is not None:
+        return pick_document(docs, chosen, source)
+    if len(docs) > 1:
+        raise InputError(source, f"holds {len(docs)} YAML documents; choose one with --problem NAME or "
+                                 f"--problem N (1 to {len(docs)}), or run them all with rnncalc check")
+    return docs[0]
+
+
+def pick_document(docs, chosen: str, source: str):
+    """The document --problem names: by its name: key, or by its number from 1."""
+    names = [d.data.get("name") if isinstance(d.data, dict) else None for d in docs]
+    matches = [d for d, name in zip(docs, names) if name is not None and str(name) == chosen]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise InputError(f"--problem {chosen}", f"{len(matches)} problems in {source} have this name; give "
+                                                f"its number instead (1 to {len(docs)})")
+    if chosen.strip().isdigit():
+        n = int(chosen)
+        if 1 <= n <= len(docs):
+            return docs[n - 1]
+        raise InputError(f"--problem {chosen}", f"{source} holds {len(docs)} problem{'s' * (len(docs) != 1)}; "
+                                                f"expected a number from 1 to {len(docs)} or a name")
+    known = [str(n) for n in names if n is not None]
+    listed = f"; its problems are named {', '.join(repr(n) for n in known)}" if known else "; none is named"
+    raise InputError(f"--problem {chosen}", f"no problem of this name in {source}{listed} (or give a number "
+                                            f"from 1 to {len(docs)})")

@@ -1,0 +1,132 @@
+"""The Python API gives what the command line prints: the same JSON document, records, tables and errors."""
+
+import doctest
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+import rnncalc as library
+from rnncalc import cells
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def problems():
+    """Each form of each cell in the catalogue, as (cell, keywords, the same as flags)."""
+    for name, entry in cells.CELLS.items():
+        for page in entry.pages:
+            options = {k: v for k, v in page.items() if any(o.key == k for o in entry.options)}
+            keys = {"weights": 0.5, "biases": -0.25, "x": [[1.0, -1.0], [0.5, 2.0], [0.0, 1.0]], **options}
+            flags = ["--weights", "0.5", "--biases", "-0.25", "-x", "[[1,-1],[0.5,2],[0,1]]"]
+            for key, value in options.items():
+                flags += ["--" + key.replace("_", "-"), value]
+            for p in cells.CELLS[name](**page).params:
+                if p.name.startswith("P_"):  # parameters a form has only when given
+                    keys[p.name] = 0.3
+                    flags += ["-p", f"{p.name}=0.3"]
+            yield pytest.param(name, keys, flags, id=f"{name}{page or ''}")
+
+
+@pytest.mark.parametrize("cell, keys, flags", problems())
+@pytest.mark.parametrize("grad", [False, True], ids=["forward", "grad"])
+def test_to_dict_is_the_json_document(rnncalc_json, cell, keys, flags, grad):
+    t = library.trace(cell, grad=grad, **keys)
+    assert t.to_dict() == rnncalc_json(cell, *flags, *(["--grad"] if grad else []))
+    assert list(t.final) == [s.name for s in cells.CELLS[cell]().states]
+    assert [step["t"] for step in t.steps] == [1, 2, 3]
+
+
+def test_keywords_override_the_file_as_flags_do(rnncalc_json, tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("W_ss: 0.5\nW_sx: 1\ns0: 0.25\nx: [1, 2]\n")
+    t = library.trace("rnn", path, x=[3], W_ss=np.float64(2.0), grad=True, loss="mse", target=[0.5])
+    assert t.to_dict() == rnncalc_json("rnn", path, "-x", "3", "-p", "W_ss=2", "--grad", "--loss", "mse",
+                                       "--target", "0.5")
+    # s_1 = tanh(2·0.25 + 1·3) = tanh(3.5); L = ½ (s_1 − 0.5)²
+    assert t.final["s"] == pytest.approx([np.tanh(3.5)], rel=1e-15)
+    assert t.loss == pytest.approx(0.5 * (np.tanh(3.5) - 0.5) ** 2, rel=1e-14)
+    assert library.trace("rnn", {"W_ss": 2, "W_sx": 1, "s0": 0.25, "x": [3]}).to_dict() == \
+        library.trace("rnn", path, x=[3], W_ss=2).to_dict()
+
+
+def test_input_errors_say_what_the_command_line_says(rnncalc, tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("weights: 1\nhidden: 2\nW_fh: [1, 2, 3]\nx: 1\n")
+    for call, argv in [
+        (lambda: library.trace("lstm", path), ["lstm", path]),
+        (lambda: library.trace("lstm", tmp_path / "nope.yaml"), ["lstm", tmp_path / "nope.yaml"]),
+        (lambda: library.trace("gru", path), ["gru", path]),
+    ]:
+        with pytest.raises(library.InputError) as raised:
+            call()
+        status, _, err = rnncalc(*argv)
+        assert status == 2 and err == f"rnncalc: {raised.value}\n"
+    with pytest.raises(library.InputError, match=r"^keyword W_fh: shape \(2,\) makes the hidden size H = 2, but "):
+        library.trace("lstm", weights=1, x=[1], hidden=1, W_fh=[1, 2])
+    with pytest.raises(library.InputError, match="^cell: expected one of rnn, gated, lstm, gru"):
+        library.trace("lstmm", weights=1, x=[1])
+
+
+def test_an_overflow_raises_with_the_command_lines_message(rnncalc):
+    with pytest.raises(library.NonFiniteError) as raised:
+        library.trace("rnn", W_ss=1e308, W_sx=1e308, activation="linear", x=[10], s0=1e308)
+    status, _, err = rnncalc("rnn", "-p", "W_ss=1e308", "-p", "W_sx=1e308", "--activation", "linear",
+                             "-x", "10", "--s0", "1e308")
+    assert status == 3 and err == f"rnncalc: {raised.value}\n"
+
+
+def test_failed_expectations_are_reported_not_raised():
+    t = library.trace("lstm", ROOT / "samples" / "seed.yaml", round="none")
+    assert [(c["name"], c["ok"]) for c in t.failed] == [("h", False), ("c", False)]
+
+
+def test_check_returns_the_json_records(rnncalc, tmp_path):
+    (tmp_path / "deep").mkdir()
+    (tmp_path / "deep" / "b.yml").write_text("cell: rnn\nweights: 1\nx: [1]\nexpect: {s: 0.5}\n---\ncell: nope\n")
+    (tmp_path / "a.yaml").write_text("cell: rnn\nname: one\nweights: 0\nx: [1]\nexpect: {s: 0}\n")
+    (tmp_path / "c.yaml").write_text("cell: [\n")
+    records = library.check([tmp_path])
+    status, out, _ = rnncalc("check", tmp_path, "--format", "json")
+    assert status == 2 and json.loads(out) == records
+    assert [(Path(r["file"]).name, r["problem"], r["index"], r["verdict"], r["checked"], r["failed"])
+            for r in records] == [("a.yaml", "one", 1, "pass", 1, 0), ("c.yaml", None, None, "error", 0, 0),
+                                  ("b.yml", None, 1, "fail", 1, 1), ("b.yml", None, 2, "error", 0, 0)]
+    # s_1 = tanh(1·0 + 1·1 + 0) = 0.7616, not 0.5
+    assert records[2]["message"] == "s at t = 1 is 0.7616, expected 0.5"
+    assert records[0]["message"] == "1 value as expected" and "not valid YAML" in records[1]["message"]
+
+
+def test_a_trace_shows_the_terminals_tables(rnncalc, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.chdir(ROOT)
+    t = library.trace("gated", "samples/gated.yaml", grad=True)
+    console = Console(width=100, no_color=True, record=True, file=io.StringIO())
+    console.print(t)
+    status, out, _ = rnncalc("gated", "samples/gated.yaml", "--grad", "--no-color")
+    assert status == 0 and console.export_text() == out
+    html = t._repr_html_()
+    assert html.startswith("<") and "s̃_t" in html and "backward pass" in html
+
+
+def test_the_readme_python_section_runs(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / "README.md").read_text().split("\n## Python\n", 1)[1].split("\n## ", 1)[0]
+    [block] = re.findall(r"```python\n(.*?)```", text, re.S)
+    test = doctest.DocTestParser().get_doctest(block, {}, "README Python", "README.md", 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0
+
+
+def test_import_is_cheap():
+    loaded = subprocess.run([sys.executable, "-c", "import sys, rnncalc; print(sorted(m for m in sys.modules "
+                             "if m.split('.')[0] in ('numpy', 'rich', 'typer', 'yaml')))"],
+                            capture_output=True, text=True, check=True, cwd=ROOT)
+    assert loaded.stdout.strip() == "[]"
