@@ -24,7 +24,7 @@ from .backward import Gradients, Loss, reverse, totals
 from .errors import InputError
 from .expectations import _expectation, _loss
 from .problem import CELL_OPTIONS, Flags, Problem, build
-from .values import Entry, _array, _mapping, _named_flags, _shaped
+from .values import Entry, _array, _mapping, _named_flags, _shaped, _tolerance, _whole
 from .yamlio import Document, parse_flow
 
 DIRECTIONS = ("forward", "backward")
@@ -126,38 +126,14 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     for number, directions in enumerate(mappings, start=1):
         for direction, mapping in directions.items():
             where = f"{source}: layers.{number}" + (f".{direction}" if bidirectional else "")
-            if not isinstance(mapping, dict):
-                raise InputError(where, f"expected a mapping of the layer's keys (W_fh, h0, ...), found "
-                                        f"{type(mapping).__name__}")
-            layer_data = {**defaults, **mapping}
-            given = overrides.get((number, direction), {})
-            for key in [k for k in given if k in LAYER_DEFAULTS]:  # an option such as variant: as if in the file
-                layer_data[key] = parse_flow(given.pop(key), f"--param {key}")
-            for key in ("x", "expect", "loss", "target", "output", "W_y", "b_y", "digits", "atol", "input"):
-                if key in mapping:
-                    raise InputError(f"{where}: {key}", f"'{key}' is a key of the whole stack: give it at the top "
-                                                        "level" if key not in ("x", "input") else
-                                     "layer 1 reads the stack's x and each layer above the one below: "
-                                     "give x at the top level")
-            layer_flags = Flags(
-                params=[f"{k}={v}" for k, v in overrides.get((number, direction), {}).items()
-                        if not k.endswith("0")],
-                states={k: v for k, v in overrides.get((number, direction), {}).items() if k.endswith("0")},
-                weights=flags.weights, biases=flags.biases, hidden=flags.hidden,
-                round=flags.round, round_sigmoid=flags.round_sigmoid, round_tanh=flags.round_tanh,
-                round_state=flags.round_state, options={k: v for k, v in flags.options.items() if k != "output"},
-                no_expect=True, digits=flags.digits,
-            )
-            if layers:
-                below = [layer for layer in layers if layer.number == number - 1]
-                width = sum(layer.problem.sizes["H"] for layer in below)
-                layer_data["x"] = np.zeros((len(xs), width)) if below else xs
-                layer_data["input"] = width if below else xs.shape[1]
+            below = [layer for layer in layers if layer.number == number - 1]
+            width = sum(layer.problem.sizes["H"] for layer in below)  # the input size of this layer, above 1
+            if xs is None:
+                x = {"x": data["x"]} if "x" in data else {}
             else:
-                layer_flags.x, layer_flags.x_file = flags.x, flags.x_file
-                if "x" in data:
-                    layer_data["x"] = data["x"]
-            problem = _build_layer(cell_name, Document(layer_data, where), layer_flags, flags.grad)
+                x = {"x": np.zeros((len(xs), width)) if below else xs, "input": width if below else xs.shape[1]}
+            problem = _layer_problem(cell_name, where, {**defaults, **_checked(mapping, where), **x},
+                                     overrides.get((number, direction), {}), flags if xs is None else None, flags)
             if xs is None:
                 xs = np.array(list(problem.xs), dtype=float).reshape(-1, problem.sizes["D"])  # (T, D)
             problem.steps = len(xs)
@@ -169,15 +145,15 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     stack.output = _output_layer(top, top_params, flags, stack.width)
     stack.atol = flags.atol if flags.atol is not None else layers[0].problem.atol
     if "atol" in top and flags.atol is None:
-        from .values import _tolerance
         stack.atol = _tolerance(top["atol"])
     if "digits" in top and flags.digits is None:
-        from .values import _whole
         stack.digits = _whole(top["digits"], 0, 17, stack.digits)
         for layer in layers:
             layer.problem.digits = stack.digits
     for layer in layers:
         layer.problem.atol = stack.atol
+    if "y" in top_expect and not stack.output:
+        raise top_expect["y"].fail("no quantity 'y': the stack has no output layer W_y; expect output instead")
     stack.expect = [_expectation(name, entry, stack.output["W_y"].shape[0] if name == "y" else stack.width,
                                  len(xs)) for name, entry in top_expect.items()]
     if flags.grad:
@@ -185,12 +161,41 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     return stack
 
 
-def _build_layer(cell_name, doc, flags, grad):
-    """The layer's Problem; rounding refused under --grad as for one layer (with no loss of its own)."""
-    problem = build(cell_name, doc, flags)
-    if grad and problem.rounding.active:
+def _checked(mapping, where):
+    """A layer's mapping, which may not hold the keys of the whole stack."""
+    if not isinstance(mapping, dict):
+        raise InputError(where, f"expected a mapping of the layer's keys (W_fh, h0, ...), found "
+                                f"{type(mapping).__name__}")
+    for key in ("x", "input"):
+        if key in mapping:
+            raise InputError(f"{where}: {key}", "layer 1 reads the stack's x and each layer above the one below: "
+                                                "give x at the top level")
+    for key in ("expect", "loss", "target", "output", "W_y", "b_y", "digits", "atol"):
+        if key in mapping:
+            raise InputError(f"{where}: {key}", f"'{key}' is a key of the whole stack: give it at the top level")
+    return mapping
+
+
+def _layer_problem(cell_name, where, data, overrides, input_flags, flags):
+    """One direction of one layer as a Problem: its mapping (with the stack's defaults and its input), the -p
+    values addressed to it, and the command line's fills, sizes, rounding and options. input_flags gives
+    layer 1's -x / --x-file. Rounding is refused under --grad as for one layer."""
+    data, overrides = dict(data), dict(overrides)
+    for key in [k for k in overrides if k in LAYER_DEFAULTS]:  # an option such as variant: as if in the file
+        data[key] = parse_flow(overrides.pop(key), f"--param {key}")
+    layer_flags = Flags(
+        x=input_flags.x if input_flags else None, x_file=input_flags.x_file if input_flags else None,
+        params=[f"{k}={v}" for k, v in overrides.items() if not k.endswith("0")],
+        states={k: v for k, v in overrides.items() if k.endswith("0")},
+        weights=flags.weights, biases=flags.biases, hidden=flags.hidden,
+        round=flags.round, round_sigmoid=flags.round_sigmoid, round_tanh=flags.round_tanh,
+        round_state=flags.round_state, options={k: v for k, v in flags.options.items() if k != "output"},
+        no_expect=True, digits=flags.digits,
+    )
+    problem = build(cell_name, Document(data, where), layer_flags)
+    if flags.grad and problem.rounding.active:
         raise InputError("--grad", "cannot differentiate a rounded run: a rounded σ, tanh or state is piecewise "
-                                   f"constant, with no gradient ({doc.source} rounds); run without rounding")
+                                   f"constant, with no gradient ({where} rounds); run without rounding")
     return problem
 
 
@@ -277,8 +282,9 @@ def _layer_expectation(problem, key, entry, count):
     cell = problem.cell
     sizes_of = {q: problem.sizes[cell.equation(q.removesuffix("_pre")).dim] for q in cell.quantities}
     if key not in sizes_of:
-        raise entry.fail(f"no quantity '{key}'" + (suggest(key, list(sizes_of))
-                                                   or f"; the {cell.name} cell has {' '.join(sizes_of)}"))
+        close = difflib.get_close_matches(key, list(sizes_of), n=1)
+        raise entry.fail(f"no quantity '{key}'" + (f"; did you mean {close[0]}?" if close
+                                                   else f"; the {cell.name} cell has {' '.join(sizes_of)}"))
     return _expectation(key, entry, sizes_of[key], count)
 
 
@@ -421,7 +427,3 @@ def backward_stack(stack: Stack, trace: Trace) -> StackGradients:
         g = below
     return result
 
-
-def suggest(name, known):
-    close = difflib.get_close_matches(name, known, n=1)
-    return f"; did you mean {close[0]}?" if close else ""

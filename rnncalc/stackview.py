@@ -145,6 +145,10 @@ def _tables(stack, trace, grads, checks, view):
     console.rule(Text("output", style=render.TITLE), align="left")
     what = "forward ‖ backward" if stack.bidirectional else "its visible state"
     console.print(Text(f"the top layer's output o_t ({what}), t = 1..{T}", style=render.DIM))
+    if stack.output:
+        act = stack.output["act"]
+        console.print(Text(f"y_t = {act}(W_y o_t + b_y), W_y = {fmt_array(stack.output['W_y'], stack.digits)}, "
+                           f"b_y = {fmt_array(stack.output['b_y'], stack.digits)}", style=render.DIM))
     for t in range(1, T + 1):
         if view.last and t != T or view.steps is not None and t not in view.steps:
             continue
@@ -235,7 +239,7 @@ def _json(stack, trace, grads, checks, view):
     r = first.rounding
     doc = {"cell": stack.cell, "bidirectional": stack.bidirectional,
            "num_layers": max(layer.number for layer in stack.layers), "input_size": first.sizes["D"],
-           "output_size": stack.width,
+           "output_width": stack.width,
            "rounding": {"sigmoid": r.sigmoid, "tanh": r.tanh, "state": "nearest" if r.state else "none"}}
     layers = []
     for layer, records in _layer_records(stack, trace, view):
