@@ -118,7 +118,9 @@ COMMON = [
     ("biases", Annotated[Optional[str], typer.Option(help="Fill every bias not given (default 0).",
                                                      show_default=False)], None),
     ("param", Annotated[Optional[list[str]], typer.Option("-p", "--param", help="NAME=VALUE, VALUE in YAML flow "
-                                                          "syntax, e.g. -p W_fh=[[1,0],[0,1]]; repeatable.",
+                                                          "syntax, e.g. -p W_fh=[[1,0],[0,1]]; repeatable. In a "
+                                                          "layers: file, address a layer: -p "
+                                                          "layers.2.backward.W_fh=... .",
                                                           show_default=False)], None),
     ("hidden", Annotated[Optional[int], typer.Option(min=1, help="Hidden size H (else read off the shapes).",
                                                      show_default=False)], None),

@@ -337,3 +337,18 @@ def test_gradients_through_an_output_layer_by_finite_differences():
                 index = (1, 0)[:lay.problem.params[name].ndim]
                 assert g.params[name][index] == pytest.approx(numeric(lay.problem.params[name], index), abs=1e-7)
             assert g.init["c0"][0] == pytest.approx(numeric(lay.problem.init["c"], (0,)), abs=1e-7)
+
+
+def test_rounding_applies_to_every_layer(tmp_path, rnncalc):
+    # tanh rounded to its sign: layer 1 gives sign(x_t) = (1, −1) for x = (0.5, −2), layer 2 sign(−s¹_t) = (−1, 1).
+    path = tmp_path / "r.yaml"
+    path.write_text("cell: rnn\nx: [0.5, -2]\nlayers:\n  - {W_ss: 0, W_sx: 1}\n  - {W_ss: 0, W_sx: -1}\n")
+    status, out, err = rnncalc("rnn", path, "--round", "sign", "-f", "json")
+    assert status == 0, err
+    doc = json.loads(out)
+    assert [s["s"] for s in doc["layers"][0]["steps"]] == [[1.0], [-1.0]]
+    assert doc["output"] == [[-1.0], [1.0]]
+    assert doc["rounding"]["tanh"] == "sign"
+    assert rnncalc("rnn", path, "--round", "sign", "-q")[1] == "1\n"
+    status, _, err = rnncalc("rnn", path, "--round", "sign", "--grad")
+    assert status == 2 and err.startswith("rnncalc: --grad: cannot differentiate a rounded run")
