@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import mathops
+from .choices import LOSS_KINDS
 from .cells import Cell
 from .engine import Env
 
-LOSS_KINDS = ("sum", "mse", "xent", "dot")
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,8 @@ from enum import Enum
 from typing import Annotated, Optional
 
 import typer
-from typer._click.exceptions import ClickException  # typer 0.28 ships its own Click
 
-from . import __version__
+from . import __version__, choices
 from .cells import CELLS, OUTPUTS
 from .errors import EXIT_EXPECTATION, EXIT_INPUT, EXIT_NONFINITE, EXIT_OK
 
@@ -37,18 +36,15 @@ def _choices(name, values):
     return Enum(name, [(v, v) for v in values], type=str)
 
 
-class RoundMode(str, Enum):
-    none = "none"
-    nearest = "nearest"
-    sign = "sign"
-
-
-Format = _choices("Format", ("table", "json", "jsonl", "csv", "markdown", "latex"))
-
-
+RoundMode = _choices("RoundMode", choices.ROUND_MODES)
+Format = _choices("Format", choices.FORMATS)
+CheckFormat = _choices("CheckFormat", choices.CHECK_FORMATS)
 Output = _choices("Output", OUTPUTS)
-LossKind = _choices("LossKind", ("sum", "mse", "xent", "dot"))  # backward.LOSS_KINDS, which would load numpy
+LossKind = _choices("LossKind", choices.LOSS_KINDS)
 CellName = _choices("CellName", CELLS)
+Framework = _choices("Framework", choices.FRAMEWORKS)
+ConvertCell = _choices("ConvertCell", choices.CONVERTED_CELLS)
+Direction = _choices("Direction", choices.DIRECTIONS)
 
 
 def _version(value: bool):
@@ -238,11 +234,6 @@ def equations(
             console.print(equations_panel(CELLS[name](**page)))
 
 
-class CheckFormat(str, Enum):
-    table = "table"
-    json = "json"
-
-
 @app.command()
 def check(
     paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="YAML files, each holding one problem or "
@@ -282,19 +273,6 @@ def check(
             raise typer.Exit(status)
 
 
-class Framework(str, Enum):
-    pytorch = "pytorch"
-    keras = "keras"
-    tensorflow = "tensorflow"
-
-
-class ConvertCell(str, Enum):
-    rnn = "rnn"
-    lstm = "lstm"
-    gru = "gru"
-
-
-Direction = _choices("Direction", ("forward", "backward"))
 Activation = _choices("Activation", CELLS["rnn"].option("activation").choices)
 
 
@@ -362,7 +340,7 @@ def run(argv=None) -> int:
     except InputError as e:
         _fail(str(e))
         return EXIT_INPUT
-    except ClickException as e:
+    except typer.TyperException as e:  # Click's usage errors, raised by the Click typer bundles
         _fail(" ".join(e.format_message().split()) + _usage_hint(e))
         return EXIT_INPUT if e.exit_code == 2 else e.exit_code
     except (streams.Interrupted, KeyboardInterrupt):

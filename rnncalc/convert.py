@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .choices import DIRECTIONS, FRAMEWORKS
 from .errors import InputError
 
-FRAMEWORKS = ("pytorch", "keras", "tensorflow")  # tensorflow: read as keras, which knows TF1 names
 BLOCKS = {"lstm": 4, "gru": 3, "rnn": 1}  # G, the gate blocks stacked in one array
 CELL_OF_BLOCKS = {g: cell for cell, g in BLOCKS.items()}
 ARTICLE = {4: "an", 3: "a", 1: "an"}  # an lstm, a gru, an rnn
@@ -320,7 +320,6 @@ def _tell_cell(g, cell, where, found, expected):
 # optionally under a module prefix such as "encoder.rnn." when saved from a larger model's state_dict.
 TORCH_NAME = re.compile(r"^(?P<prefix>(?:.*\.)?)(?:weight|bias)_(?P<side>ih|hh|hr)(?:_l(?P<layer>\d+))?"
                         r"(?P<reverse>_reverse)?$")
-DIRECTIONS = ("forward", "backward")
 
 
 def read_model(arrays: dict, framework: str, cell: str | None, source: str, layer: int | None = None,

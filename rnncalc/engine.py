@@ -10,8 +10,6 @@ import numpy as np
 from . import mathops
 from .cells import Cell
 
-ROUND_MODES = ("none", "nearest", "sign")
-
 
 @dataclass(frozen=True)
 class Rounding:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import sequences
-from .backward import LOSS_KINDS, Loss
+from .backward import Loss
+from .choices import LOSS_KINDS
 from .errors import InputError
 from .values import Entry, _array, _choice, _fmt_shape, _kind, _named_flags
 from .yamlio import parse_flow

@@ -50,7 +50,7 @@ class Flags:
     digits: int | None = None
     atol: float | None = None
     grad: bool = False  # --grad: backpropagate through time after the forward pass
-    loss: str | None = None  # --loss: one of backward.LOSS_KINDS
+    loss: str | None = None  # --loss: one of choices.LOSS_KINDS
     target: str | None = None  # --target, YAML flow text
     target_file: str | None = None  # --target-file: .npy or .csv
 

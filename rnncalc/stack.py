@@ -21,13 +21,13 @@ import numpy as np
 
 from . import cells, engine, mathops
 from .backward import Gradients, Loss, reverse, totals
+from .choices import DIRECTIONS
 from .errors import InputError
 from .expectations import _expectation, _loss
 from .problem import CELL_OPTIONS, Flags, Problem, build
 from .values import Entry, _array, _mapping, _named_flags, _shaped, _tolerance, _whole
 from .yamlio import Document, parse_flow
 
-DIRECTIONS = ("forward", "backward")
 # Top-level keys of a stack file; every other key belongs in a layer's mapping.
 STACK_KEYS = ("cell", "name", "bidirectional", "x", "layers", "W_y", "b_y", "output", "digits", "atol",
               "expect", "loss", "target")

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import sequences
-from .engine import ROUND_MODES, Rounding
+from .choices import ROUND_MODES
+from .engine import Rounding
 from .errors import InputError
 from .streams import stdin_text
 from .yamlio import parse_flow
