@@ -62,6 +62,10 @@ class StepGrads:
         """This step's part of dL/dθ, by parameter name."""
         return {name: contribution(terms) for name, terms in self.factors.items()}
 
+    def part(self, name):
+        """This step's part of dL/d(name)."""
+        return contribution(self.factors[name])
+
 
 def contribution(terms):
     """Σ g (a bias's or peephole's terms) + Σ g vᵀ (a weight's): the parts of dL/dθ one step's nodes pushed."""

@@ -11,6 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from . import mathops
 from .cells import ACT_SYMBOL, Cell, symbolic
 from .formats import fmt_array, fmt_norm, substituted
 from .problem import Problem
@@ -29,6 +30,7 @@ GRADIENT = "bold blue"  # the ∂L/∂· symbols of the backward pass
 BAR = "blue"  # the bars of the gradient's journey; their length, not their colour, carries the number
 
 LARGE = 16  # arrays with more entries are summarised in the header
+LARGE_GRADIENT = 256  # a weight's gradient with more entries (16×16) is summarised in the backward tables
 BAR_WIDTH = 40  # characters of the longest bar in the gradient's journey
 BAR_DECADES = 6  # the journey's log scale spans at least this many powers of ten
 JOURNEY_ROWS = 60  # a longer run's journey shows every k-th step, so at most this many rows
@@ -223,13 +225,27 @@ def backward_table(problem: Problem, record, jacobian_norm, T, came_from=None, f
         else:
             label = f"∂L/∂{key[1:]}_t"
             what = came_from or ("in total: from the loss" if t == T else f"in total: from step {t + 1} and the loss")
-        table.add_row(label, what, fmt_array(value, digits), fmt_norm(np.linalg.norm(value)))
+        table.add_row(label, what, fmt_array(value, digits), fmt_norm(mathops.norm2(value)))
     table.add_row(f"∂{v}_{final}/∂{v}_t", f"how much {v}_t still moves {v}_{final}", "", fmt_norm(jacobian_norm),
                   end_section=True)
-    contributions = {name: record.contributions[name] for name in problem.params}  # in the equations' order
+    contributions = {name: step_part(record, name, problem.params[name].shape) for name in problem.params}
     for n, (name, g) in enumerate(problem.as_given(contributions).items()):
-        table.add_row(f"∂L/∂{name}", f"step {t}'s part" if n == 0 else "", fmt_array(g, digits), "")
+        table.add_row(f"∂L/∂{name}", f"step {t}'s part" if n == 0 else "", fmt_gradient(g, digits), "")
     return table
+
+
+def step_part(record, name, shape):
+    """The step's part of ∂L/∂name, or, for a matrix fmt_gradient summarises, a stand-in of its shape that
+    holds no memory (a 2048×2048 outer product is 32 MB)."""
+    if len(shape) == 2 and shape[0] * shape[1] > LARGE_GRADIENT:
+        return np.broadcast_to(np.nan, shape)
+    return record.part(name)
+
+
+def fmt_gradient(g, digits) -> str:
+    """A gradient's numbers; for a matrix of more than LARGE_GRADIENT entries, where to find them (vectors
+    are shown whole, as the trace shows the states)."""
+    return fmt_array(g, digits) if g.ndim < 2 or g.size <= LARGE_GRADIENT else f"{g.size} numbers: see --format json"
 
 
 def gradient_table(problem: Problem, grads) -> Table:
@@ -241,7 +257,7 @@ def gradient_table(problem: Problem, grads) -> Table:
     table.add_column("shape", overflow="fold")
     table.add_column("value", justify="right", overflow="fold")
     for name, g in problem.as_given(grads.params).items():
-        table.add_row(f"∂L/∂{name}", "×".join(map(str, g.shape)), fmt_array(g, digits))
+        table.add_row(f"∂L/∂{name}", "×".join(map(str, g.shape)), fmt_gradient(g, digits))
     for key, g in grads.init.items():
         table.add_row(f"∂L/∂{key[:-1]}_0", "×".join(map(str, g.shape)), fmt_array(g, digits))
     return table
@@ -265,7 +281,7 @@ def journey_chart(problem: Problem, grads, final="T") -> Table:
     table.add_column(f"log₁₀ ‖∂{v}_{final}/∂{v}_t‖₂", style=BAR, no_wrap=True, min_width=BAR_WIDTH, overflow="fold")
     for t in sorted({*range(1, T + 1, every), T}):
         dv = grads.steps[t - 1].values[f"d{v}"]
-        table.add_row(str(t), fmt_norm(np.linalg.norm(dv)), fmt_norm(norms[t - 1]), log_bar(norms[t - 1], low, high))
+        table.add_row(str(t), fmt_norm(mathops.norm2(dv)), fmt_norm(norms[t - 1]), log_bar(norms[t - 1], low, high))
     return table
 
 

@@ -480,6 +480,42 @@ def test_non_finite_gradient_exits_3(rnncalc):
     assert error == "rnncalc: ds is not finite at step 2; the weights or inputs are too large for float64\n"
 
 
+@pytest.mark.filterwarnings("error")  # a numpy warning would fail the test, not only reach stderr
+def test_xent_of_saturated_logits_is_finite(rnncalc_json):
+    # z_T = W_y s_T + b_y = (800, −800) with W_y = 0, so y_T = (1, 0) exactly and y_T[1] underflows to 0;
+    # L = −log softmax(z)[1] = −(−800 − 800 − log(1 + e^−1600)) = 1600 in float64, and dL/dz = y − e_1 = (1, −1).
+    doc = rnncalc_json("rnn", "--weights", "0.5", "-x", "1", "-p", "W_y=[[0], [0]]", "-p", "b_y=[800, -800]",
+                       "--grad", "--loss", "xent", "--target", "1")
+    assert doc["loss"] == 1600.0
+    assert doc["backward"][0]["dy_pre"] == [1.0, -1.0]
+
+
+@pytest.mark.filterwarnings("error")
+def test_norms_of_huge_finite_gradients_are_finite(rnncalc, plain):
+    # dL/ds_1 = target = (1e308, 1e308): ‖·‖₂ = √2 · 1e308 = 1.41e308, past float64 if squared unscaled.
+    # s_0 = 0 and x = 0 keep every product finite: dL/ds_pre = (1 − s²) ⊙ target = target (s_1 = tanh(0) = 0).
+    status, out, err = rnncalc("rnn", "--weights", "0.5", "--hidden", "2", "-x", "0", "--grad", "--loss", "dot",
+                               "--target", "1e308,1e308", "--no-color")
+    assert status == 0 and err == ""
+    rows = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ∂")}
+    assert rows["∂L/∂s_t"].split()[-1] == "1.41e+308" and rows["∂L/∂s_pre"].split()[-1] == "1.41e+308"
+
+
+@pytest.mark.filterwarnings("error")
+def test_overflowing_gradient_warns_nothing(rnncalc):
+    status, _, error = rnncalc("rnn", "--activation", "linear", "--weights", "1", "-x", "0,0,0,0", "--grad",
+                               "-p", "W_ss=[[1e200, -1e200], [1e200, 1e200]]")
+    assert status == 3 and error.count("\n") == 1
+
+
+def test_a_wide_weight_gradient_is_counted_in_tables(rnncalc, plain):
+    # H = 17: W_ss is 17×17 = 289 numbers, over the 256 a table shows; b_s (17) is shown whole.
+    status, out, _ = rnncalc("rnn", "--weights", "0.1", "--hidden", "17", "-x", "1,2", "--grad", "--no-color")
+    assert status == 0
+    assert out.count("289 numbers: see --format json") == 3  # two steps' parts and the total
+    assert "∂L/∂b_s" in out and "17 numbers: see" not in out
+
+
 # ---------------------------------------------------------------- vanishing, kept alive, exploding
 
 def norms(rnncalc_json, cell, sample, *args):

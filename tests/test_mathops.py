@@ -88,3 +88,32 @@ class TestLocalDerivatives:
         jacobian = np.diag(y) - np.outer(y, y)
         np.testing.assert_allclose(mathops.softmax_vjp(y, g), g @ jacobian, rtol=1e-14, atol=1e-16)
         np.testing.assert_allclose(mathops.activation_vjp("softmax", z, y, g), g @ jacobian, rtol=1e-14, atol=1e-16)
+
+
+class TestNorms:
+    def test_norm2_scales_before_squaring(self):
+        # ‖(3, 4)‖ = 5; ‖(1e308, 1e308)‖ = √2 · 1e308 is finite though its square is not; tiny entries keep digits.
+        with np.errstate(all="raise"):
+            assert mathops.norm2(np.array([3.0, 4.0])) == 5.0
+            assert mathops.norm2(np.array([1e308, 1e308])) == pytest.approx(math.sqrt(2) * 1e308, rel=1e-15)
+            assert mathops.norm2(np.array([3e-300, 4e-300])) == pytest.approx(5e-300, rel=1e-15)
+            assert mathops.norm2(np.zeros(3)) == 0.0
+        assert mathops.norm2(np.array([1.0, np.inf])) == np.inf
+
+    def test_spectral_norm_is_the_largest_singular_value(self):
+        rng = np.random.default_rng(0)
+        for shape in ((1, 1), (3, 3), (8, 5), (40, 40)):
+            J = rng.standard_normal(shape)
+            assert mathops.spectral_norm(J) == pytest.approx(np.linalg.svd(J, compute_uv=False)[0], rel=1e-13)
+        # rank one: ‖u vᵀ‖₂ = ‖u‖ ‖v‖ = 5 · 1 for u = (3, 4), v = e_1; scaled by 1e300 it stays finite.
+        J = np.outer([3.0, 4.0], [1.0, 0.0])
+        assert mathops.spectral_norm(J) == pytest.approx(5.0, rel=1e-15)
+        assert mathops.spectral_norm(J * 1e300) == pytest.approx(5e300, rel=1e-15)
+        assert mathops.spectral_norm(np.array([[1.0, np.nan]])) != mathops.spectral_norm(np.eye(2))  # nan
+
+    def test_log_softmax_where_softmax_underflows(self):
+        # log softmax(800, −800) = (−log(1 + e^−1600), −1600 − log(1 + e^−1600)) = (0, −1600) in float64.
+        with np.errstate(all="raise", under="ignore"):
+            assert mathops.log_softmax(np.array([800.0, -800.0])).tolist() == [0.0, -1600.0]
+        z = np.array([0.5, -1.0, 2.0])
+        np.testing.assert_allclose(mathops.log_softmax(z), np.log(mathops.softmax(z)), rtol=1e-15)
