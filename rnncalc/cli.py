@@ -109,7 +109,7 @@ COMMON = [
                                                 "- reads one step a line from stdin.", show_default=False)], None),
     ("x_file", Annotated[Optional[str], typer.Option("--x-file", help="Input sequence from a .npy, .csv or .txt "
                                                      "file, one step a row.", show_default=False)], None),
-    ("weights", Annotated[Optional[str], typer.Option(help="Fill every weight matrix not given with this number.",
+    ("weights", Annotated[Optional[str], typer.Option(help="Fill every weight not given with this number.",
                                                       show_default=False)], None),
     ("biases", Annotated[Optional[str], typer.Option(help="Fill every bias not given (default 0).",
                                                      show_default=False)], None),
@@ -175,9 +175,10 @@ def _cell_command(cell_name: str):
     options[2:2] = [(k, Annotated[Optional[str], typer.Option(f"--{k}", help=f"Initial {s.doc} {s.name}_0 "
                                                                "(default 0).", show_default=False)], None)
                     for k, s in zip(state_keys, cell.states)]
-    for option in entry.options:
+    after_output = options.index(next(o for o in options if o[0] == "output")) + 1
+    for k, option in enumerate(entry.options):
         annotation = Optional[_choices(option.key.title().replace("_", ""), option.choices)]
-        options.insert(options.index(next(o for o in options if o[0] == "output")) + 1, (option.key, Annotated[
+        options.insert(after_output + k, (option.key, Annotated[
             annotation, typer.Option(option.flag, help=f"{option.help}; default {option.choices[0]}.",
                                      show_default=False)], None))
 

@@ -323,8 +323,10 @@ def yaml_template(cell: Cell, sizes: dict) -> str:
              f"# Run it with: rnncalc {cell.name} FILE   (flags override these keys)",
              "#"]
     lines += [f"#   {eq.text(cell)}" for eq in cell.equations if not eq.is_squash]
-    lines += ["#", f"# Instead of the pairs below, a weight may be given concatenated, acting on [state; x]:"]
-    lines += [f"#   {name}: (H, H+D) = [{a} {b}]" for name, (a, b) in cell.concatenated.items()]
+    lines.append("#")
+    if cell.concatenated:
+        lines.append("# Instead of the pairs below, a weight may be given concatenated, acting on [state; x]:")
+        lines += [f"#   {name}: (H, H+D) = [{a} {b}]" for name, (a, b) in cell.concatenated.items()]
     lines += ["# A single number fills a whole matrix or vector.", "",
               f"cell: {cell.name}", f"hidden: {h}", f"input: {d}", ""]
     for spec in cell.params:
