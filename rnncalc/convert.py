@@ -219,8 +219,9 @@ def course_model(model: Model, activation: str | None, output: str | None, sourc
                                          f"gives {width} (its H, times 2 when bidirectional)")
         width = sum(p.sizes[0] for p in layer.values())
     if model.dense is not None and model.dense[0].shape[1] != width:
-        raise InputError(f"{source}: {model.dense[2][0].removesuffix('.T')}", f"the Dense layer reads width "
-                                                           f"{model.dense[0].shape[1]}, but the top layer gives {width}")
+        kernel = model.dense[2][0].removesuffix(".T")
+        raise InputError(f"{source}: {kernel}", f"the Dense layer reads width {model.dense[0].shape[1]}, but the "
+                                                f"top layer gives {width}")
     layers = [{d: course_layer(p, model.framework, activation, notes) for d, p in layer.items()}
               for layer in model.layers]
     options = {}
@@ -803,7 +804,11 @@ def _stack_header(model, source, bidirectional):
              "Layer 1 reads x_t; layer l+1 reads layer l's visible state at t"
              + (" (forward ‖ backward); the backward direction runs from t = T down to 1." if bidirectional else ".")]
     if model.dense is not None:
-        lines.append("W_y and b_y, the Dense layer, read the top layer's output at every step.")
+        lines.append("W_y and b_y, the Dense layer, read the top layer's output at every step, as after "
+                     "return_sequences=True.")
+        if bidirectional:
+            lines.append("After a Bidirectional layer with return_sequences=False, Keras's Dense reads the two "
+                         "directions' final states instead: the backward one's is its state after x_1.")
     lines += [f"Add the input sequence as an x: key or pass it with -x, e.g. rnncalc {cell} FILE -x '{example}'.",
               f"The initial states {states} are 0 unless you add them to a layer's mapping, or pass "
               f"-p {address}.{STATE[cell]}0=VALUE."]

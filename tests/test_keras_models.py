@@ -63,14 +63,22 @@ def sigma(z):
     return 1 / (1 + np.exp(-z))
 
 
-def test_keras2_peephole_cell_by_its_equations(rnncalc, tmp_path):
+@pytest.mark.parametrize("style", ["positional", "named"])
+def test_keras2_peephole_cell_by_its_equations(rnncalc, tmp_path, style):
     # PeepholeLSTMCell (Keras 2): z = x @ kernel + h @ recurrent_kernel + bias, blocks i, f, c, o;
-    # i = σ(z_i + p_i c_{t-1}), f = σ(z_f + p_f c_{t-1}), c = f c_{t-1} + i tanh(z_c), o = σ(z_o + p_o c), h = o tanh c.
+    # i = σ(z_i + p_i c_{t-1}), f = σ(z_f + p_f c_{t-1}), c = f c_{t-1} + i tanh(z_c), o = σ(z_o + p_o c),
+    # h = o tanh c.
     rng = np.random.default_rng(5)
     H, D = 2, 3
     K, U, b = rng.normal(size=(D, 4 * H)), rng.normal(size=(H, 4 * H)), rng.normal(size=4 * H)
     p_i, p_f, p_o = rng.normal(size=(3, H))
-    np.savez(tmp_path / "p.npz", K, U, b, p_i, p_f, p_o)  # np.savez(path, *cell.get_weights())
+    if style == "positional":
+        np.savez(tmp_path / "p.npz", K, U, b, p_i, p_f, p_o)  # np.savez(path, *cell.get_weights())
+    else:  # by the weights' names
+        cell = "rnn/peephole_lstm_cell/"
+        names = ["kernel", "recurrent_kernel", "bias", "input_gate_peephole_weights", "forget_gate_peephole_weights",
+                 "output_gate_peephole_weights"]
+        np.savez(tmp_path / "p.npz", **{f"{cell}{name}:0": a for name, a in zip(names, (K, U, b, p_i, p_f, p_o))})
     xs = rng.normal(size=(3, D))
     h, c, expected = np.zeros(H), np.zeros(H), []
     for x in xs:

@@ -309,7 +309,8 @@ def test_gradients_through_an_output_layer_by_finite_differences():
                 "W_ch": rng.normal(size=(H, H)).tolist(), "W_cx": rng.normal(size=(H, d)).tolist(),
                 "h0": rng.normal(size=H).tolist(), "c0": rng.normal(size=H).tolist()}
     data = {"cell": "lstm", "bidirectional": True, "x": rng.normal(size=(T, D)).tolist(),
-            "layers": [{"forward": layer(D), "backward": layer(D)}, {"forward": layer(2 * H), "backward": layer(2 * H)}],
+            "layers": [{"forward": layer(D), "backward": layer(D)},
+                       {"forward": layer(2 * H), "backward": layer(2 * H)}],
             "W_y": rng.normal(size=(K, 2 * H)).tolist(), "b_y": rng.normal(size=K).tolist()}
     for output, loss, target in (("softmax", "xent", "0,2,1,1"), ("sigmoid", "mse", "[[0.1, 0.9, 0.5]]")):
         stack = build_stack("lstm", Document({**data, "output": output}, "s.yaml"),
@@ -340,7 +341,8 @@ def test_gradients_through_an_output_layer_by_finite_differences():
 
 
 def test_rounding_applies_to_every_layer(tmp_path, rnncalc):
-    # tanh rounded to its sign: layer 1 gives sign(x_t) = (1, −1) for x = (0.5, −2), layer 2 sign(−s¹_t) = (−1, 1).
+    # tanh rounded to its sign: layer 1 gives sign(x_t) = (1, −1) for x = (0.5, −2),
+    # layer 2 sign(−s¹_t) = (−1, 1).
     path = tmp_path / "r.yaml"
     path.write_text("cell: rnn\nx: [0.5, -2]\nlayers:\n  - {W_ss: 0, W_sx: 1}\n  - {W_ss: 0, W_sx: -1}\n")
     status, out, err = rnncalc("rnn", path, "--round", "sign", "-f", "json")
