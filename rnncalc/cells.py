@@ -1,10 +1,11 @@
-"""Each recurrent cell described once, as its equations in computation order.
+"""The catalogue: each recurrent cell described once, as its equations in computation order.
 
-An equation is a small expression tree over the parameters (W_fh, b_f, ...), the previous
-states (h_{t-1}, c_{t-1}), the input x_t and the quantities computed before it in the same
+An equation is a small expression tree (rnncalc.expr) over the parameters (W_fh, b_f, ...), the
+previous states (h_{t-1}, c_{t-1}), the input x_t and the quantities computed before it in the same
 step. Everything else is derived from that one description: the parameters and their shapes,
 the concatenated weight forms, the computation, the trace, the JSON keys, the YAML template
-and the equations page.
+and the equations page. A cell joins the catalogue with register(): its command, options,
+examples and the forms its equations page shows. Adding a cell means appending one such block.
 
 Shapes are symbolic: H is the hidden size, D the input size, K the output size.
 """

@@ -73,6 +73,8 @@ def mgu(tmp_path_factory):
     with open(copy / "rnncalc" / "cells.py", "a") as cells:
         cells.write("\n\n" + readme_block())
     (copy / "p.yaml").write_text(PROBLEM)
+    h1, h2 = (s["h"] for s in mgu_by_hand(PARAMS, H0, XS))
+    (copy / "checked.yaml").write_text(f"cell: mgu\nname: by hand\n{PROBLEM}expect: {{h: [{h1!r}, {h2!r}]}}\natol: 1e-12\n")
 
     def run(*argvs):
         env = {"PATH": "", "PYTHONPATH": str(copy), "COLUMNS": "100", "NO_COLOR": "1"}
@@ -101,13 +103,16 @@ def test_the_block_is_all_it_takes(mgu):
         ["init", "mgu"],
         ["equations", "mgu", "--no-color"],
         ["mgu", "--help"],
+        ["mgu", "p.yaml", "--steps", "2", "--only", "h_tilde,h", "-f", "json"],
+        ["check", "checked.yaml", "-f", "json"],
         ["mgu", "p.yaml", "-p", "u_h=1"],
     )
     for status, out, err in results[:-1]:
         assert status == 0, err
 
     (_, full, _), (_, last, _), (_, quiet, _), (_, table, _), (_, jsonl, _), (_, csv, _), (_, md, _), \
-        (_, latex, _), (_, rounded, _), (_, joined, _), (_, init, _), (_, page, _), (_, help_, _), bad = results
+        (_, latex, _), (_, rounded, _), (_, joined, _), (_, init, _), (_, page, _), (_, help_, _), \
+        (_, selected, _), (_, checked, _), bad = results
 
     doc = json.loads(full)
     assert [list(s) for s in doc["steps"]] == [["t", "x", "f_pre", "f", "h_tilde_pre", "h_tilde", "h"]] * 2
@@ -136,6 +141,11 @@ def test_the_block_is_all_it_takes(mgu):
     assert [line.split(":")[0] for line in init.splitlines() if re.match(r"\w+:", line)][3:9] == list(PARAMS)
     assert "W_f = [W_fh W_fx]" in page and "W_h = " not in page
     assert "rnncalc mgu --weights 0.5 --h0 1 -x 1,2" in help_ and "--h0" in help_
+
+    assert json.loads(selected)["steps"] == [{"t": 2, "h_tilde": [pytest.approx(hand[1]["h_tilde"], rel=1e-14)],
+                                               "h": [pytest.approx(final, rel=1e-14)]}]
+    [record] = json.loads(checked)
+    assert (record["problem"], record["verdict"], record["checked"], record["failed"]) == ("by hand", "pass", 2, 0)
 
     status, _, err = bad
     assert status == 2 and "unknown parameter 'u_h' for the mgu cell" in err
