@@ -86,7 +86,8 @@ def _input(file, flags, source):
 
 def _steps(x):
     """The input sequence as a list of steps, each a float array; a bare number is one step."""
-    value = list(x.value) if isinstance(x.value, (list, np.ndarray)) and np.ndim(x.value) else [x.value]
+    listed = isinstance(x.value, list) or isinstance(x.value, np.ndarray) and x.value.ndim
+    value = list(x.value) if listed else [x.value]
     if not value:
         raise x.fail("no input steps; give at least one")
     steps = []

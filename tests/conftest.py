@@ -11,6 +11,7 @@ with @settings as they need, but not max_examples: the profile decides how hard 
 
 import json
 import os
+import sys
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -19,9 +20,11 @@ from rnncalc.cli import run
 
 _SHARED = dict(deadline=None, print_blob=True, derandomize=False,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.register_profile("default", max_examples=40, **_SHARED)
+settings.register_profile("default", max_examples=25, **_SHARED)
 settings.register_profile("deep", max_examples=600, **_SHARED)
 settings.load_profile(os.environ.get("RNNCALC_HYPOTHESIS_PROFILE", "default"))
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # so tests can `import strategies`
 
 
 @pytest.fixture

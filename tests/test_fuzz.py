@@ -1,8 +1,9 @@
-"""Fuzzing: whatever the input, rnncalc answers with exit status 0, 1, 2 or 3, never a traceback;
-and on random valid problems the cells keep their invariants.
+"""Fuzzing: whatever the input, rnncalc answers with exit status 0, 1, 2 or 3 and never a traceback; a
+refusal is one line on stderr; a JSON output parses; and on random valid problems every cell keeps
+the invariants its equations promise.
 
-How many inputs each test tries is the Hypothesis profile's (tests/conftest.py): a quick look by
-default, a deep one in CI.
+The inputs come from tests/strategies.py. How many each test tries is the Hypothesis profile's
+(tests/conftest.py): a quick look by default, a deep one in CI; every run draws new ones.
 """
 
 import contextlib
@@ -10,156 +11,355 @@ import io
 import json
 import math
 import os
+import re
+import signal
+import sys
+import warnings
 
 import numpy as np
 import pytest
-import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+import strategies as gen
 from rnncalc import cells
 from rnncalc.cli import run
 
-FUZZ = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                       HealthCheck.data_too_large])
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURES = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+SECONDS = 20  # no small input may take longer than this (the machine is shared: generous)
+
+
+class TookTooLong(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise TookTooLong(f"no answer within {SECONDS} s")
 
 
 def status_of(args, stdin=""):
-    """Run rnncalc in-process; any exception escaping it is a traceback a user would see."""
+    """Run rnncalc in-process: (status, stdout, stderr). An exception escaping it is a traceback a user
+    would see; a warning is noise on their stderr; both fail the test."""
     out, err = io.StringIO(), io.StringIO()
-    old_stdin = os.sys.stdin
-    os.sys.stdin = io.StringIO(stdin)
+    old_stdin, sys.stdin = sys.stdin, io.StringIO(stdin)
+    old_handler = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(SECONDS)
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+                warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             status = run([str(a) for a in args])
     finally:
-        os.sys.stdin = old_stdin
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old_handler)
+        sys.stdin = old_stdin
+    shown = [w for w in caught if not issubclass(w.category, ResourceWarning)]  # Python hides those by default
+    assert not shown, (args, [str(w.message) for w in shown])
     return status, out.getvalue(), err.getvalue()
 
 
+def _format(args):
+    fmt = "table"
+    for word, following in zip(args, [*args[1:], None]):
+        if word in ("-f", "--format") and following is not None:
+            fmt = str(following)
+        elif str(word).startswith("--format="):
+            fmt = str(word).split("=", 1)[1]
+    return fmt
+
+
+# Breaks that a strict-xfail regression test below watches until they are fixed: the fuzz tests pass
+# over inputs that meet one (a pattern over the input's text), to look for new ones.
+KNOWN_BREAKS = {
+    r"\d{4301}": "test_integers_over_4300_digits_are_refused",
+    r"^problem FileMaker\(.npy \.npz": "test_a_npy_file_named_npz_is_refused",
+    r"^init .*\d{5}": "test_init_refuses_sizes_over_the_limit",
+}
+
+
+def known_break(*texts):
+    return any(re.search(pattern, str(t)) for pattern in KNOWN_BREAKS for t in texts)
+
+
 def assert_answered(args, stdin=""):
+    """The contract every run keeps, whatever it was given."""
     status, out, err = status_of(args, stdin)
     assert status in (0, 1, 2, 3), (args, status, err)
-    if status == 2:
-        assert err.startswith("rnncalc: ") and err.count("\n") == 1, (args, err)
+    for noise in ("Traceback", "Error:", "Exception"):
+        assert noise not in err, (args, err)
+    if status == 0:
+        assert err == "", (args, err)
+    else:
+        assert err.startswith("rnncalc: ") and err.count("\n") == 1 and err.endswith("\n"), (args, err)
+    if status in (0, 1) and args and args[0] in gen.CELL_NAMES:
+        fmt = _format(args)
+        if fmt == "json":
+            json.loads(out)
+        elif fmt == "jsonl":
+            assert all(json.loads(line) for line in out.splitlines())
     return status, out, err
 
 
-KEYS = sorted({*[p.name for make in cells.CELLS.values() for p in make().params], "W_f", "W_i", "W_o", "W_c",
-               "W_g", "W_s", "W_r", "W_z", "W_n", "W_y", "b_y", "P_f", "P_i", "P_o", "b_nh", "h0", "c0", "s0", "x",
-               "hidden", "input", "round", "round_state", "activation", "output", "weights", "biases", "cell",
-               "name", "digits", "atol", "expect", "variant", "z_weighs", "W_fhh", "bogus"})
-numbers = st.one_of(st.integers(-5, 5), st.floats(allow_nan=True, allow_infinity=True),
-                    st.floats(-3, 3), st.sampled_from([0, 1, -1, 0.5, 1e308, -1e308, 10**400]))
-scalars = st.one_of(numbers, st.booleans(), st.none(), st.text(max_size=8),
-                    st.sampled_from(["sign", "nearest", "none", "relu", "softmax", "lstm", "reset-before", "old"]))
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                      st.dictionaries(st.sampled_from(KEYS), inner, max_size=3)),
-                      max_leaves=12)
-documents = st.dictionaries(st.sampled_from(KEYS), values, max_size=8)
+# ---------------------------------------------------------------- whatever the input
+
+@FIXTURES
+@given(problem=gen.problem_texts(), fmt=st.sampled_from(["table", "json", "jsonl", "csv", "markdown", "latex"]),
+       by=st.sampled_from(["file", "stdin"]))
+def test_problem_documents(tmp_path, problem, fmt, by):
+    cell, text = problem
+    assume(not known_break(text))
+    if by == "file":
+        path = tmp_path / "p.yaml"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        assert_answered([cell, path, "-f", fmt])
+    else:
+        assert_answered([cell, "-", "-f", fmt], stdin=text)
 
 
-@FUZZ
-@given(cell=st.sampled_from(sorted(cells.CELLS)), doc=documents, fmt=st.sampled_from(["table", "json", "csv"]))
-def test_random_documents(tmp_path_factory, cell, doc, fmt):
-    path = tmp_path_factory.mktemp("fuzz") / "p.yaml"
-    try:
-        path.write_text(yaml.safe_dump(doc, allow_unicode=True))
-    except (yaml.YAMLError, UnicodeEncodeError):
-        return
-    assert_answered([cell, path, "-f", fmt])
-
-
-@FUZZ
 @given(text=st.text(max_size=200))
-def test_random_text_as_a_problem_file(tmp_path_factory, text):
-    path = tmp_path_factory.mktemp("fuzz") / "p.yaml"
-    path.write_text(text)
-    assert_answered(["lstm", path, "--weights", "1"])
+def test_any_text_on_stdin(text):
+    assert_answered(["lstm", "-", "--weights", "1"], stdin=text)
 
 
-FLAG_VALUES = st.sampled_from(["1", "0", "-1", "0.5", "1e-3", "[1, 2]", "[[1, 2], [3, 4]]", "1,2,3", "abc", "",
-                               "nan", "[1, [2]]", "1e999", "-", "{a: 1}", "[]", "true", "W_fh=1", "h=1,2",
-                               "W_fx=[[1,2]]", "1:3", "h,c", "2:", "none", "sign", "nearest", "relu"])
-FLAGS = ["-x", "--h0", "--c0", "--s0", "--weights", "--biases", "-p", "--hidden", "--input", "--round",
-         "--round-sigmoid", "--round-tanh", "--activation", "--output", "--variant", "--z-weighs", "--expect",
-         "--atol", "--digits", "--only", "--steps", "--format", "--x-file"]
-SWITCHES = ["--round-state", "--no-round-state", "--last", "-q", "--no-color", "--grad"]
+@st.composite
+def flag_runs(draw):
+    cell = draw(st.sampled_from(gen.CELL_NAMES))
+    base = draw(st.sampled_from([["--weights", "0.5", "-x", "1,2"], ["--weights", "1"], ["-x", "1"], [],
+                                 [os.path.join(ROOT, "samples", "gated.yaml")]]))
+    return [cell, *base, *draw(gen.cell_flags(cell))]
 
 
-@FUZZ
-@given(cell=st.sampled_from(sorted(cells.CELLS)),
-       flags=st.lists(st.tuples(st.sampled_from(FLAGS), FLAG_VALUES), max_size=6),
-       switches=st.lists(st.sampled_from(SWITCHES), max_size=2))
-def test_random_flags(cell, flags, switches):
-    args = [cell, "--weights", "0.5", "-x", "1,2"] + [a for pair in flags for a in pair] + switches
+@given(args=flag_runs())
+def test_flags(args):
     assert_answered(args)
 
 
-@FUZZ
-@given(args=st.lists(st.sampled_from(["init", "equations", "check", "convert", "lstm", "gru", "rnn", "--help",
-                                      "--version", "--hidden", "--input", "2", "0", "x.npz", "--from", "pytorch",
-                                      "keras", "--cell", "--layer", "samples/seed.yaml", "-", "--bogus"]),
-                     max_size=5))
-def test_random_command_lines(args, monkeypatch):
-    monkeypatch.chdir(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    assert_answered(args)
+@given(stream=st.lists(st.one_of(gen.number_text, gen.user_text,
+                                 st.lists(gen.number_text, max_size=4).map(" ".join),
+                                 st.lists(gen.number_text, max_size=4).map(",".join)), max_size=6),
+       fmt=st.sampled_from(["table", "jsonl", "csv", "json"]), last=st.booleans())
+def test_streamed_inputs(stream, fmt, last):
+    args = ["rnn", "--weights", "0.5", "-x", "-", "-f", fmt] + (["--last"] if last and fmt != "jsonl" else [])
+    assert_answered(args, stdin="\n".join(stream))
 
 
-@FUZZ
-@given(arrays=st.dictionaries(st.sampled_from(["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
-                                               "kernel", "recurrent_kernel", "bias", "weight_hr_l0", "arr_0"]),
-                              st.tuples(st.integers(0, 9), st.integers(0, 4)), max_size=4),
-       source=st.sampled_from(["pytorch", "keras"]))
-def test_random_layer_files(tmp_path_factory, arrays, source):
-    path = tmp_path_factory.mktemp("fuzz") / "layer.npz"
-    np.savez(path, **{k: np.ones(shape) for k, shape in arrays.items()})
-    assert_answered(["convert", path, "--from", source])
+@FIXTURES
+@given(problems=st.lists(gen.problem_texts(), min_size=1, max_size=3),
+       names=st.lists(gen.user_text, min_size=3, max_size=3))
+def test_check(tmp_path, problems, names):
+    assume(not known_break(*problems))
+    docs = [f"cell: {cell}\nname: {gen.quoted(name)}\n{text}" for (cell, text), name in zip(problems, names)]
+    path = tmp_path / "problems.yaml"
+    path.write_text("\n---\n".join(docs), encoding="utf-8", errors="surrogatepass")
+    assert_answered(["check", path, "--no-color"])
+
+
+ROLES = {
+    "problem": lambda cell, f: [cell, f, "--weights", "1"],
+    "x-file": lambda cell, f: [cell, "--weights", "1", "--x-file", f],
+    "target-file": lambda cell, f: [cell, "--weights", "1", "-x", "1,2", "--grad", "--loss", "mse",
+                                    "--target-file", f],
+    "check": lambda cell, f: ["check", f],
+    "convert": lambda cell, f: ["convert", f, "--from", "pytorch"],
+}
+OUTPUT_ROLES = {
+    "save-svg": lambda cell, f: [cell, "--weights", "1", "-x", "1", "--save-svg", f],
+    "save-html": lambda cell, f: [cell, "--weights", "1", "-x", "1", "--save-html", f],
+}
+
+
+@FIXTURES
+@given(make=gen.odd_files(), role=st.sampled_from(sorted(ROLES)), cell=st.sampled_from(gen.CELL_NAMES))
+def test_odd_files(tmp_path_factory, make, role, cell):
+    assume(not known_break(f"{role} {make!r}"))
+    path = make(tmp_path_factory.mktemp("odd"))
+    assert_answered(ROLES[role](cell, path))
+
+
+@FIXTURES
+@given(make=gen.odd_outputs, role=st.sampled_from(sorted(OUTPUT_ROLES)), cell=st.sampled_from(gen.CELL_NAMES))
+def test_odd_output_files(tmp_path_factory, make, role, cell):
+    path = make(tmp_path_factory.mktemp("out"))
+    assert_answered(OUTPUT_ROLES[role](cell, path))
+
+
+@FIXTURES
+@given(make=gen.npz_files(["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_hr_l0",
+                           "weight_ih_l1", "weight_ih_l0_reverse", "kernel", "recurrent_kernel", "bias",
+                           "arr_0", "arr_1", "arr_2"]),
+       source=st.sampled_from(["pytorch", "keras"]), cell=st.sampled_from(["", "rnn", "lstm", "gru"]),
+       layer=st.sampled_from(["", "0", "1"]))
+def test_layer_files(tmp_path_factory, make, source, cell, layer):
+    path = make(tmp_path_factory.mktemp("layer"))
+    assert_answered(["convert", path, "--from", source] + (["--cell", cell] if cell else [])
+                    + (["--layer", layer] if layer else []))
+
+
+@FIXTURES
+@given(make=gen.npz_files(gen.CELL_KEYS + ["x", "hidden", "round", "weights"]), cell=st.sampled_from(gen.CELL_NAMES))
+def test_npz_problem_files(tmp_path_factory, make, cell):
+    assume(not known_break(f"problem {make!r}"))
+    path = make(tmp_path_factory.mktemp("npz"))
+    assert_answered([cell, path, "--weights", "0.5", "-x", "1"])
+
+
+WORDS = sorted({*gen.COMMANDS, "--help", "-h", "--version", "--hidden", "--input", "2", "0", "-1", "99999",
+                "x.npz", "--from", "pytorch", "keras", "--cell", "--layer", "samples/seed.yaml", "samples", "-",
+                "--bogus", "--no-color", "[red]", "\x1b[2J"})
+
+
+@given(args=st.lists(st.one_of(st.sampled_from(WORDS), gen.number_text), max_size=5))
+def test_command_lines(args):
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        assert_answered(args)
+    finally:
+        os.chdir(cwd)
+
+
+@given(cell=st.sampled_from(gen.CELL_NAMES), hidden=gen.number_text, input=gen.number_text)
+def test_init_sizes(cell, hidden, input):
+    assume(not known_break(f"init {hidden} {input}"))
+    assert_answered(["init", cell, "--hidden", hidden, "--input", input])
+
+
+# ---------------------------------------------------------------- regressions: inputs fuzzing found
+
+@pytest.mark.xfail(strict=True, reason="a YAML integer of more than 4,300 digits reaches int() inside PyYAML, "
+                                       "whose ValueError escapes as a traceback instead of exit 2")
+@pytest.mark.parametrize("command", [["rnn"], ["check"]])
+def test_integers_over_4300_digits_are_refused(tmp_path, command):
+    path = tmp_path / "p.yaml"
+    path.write_text(f"cell: rnn\nW_ss: {'9' * 4301}\nW_sx: 1\nx: 1\n")
+    status, _, err = status_of([*command, path])
+    assert status == 2 and err.count("\n") == 1 and "4301" not in err
+
+
+@pytest.mark.parametrize("x", ["[[0, 0], [0]]", "[[[0.0], [0.0], [0.0]], [0.0, 0.0, 0.0]]", "[[1], [[2]]]",
+                               "[[1, 2], 3]", "[&a [1, 2], *a, [3]]"])
+def test_ragged_x_is_refused(rnncalc, tmp_path, x):
+    # Steps of different lengths or depths once reached numpy unchecked: a traceback.
+    path = tmp_path / "p.yaml"
+    path.write_text(f"x: {x}\n")
+    for args in (["gated", "--weights", "0", "-x", x], ["gated", path, "--weights", "0"]):
+        status, out, err = rnncalc(*args)
+        assert status == 2 and err.startswith("rnncalc: ") and err.count("\n") == 1, err
+
+
+@pytest.mark.xfail(strict=True, reason="init takes any --hidden/--input: 1e20 overflows numpy (a traceback), 3000 "
+                                       "by 3000 prints 200 MB; the cell commands refuse H, D > 2048 with exit 2")
+@pytest.mark.parametrize("size", ["99999999999999999999", "2049"])
+def test_init_refuses_sizes_over_the_limit(rnncalc, size):
+    status, out, err = rnncalc("init", "lstm", "--hidden", size)
+    assert status == 2 and err.count("\n") == 1 and out == ""
+
+
+@pytest.mark.xfail(strict=True, reason="a .npy file named .npz reaches `with np.load(...)`, which returns an "
+                                       "ndarray, not a context manager: a TypeError traceback instead of exit 2")
+def test_a_npy_file_named_npz_is_refused(rnncalc, tmp_path):
+    np.save(tmp_path / "p.npy", np.ones(2))
+    (tmp_path / "p.npy").rename(tmp_path / "p.npz")
+    status, _, err = rnncalc("rnn", tmp_path / "p.npz")
+    assert status == 2 and err.count("\n") == 1
 
 
 # ---------------------------------------------------------------- invariants of valid problems
 
 @st.composite
-def problems(draw):
-    cell = draw(st.sampled_from(["rnn", "gated", "lstm", "gru"]))
-    H, D, T = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 5))
-    small = st.floats(-4, 4, allow_subnormal=False)
-    make = cells.CELLS[cell]()
-    sizes = {"H": H, "D": D}
-    doc = {p.name: draw(st.lists(st.lists(small, min_size=sizes[p.shape[1]], max_size=sizes[p.shape[1]]),
-                                  min_size=H, max_size=H)) if p.kind == "weight" else
-           draw(st.lists(small, min_size=H, max_size=H)) for p in make.params}
-    doc.update({s.init_key: draw(st.lists(st.floats(-1, 1), min_size=H, max_size=H)) for s in make.states})
-    doc["x"] = draw(st.lists(st.lists(small, min_size=D, max_size=D), min_size=T, max_size=T))
-    return cell, doc
+def problems(draw, T=st.integers(1, 5)):
+    """(cell name, cell, options words, document) of a valid problem with |W|, |b|, |x| ≤ 2, |states| ≤ 1:
+    small enough that no σ saturates to exactly 0 or 1 in five steps."""
+    name = draw(st.sampled_from(gen.CELL_NAMES))
+    entry = cells.CELLS[name]
+    options = {o.key: draw(st.sampled_from(o.choices)) for o in entry.options}
+    options.update(draw(st.sampled_from(entry.pages)))
+    cell = entry(**options)
+    output = draw(st.sampled_from([None, *cells.OUTPUTS]))
+    if output:
+        cell = cell.with_output(output)
+    n = {"H": draw(st.integers(1, 3)), "D": draw(st.integers(1, 3)), "K": draw(st.integers(1, 3))}
+    small = st.floats(-2, 2, allow_subnormal=False)
+
+    def arrays(shape, elements=small):
+        return st.lists(arrays(shape[1:], elements), min_size=shape[0], max_size=shape[0]) if shape else elements
+
+    def array(shape, elements=small):
+        return draw(arrays(shape, elements))
+
+    doc = {p.name: array([n[s] for s in p.shape]) for p in cell.params}
+    doc.update({s.init_key: array([n["H"]], st.floats(-1, 1)) for s in cell.states})
+    doc["x"] = array([draw(T), n["D"]])
+    doc.update({k: v for k, v in options.items() if k != "peepholes"})
+    if output:
+        doc["output"] = output
+    return name, cell, doc
+
+
+def squashed_quantities(cell):
+    """The quantities a σ, tanh or softmax produced, and those that mix such values convexly."""
+    gates, tanhs = [], []
+    for eq in cell.equations:
+        if eq.act == "sigmoid":
+            gates.append(eq.name)
+        elif eq.act == "tanh":
+            tanhs.append(eq.name)
+    return gates, tanhs
 
 
 @given(problem=problems())
 def test_invariants(problem):
-    cell, doc = problem
-    status, out, _ = status_of([cell, "-", "-f", "json"], stdin=json.dumps(doc))
-    assert status == 0
+    name, cell, doc = problem
+    status, out, err = status_of([name, "-", "-f", "json"], stdin=json.dumps(doc))
+    assert status == 0, err
     result = json.loads(out)
-    gates = {"gated": ["g"], "lstm": ["f", "i", "o"], "gru": ["r", "z"]}.get(cell, [])
-    squashed = {"gated": ["s_tilde", "s"], "lstm": ["c_tilde", "tanh_c", "h"], "gru": ["n", "h"],
-                "rnn": ["s"]}[cell]
+    gates, tanhs = squashed_quantities(cell)
+    visible = cell.visible
     for step in result["steps"]:
-        assert all(0 <= v <= 1 for g in gates for v in step[g])
-        assert all(-1 <= v <= 1 for q in squashed for v in step[q])
+        assert all(0 < v < 1 for g in gates for v in step[g]), step  # σ of |z| ≤ ~40 never rounds to 0 or 1
+        assert all(-1 <= v <= 1 for q in tanhs for v in step[q]), step
+        if name in ("gated", "gru"):  # a convex mix of the last state and a tanh: |state| ≤ 1
+            assert all(-1 <= v <= 1 for v in step[visible])
+        if name == "lstm":  # h = o ⊙ tanh(c)
+            assert all(abs(v) <= 1 for v in step["h"])
+        if "y" in step and result["output"] == "softmax":
+            assert math.isclose(sum(step["y"]), 1, abs_tol=1e-12) and min(step["y"]) >= 0
+    assert result["final"] == {s.name: result["steps"][-1][s.name] for s in cell.states}
 
 
+@given(problem=problems(), mode=st.sampled_from(["sign", "nearest"]))
+def test_rounded_functions_take_their_limits(problem, mode):
+    # Rounded, σ is 0 or 1 (or ½ at a tie under sign), tanh −1, 0 or 1.
+    name, cell, doc = problem
+    status, out, err = status_of([name, "-", "-f", "json", "--round", mode], stdin=json.dumps(doc))
+    assert status == 0, err
+    gates, tanhs = squashed_quantities(cell)
+    for step in json.loads(out)["steps"]:
+        assert all(v in (0, 0.5, 1) for g in gates for v in step[g])
+        assert all(v in (-1, 0, 1) for q in tanhs for v in step[q])
+
+
+@FIXTURES
 @given(problem=problems())
-def test_flags_file_and_stdin_agree(tmp_path_factory, problem):
-    cell, doc = problem
-    path = tmp_path_factory.mktemp("same") / "p.yaml"
+def test_flags_file_and_stdin_agree(tmp_path, problem):
+    import yaml
+
+    name, cell, doc = problem
+    path = tmp_path / "p.yaml"
     path.write_text(yaml.safe_dump(doc))
-    by_file = status_of([cell, path, "-f", "json"])[1]
-    by_stdin = status_of([cell, "-", "-f", "json"], stdin=yaml.safe_dump(doc))[1]
-    flags = [cell, "-f", "json", "-x", json.dumps(doc["x"])]
+    by_file = status_of([name, path, "-f", "json"])[1]
+    by_stdin = status_of([name, "-", "-f", "json"], stdin=yaml.safe_dump(doc))[1]
+    flags = [name, "-f", "json", "-x", json.dumps(doc["x"])]
     for key, value in doc.items():
         if key == "x":
             continue
-        flags += [f"--{key}", json.dumps(value)] if key.endswith("0") else ["-p", f"{key}={json.dumps(value)}"]
+        if key in {o.key for o in cells.CELLS[name].options} or key == "output":
+            flags += [f"--{key.replace('_', '-')}", value]
+        elif key in {s.init_key for s in cell.states}:
+            flags += [f"--{key}", json.dumps(value)]
+        else:
+            flags += ["-p", f"{key}={json.dumps(value)}"]
     by_flags = status_of(flags)[1]
     assert by_file == by_stdin == by_flags and json.loads(by_file)["steps"]
 
@@ -170,12 +370,11 @@ def test_json_round_trips_the_numbers(problem):
     from rnncalc.engine import Rounding
     from rnncalc.engine import run as run_engine
 
-    cell, doc = problem
-    result = json.loads(status_of([cell, "-", "-f", "json"], stdin=json.dumps(doc))[1])
-    make = cells.CELLS[cell]()
-    params = {p.name: np.array(doc[p.name], dtype=float) for p in make.params}
-    init = {s.name: np.array(doc[s.init_key], dtype=float) for s in make.states}
-    for step, record in zip(run_engine(make, params, init, np.array(doc["x"], dtype=float), Rounding()),
+    name, cell, doc = problem
+    result = json.loads(status_of([name, "-", "-f", "json"], stdin=json.dumps(doc))[1])
+    params = {p.name: np.array(doc[p.name], dtype=float) for p in cell.params}
+    init = {s.name: np.array(doc[s.init_key], dtype=float) for s in cell.states}
+    for step, record in zip(run_engine(cell, params, init, np.array(doc["x"], dtype=float), Rounding()),
                             result["steps"]):
         for key, value in step.values.items():
             assert [v + 0.0 for v in value.tolist()] == record[key]
