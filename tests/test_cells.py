@@ -3,7 +3,7 @@
 import numpy as np
 
 from rnncalc import cells, expr
-from rnncalc.backward import Grads
+from rnncalc.backward import Grads, contribution
 from rnncalc.engine import Env
 
 
@@ -76,16 +76,16 @@ def test_each_node_pushes_its_local_derivative():
     gated = cells.gated()
     env = Env({}, {"s": np.array([1.0, -2.0])}, np.zeros(1), {"g": np.array([0.25, 0.5]), "s_tilde": np.array([0.5, 3.0])})
     grads = Grads()
-    gated.equation("s").expr.backward(env, np.array([2.0, 1.0]), grads)
-    assert grads.q["g"].tolist() == [2 * (0.5 - 1), 1 * (3 + 2)]
-    assert grads.prev["s"].tolist() == [2 * 0.75, 1 * 0.5]
-    assert grads.q["s_tilde"].tolist() == [2 * 0.25, 1 * 0.5]
+    gated.equation("s").expr.backward(env, np.array([[2.0, 1.0]]), grads)  # one row: u
+    assert grads.q["g"].tolist() == [[2 * (0.5 - 1), 1 * (3 + 2)]]
+    assert grads.prev["s"].tolist() == [[2 * 0.75, 1 * 0.5]]
+    assert grads.q["s_tilde"].tolist() == [[2 * 0.25, 1 * 0.5]]
     # W v: dL/dW = u vᵀ, dL/dv = Wᵀ u
     env = Env({"W_ss": np.array([[1.0, 2.0], [3.0, 4.0]])}, env.prev, env.x)
     grads = Grads()
-    expr.MatVec(expr.Param("W_ss"), expr.Prev("s")).backward(env, np.array([1.0, -1.0]), grads)
-    assert grads.params["W_ss"].tolist() == [[1.0, -2.0], [-1.0, 2.0]]
-    assert grads.prev["s"].tolist() == [1 - 3, 2 - 4]
+    expr.MatVec(expr.Param("W_ss"), expr.Prev("s")).backward(env, np.array([[1.0, -1.0]]), grads)
+    assert contribution(grads.params["W_ss"]).tolist() == [[1.0, -2.0], [-1.0, 2.0]]
+    assert grads.prev["s"].tolist() == [[1 - 3, 2 - 4]]
 
 
 def test_concatenated_forms_only_where_a_sum_holds_both_products():
