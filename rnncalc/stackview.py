@@ -261,9 +261,11 @@ def _json(stack, trace, grads, checks, view):
              **{name: nested(g) for name, g in {**layer.problem.as_given(grads.layers[layer.label].params),
                                                 **grads.layers[layer.label].init}.items()}}
             for layer in stack.layers], **{name: nested(g) for name, g in grads.output.items()}}
+        T = len(trace.output)
         doc["backward"] = [{"layer": layer.number, "direction": layer.direction,
                             "steps": [{"t": rec.t, **{k: floats(v) for k, v in rec.values.items()}}
-                                      for rec in grads.layers[layer.label].steps]} for layer in stack.layers]
+                                      for rec in grads.layers[layer.label].steps if shown(view, layer, rec.t, T)]}
+                           for layer in stack.layers]
     every = [c for cs in checks.values() for c in cs]
     if every:
         doc["expect"] = formats.check_records(every)

@@ -354,3 +354,20 @@ def test_rounding_applies_to_every_layer(tmp_path, rnncalc):
     assert rnncalc("rnn", path, "--round", "sign", "-q")[1] == "1\n"
     status, _, err = rnncalc("rnn", path, "--round", "sign", "--grad")
     assert status == 2 and err.startswith("rnncalc: --grad: cannot differentiate a rounded run")
+
+
+def test_steps_and_write_ups(tmp_path, rnncalc):
+    # The linear bidirectional stack again: --steps 2 shows t = 2 of each direction, in every format.
+    path = tmp_path / "bi.yaml"
+    path.write_text("cell: rnn\nbidirectional: true\nactivation: linear\nx: [1, 2]\nlayers:\n"
+                    "  - forward: {W_ss: 1, W_sx: 2}\n    backward: {W_ss: 1, W_sx: 2}\n")
+    status, out, err = rnncalc("rnn", path, "-f", "json", "--steps", "2", "--grad")
+    assert status == 0, err
+    doc = json.loads(out)
+    assert [[s["t"] for s in r["steps"]] for r in doc["layers"]] == [[2], [2]]
+    assert [[s["t"] for s in r["steps"]] for r in doc["backward"]] == [[2], [2]]
+    assert [r["steps"][0]["ds"] for r in doc["backward"]] == [[1.0], [1.0]]  # both read by L = Σ o_2
+    status, out, err = rnncalc("rnn", path, "-f", "markdown")
+    assert status == 0, err
+    assert out.index("### layer 1 · forward") < out.index("### layer 1 · backward")
+    assert out.count("**Step t = ") == 4
