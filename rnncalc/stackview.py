@@ -125,8 +125,9 @@ def _tables(stack, trace, grads, checks, view):
     for layer in stack.layers:
         console.rule(Text(layer.label, style=render.TITLE), align="left")
         if layer.direction == "backward":
-            console.print(Text(f"computed from t = {T} down to 1: each step reads x_t, and its h_{{t-1}} is the "
-                               "state after x_{t+1}", style=render.DIM))
+            v = layer.problem.cell.visible
+            console.print(Text(f"computed from t = {T} down to 1: each step reads x_t, and its {v}_{{t-1}} is the "
+                               f"state after x_{{t+1}}", style=render.DIM))
         writer = render.TableWriter(console, view)
         writer.start(layer.problem)
         steps = trace.steps[layer.label]

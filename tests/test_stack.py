@@ -182,6 +182,8 @@ def test_rows_say_layer_and_direction(tmp_path, rnncalc):
         {"layer": 1, "direction": "backward", "t": 1, "s": [6.0]}]
     status, out, err = rnncalc("rnn", path, "--no-color", "--last")
     assert status == 0 and "layer 1 · forward" in out and "layer 1 · backward" in out
+    assert "computed from t = 2 down to 1: each step reads x_t, and its s_{t-1} is the state after x_{t+1}" in out
+    assert "final: s_T = 6" in out and "final: s_1 = 6" in out
     status, _, err = rnncalc("rnn", path, "--s0", "1")
     assert (status, err) == (2, "rnncalc: --s0: a stack has an initial state per layer and direction: give it with "
                                 "-p layers.1.forward.s0=1\n")
