@@ -636,7 +636,7 @@ def _keras_layer(arrays, path, roles, cell, source, hint, direction, forget_bias
     return Packed(
         cell, K.T, U.T, b_x, b_h,  # transposed: (G·H, D) and (G·H, H), the blocks now stacked by rows
         names={"W_x": f"{kernel}[:, {{a}}:{{b}}].T", "W_h": f"{recurrent}[:, {{a}}:{{b}}].T", **b_names},
-        origin=f"Keras {title}{where}" + (f", {direction}" if direction == "backward" or "backward" in path else ""),
+        origin=f"Keras {title}{where}" + (", backward" if direction == "backward" else ""),
         notes=_keras_notes(cell, kernel, recurrent, bias, two_biases=b_h is not None, title=title),
         variant=variant, peepholes=peepholes,
     )
@@ -782,6 +782,8 @@ def _header(packed, source):
             "Each key's comment names the block of the source it was copied from.",
             "",
             f"Add the input sequence as an x: key or pass it with -x, e.g. rnncalc {cell} FILE -x '{example}'.",
+            *([f"This is a backward direction: it reads x_T first, so give the input reversed; its {v}_t at the",
+               "k-th step is the framework's output at t = T − k + 1."] if packed.origin.endswith("backward") else []),
             initial]
 
 

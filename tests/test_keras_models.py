@@ -57,6 +57,8 @@ def test_one_layer_and_direction_of_a_bidirectional_model(rnncalc, tmp_path):
                         "--layer", "0", "--direction", "backward")
     np.testing.assert_allclose([s["h"] for s in doc["steps"]][::-1], np.array(case["output"])[:, 3:],
                                rtol=0, atol=1e-12)
+    status, text, _ = rnncalc("convert", REFERENCE / case["npz"], "--from", "keras", "--direction", "backward")
+    assert "(Keras LSTM, backward)" in text and "# This is a backward direction: it reads x_T first" in text
 
 
 def sigma(z):
