@@ -3,6 +3,8 @@ checked, and a non-finite result caught at the first step and quantity it appear
 
 from __future__ import annotations
 
+import bisect
+import math
 import re
 import sys
 from contextlib import contextmanager
@@ -17,11 +19,25 @@ TABLE_STEPS = 10  # a table of a long sequence shows the first TABLE_STEPS steps
 PROGRESS_STEPS = 2000  # runs at least this long show a progress bar on a terminal's stderr
 
 
-@dataclass(frozen=True)
 class Selection:
-    """Which steps to show: --steps 3, 10:20 (inclusive), 5:, :4 or 1,3,7."""
-    ranges: tuple  # ((first, last or None), ...)
-    text: str = ""
+    """Which steps to show: --steps 3, 10:20 (inclusive), 5:, :4 or 1,3,7.
+
+    The ranges are kept sorted and merged into disjoint spans, so `t in selection` takes a comparison or
+    two for t asked one after another (a run asks t = 1, 2, ...) and a binary search otherwise: k ranges
+    over T steps cost O(k log k + T).
+    """
+
+    def __init__(self, ranges, text=""):
+        self.ranges, self.text = tuple(ranges), text  # ((first, last or None), ...) as given
+        spans = []
+        for first, last in sorted((first, math.inf if last is None else last) for first, last in self.ranges):
+            if spans and first <= spans[-1][1] + 1:
+                spans[-1][1] = max(spans[-1][1], last)
+            else:
+                spans.append([first, last])
+        self._firsts = [first for first, _ in spans]
+        self._lasts = [last for _, last in spans]
+        self._at = 0  # the span the last question fell in or before
 
     @classmethod
     def parse(cls, text: str):
@@ -29,16 +45,37 @@ class Selection:
         for part in text.split(","):
             m = re.fullmatch(r"\s*(\d*)\s*(:?)\s*(\d*)\s*", part)
             if not m or not (m.group(1) or m.group(3)) or (not m.group(2) and not m.group(1)):
-                raise InputError("--steps", f"expected a step, A:B, A: or :B (steps count from 1), found '{text}'")
+                raise InputError("--steps", f"expected a step, A:B, A: or :B (steps count from 1), found "
+                                 f"'{_clipped(part)}'")
             first = int(m.group(1)) if m.group(1) else 1
             last = (int(m.group(3)) if m.group(3) else None) if m.group(2) else first
             if first < 1 or last is not None and last < first:
-                raise InputError("--steps", f"expected steps from 1 on, first ≤ last, found '{text}'")
+                raise InputError("--steps", f"expected steps from 1 on, first ≤ last, found '{_clipped(part)}'")
             ranges.append((first, last))
-        return cls(tuple(ranges), text)
+        return cls(ranges, text)
 
     def __contains__(self, t):
-        return any(first <= t and (last is None or t <= last) for first, last in self.ranges)
+        firsts, at = self._firsts, self._at
+        if not firsts:
+            return False
+        if t < firsts[at] or at + 2 < len(firsts) and firsts[at + 2] <= t:  # out of order, or a jump: search
+            at = max(bisect.bisect_right(firsts, t) - 1, 0)
+        elif at + 1 < len(firsts) and firsts[at + 1] <= t:
+            at += 1
+        self._at = at
+        return firsts[at] <= t <= self._lasts[at]
+
+    def __eq__(self, other):
+        return isinstance(other, Selection) and (self.ranges, self.text) == (other.ranges, other.text)
+
+    def __repr__(self):
+        return f"Selection({self.ranges!r}, {self.text!r})"
+
+
+def _clipped(text, limit=40):
+    """text as quoted in a message: at most `limit` characters."""
+    text = text.strip()
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 @dataclass
