@@ -142,7 +142,7 @@ def json_document(problem, steps, summary) -> dict:
 
 
 def _dump(value) -> str:
-    return json.dumps(value, allow_nan=False)  # non-ASCII as \\u escapes: valid JSON in any encoding
+    return json.dumps(value, allow_nan=False)  # non-ASCII as \u escapes: valid JSON in any encoding
 
 
 # ---------------------------------------------------------------- writers

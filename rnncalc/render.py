@@ -36,7 +36,7 @@ BAR_DECADES = 6  # the journey's log scale spans at least this many powers of te
 JOURNEY_ROWS = 60  # a longer run's journey shows every k-th step, so at most this many rows
 BLOCKS = " ▏▎▍▌▋▊▉█"  # eighths of a character cell
 PIPE_WIDTH = 120
-MIN_WIDTH = 40  # narrower terminals (COLUMNS=12) get this width and wrap the lines themselves
+MIN_WIDTH = 60  # narrower terminals (COLUMNS=12) get this width and wrap the lines themselves
 
 
 def make_console(file=None, no_color=False, width=None, record=False) -> Console:

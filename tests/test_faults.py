@@ -1,0 +1,352 @@
+"""Faults of the machine and the file system, and user text that must be shown, not interpreted: each run
+is a real process with real pipes, devices, closed streams and signals."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "utf-8"}
+ENV.pop("COLUMNS", None)
+ENV.pop("NO_COLOR", None)
+RNNCALC = [sys.executable, "-m", "rnncalc"]
+TIMEOUT = 120  # seconds: a hang fails the test instead of stopping the suite
+LONG = ["rnn", "--weights", "0.5", "-x", ",".join(["1"] * 3000)]  # far more output than a pipe holds
+
+
+def run(*args, env=None, shell_redirect="", input=None, **kw):
+    """rnncalc in a child process; shell_redirect (e.g. '>&-') is applied by /bin/sh."""
+    env = {**ENV, **(env or {})}
+    if shell_redirect:
+        command = " ".join(map(_quote, [*RNNCALC, *args])) + " " + shell_redirect
+        return subprocess.run(["/bin/sh", "-c", command], env=env, input=input, capture_output=True, timeout=TIMEOUT, **kw)
+    return subprocess.run([*RNNCALC, *args], env=env, input=input, capture_output=True, timeout=TIMEOUT, **kw)
+
+
+def _quote(a):
+    import shlex
+    return shlex.quote(str(a))
+
+
+def one_line(stderr: bytes) -> str:
+    text = stderr.decode()
+    assert text.count("\n") == 1 and text.startswith("rnncalc: ") and "Traceback" not in text, text
+    return text
+
+
+@pytest.fixture
+def problem(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("cell: rnn\nW_ss: 0.5\nW_sx: 1\nx: [1, 2]\n")
+    return path
+
+
+# ---------------------------------------------------------------- outputs that cannot be written
+
+class TestUnwritableOutput:
+    def test_stdout_full(self):
+        with open("/dev/full", "w") as full:
+            r = subprocess.run([*RNNCALC, "rnn", "--weights", "0.5", "-x", "1,2"], env=ENV, stdout=full,
+                               stderr=subprocess.PIPE)
+        assert r.returncode == 2
+        assert "cannot write the output: No space left on device" in one_line(r.stderr)
+
+    @pytest.mark.parametrize("args", [["rnn", "--weights", "0.5", "-x", "1,2"], ["--version"], ["init", "lstm"],
+                                      ["equations"]])
+    def test_stdout_closed(self, args):
+        r = run(*args, shell_redirect=">&-")
+        assert r.returncode == 2
+        assert "standard output is closed" in one_line(r.stderr)
+
+    def test_stdout_read_only(self, problem):
+        r = run("rnn", problem, shell_redirect=f"1<{_quote(problem)}")
+        assert r.returncode == 2
+        assert "cannot write the output" in one_line(r.stderr)
+
+    @pytest.mark.parametrize("redirect", ["2>&-", "2>/dev/full"])
+    def test_refusal_with_stderr_unwritable_is_still_2(self, redirect):
+        r = run("rnn", "--weights", "0.5", "-x", "1,2", "-p", "W_qq=1", shell_redirect=redirect)
+        assert r.returncode == 2
+        assert r.stdout == b""
+
+    @pytest.mark.parametrize("flag", ["--save-svg", "--save-html"])
+    @pytest.mark.parametrize("target, message", [
+        ("missing/out.svg", "no such folder"),
+        (".", "is a directory"),
+        ("/dev/full", "cannot be written: No space left on device"),
+    ])
+    def test_save_cannot_be_written(self, problem, tmp_path, flag, target, message):
+        r = run("rnn", problem, flag, target, cwd=tmp_path)
+        assert r.returncode == 2
+        assert message in one_line(r.stderr)
+
+    @pytest.mark.skipif(os.geteuid() == 0, reason="root may write a read-only file")
+    def test_save_read_only(self, problem, tmp_path):
+        out = tmp_path / "out.svg"
+        out.write_text("kept")
+        out.chmod(0o444)
+        r = run("rnn", problem, "--save-svg", out)
+        assert r.returncode == 2 and "permission denied" in one_line(r.stderr)
+        assert out.read_text() == "kept"
+
+
+class TestSaveNeverOverwritesAnInput:
+    @pytest.fixture
+    def files(self, problem, tmp_path):
+        (tmp_path / "x.txt").write_text("1\n2\n")
+        (tmp_path / "target.csv").write_text("0.5\n")
+        os.symlink(problem, tmp_path / "link.yaml")
+        os.link(problem, tmp_path / "hard.yaml")
+        return tmp_path
+
+    @pytest.mark.parametrize("flag", ["--save-svg", "--save-html"])
+    @pytest.mark.parametrize("target, what", [
+        ("p.yaml", "the problem file"), ("./p.yaml", "the problem file"), ("link.yaml", "the problem file"),
+        ("hard.yaml", "the problem file"), ("x.txt", "the --x-file"), ("target.csv", "the --target-file"),
+    ])
+    def test_refused_before_anything_is_written(self, files, flag, target, what):
+        before = {p.name: p.read_bytes() for p in files.iterdir()}
+        r = run("rnn", "p.yaml", "--x-file", "x.txt", "--grad", "--loss", "mse", "--target-file", "target.csv",
+                flag, target, cwd=files)
+        assert r.returncode == 2, r.stderr
+        assert f"is also {what}" in one_line(r.stderr)
+        assert r.stdout == b""
+        assert {p.name: p.read_bytes() for p in files.iterdir()} == before
+
+    def test_svg_and_html_on_one_file(self, files):
+        r = run("rnn", "p.yaml", "--save-svg", "out", "--save-html", "out", cwd=files)
+        assert r.returncode == 2 and "is also the --save-svg file" in one_line(r.stderr)
+        assert not (files / "out").exists()
+
+    def test_both_saved_when_distinct(self, files):
+        r = run("rnn", "p.yaml", "--save-svg", "t.svg", "--save-html", "t.html", cwd=files)
+        assert r.returncode == 0, r.stderr
+        assert (files / "t.svg").read_text().startswith("<svg")
+        assert "<html" in (files / "t.html").read_text()
+
+
+# ---------------------------------------------------------------- inputs that cannot be read
+
+class TestUnreadableInput:
+    def test_stdin_closed(self):
+        r = run("rnn", "-", shell_redirect="<&-")
+        assert r.returncode == 2 and "<stdin>: standard input is closed" in one_line(r.stderr)
+
+    def test_stdin_closed_for_x(self):
+        r = run("rnn", "--weights", "1", "-x", "-", shell_redirect="<&-")
+        assert r.returncode == 2 and "-x -: standard input is closed" in one_line(r.stderr)
+
+    @pytest.mark.parametrize("args", [["rnn", "-"], ["rnn", "--weights", "1", "-x", "-"]])
+    def test_binary_stdin(self, args):
+        r = run(*args, input=bytes(range(256)) * 4)
+        assert r.returncode == 2 and "is not a text file" in one_line(r.stderr)
+
+    @pytest.mark.parametrize("args", [["rnn", "/proc/self/mem"], ["rnn", "--weights", "1", "--x-file", "/proc/self/mem"]])
+    def test_read_error(self, args):
+        r = run(*args)
+        assert r.returncode == 2 and "/proc/self/mem: cannot be read: Input/output error" in one_line(r.stderr)
+
+    def test_read_error_in_check(self):
+        r = run("check", "/proc/self/mem", env={"COLUMNS": "200"})
+        assert r.returncode == 2 and "did not pass (1 error)" in one_line(r.stderr)
+        assert "/proc/self/mem: cannot be read: Input/output error" in r.stdout.decode()
+
+    def test_directory(self, tmp_path):
+        r = run("rnn", tmp_path)
+        assert r.returncode == 2 and "is a directory" in one_line(r.stderr)
+
+    @pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+    def test_permission_denied(self, problem):
+        problem.chmod(0)
+        r = run("rnn", problem)
+        assert r.returncode == 2 and "Permission denied" in one_line(r.stderr)
+
+
+# ---------------------------------------------------------------- a reader that goes away
+
+@pytest.mark.parametrize("fmt", ["table", "json", "jsonl", "csv", "markdown", "latex"])
+def test_broken_pipe_is_quiet(fmt):
+    steps = ["--steps", "1:"] if fmt == "table" else []
+    child = subprocess.Popen([*RNNCALC, *LONG, "--format", fmt, *steps], env=ENV, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    child.stdout.readline()
+    child.stdout.close()  # the reader goes away, as head -1 does
+    err = child.stderr.read()
+    assert child.wait(timeout=TIMEOUT) in (0, 141)
+    assert err == b""
+
+
+def test_broken_pipe_in_a_shell_pipeline():
+    command = " ".join(map(_quote, [*RNNCALC, *LONG, "--format", "jsonl"])) + " | head -1; exit ${PIPESTATUS[0]}"
+    r = subprocess.run(["bash", "-c", command], env=ENV, capture_output=True)
+    assert r.returncode in (0, 141)
+    assert r.stderr == b""
+    assert json.loads(r.stdout)["t"] == 1
+
+
+# ---------------------------------------------------------------- Ctrl-C
+
+# Runs rnncalc as its installed script does (from rnncalc.cli import entry; entry()), sending itself SIGINT
+# the moment the module named in argv[1] starts importing.
+INTERRUPT_AT_IMPORT = """
+import os, signal, sys
+name = sys.argv.pop(1)
+class Interrupt:
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == name:
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, Interrupt())
+sys.argv[0] = "rnncalc"
+from rnncalc.cli import entry
+entry()
+"""
+
+
+@pytest.mark.parametrize("module", ["inspect", "typer", "rich.console", "numpy", "yaml",
+                                    "rnncalc.engine"])
+def test_ctrl_c_while_starting(module):
+    r = subprocess.run([sys.executable, "-c", INTERRUPT_AT_IMPORT, module, "lstm", "--weights", "1", "-x", "1"],
+                       env=ENV, capture_output=True, timeout=TIMEOUT)
+    assert r.returncode == 130
+    assert r.stderr == b""
+
+
+def test_ctrl_c_while_reading_stdin():
+    child = subprocess.Popen([*RNNCALC, "rnn", "--weights", "1", "-x", "-", "--format", "jsonl"], env=ENV,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdin.write(b"1\n2\n")  # step 1 is written once step 2 shows it is not the last
+    child.stdin.flush()
+    assert json.loads(child.stdout.readline())["t"] == 1  # running, now waiting for more lines
+    child.send_signal(signal.SIGINT)
+    assert child.wait(timeout=TIMEOUT) == 130
+    assert child.stderr.read() == b""
+    child.stdin.close()
+    child.stdout.close()
+    child.stderr.close()
+
+
+def test_ctrl_c_while_writing():
+    child = subprocess.Popen([*RNNCALC, *LONG, "--format", "jsonl"], env=ENV, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    child.stdout.readline()  # running; the pipe fills as nobody reads
+    child.send_signal(signal.SIGINT)
+    assert child.wait(timeout=TIMEOUT) == 130
+    assert child.stderr.read() == b""
+    child.stdout.close()
+    child.stderr.close()
+
+
+def test_ignored_sigint_stays_ignored():
+    """A background job started with SIGINT ignored is not stopped by it."""
+    script = ("import signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); import os; "
+              "from rnncalc.cli import entry; os.kill(os.getpid(), signal.SIGINT); sys.argv[1:] = ['--version']; "
+              "entry()")
+    r = subprocess.run([sys.executable, "-c", script], env=ENV, capture_output=True)
+    assert r.returncode == 0 and r.stdout.startswith(b"rnncalc ")
+
+
+# ---------------------------------------------------------------- user text is shown, not interpreted
+
+class TestUserText:
+    @pytest.mark.parametrize("name", ["[red]/a.yaml", "[/x].yaml", "[bold]b[/bold].yaml", ":smile:.yaml"])
+    def test_markup_in_file_names_is_literal(self, tmp_path, problem, name):
+        path = tmp_path / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(problem.read_text())
+        r = run("rnn", name, "--no-color", cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert f"file {name}" in r.stdout.decode()
+
+    def test_control_characters_in_a_file_name_are_escaped(self, tmp_path, problem):
+        name = "a\x1b]0;title\x07b\nc\rd\x9b2J\u202ee.yaml"
+        (tmp_path / name).write_text(problem.read_text())
+        r = run("rnn", name, cwd=tmp_path)
+        out = r.stdout.decode()
+        assert r.returncode == 0, r.stderr
+        assert "file a\\x1b]0;title\\x07b\\nc\\rd\\x9b2J\\u202ee.yaml" in out
+        assert not set("\x07\r\x9b\u202e") & set(out)
+        r = run("rnn", name + "-missing", cwd=tmp_path)
+        assert "a\\x1b]0;title" in one_line(r.stderr)
+
+    def test_names_and_values_in_check(self, tmp_path):
+        (tmp_path / "c.yaml").write_text(
+            'cell: rnn\nname: "\\e[2J[bold]x[/] \\u202e"\nW_ss: 1\nW_sx: 1\nx: [1]\n---\n'
+            'cell: rnn\nname: "[/x]"\nW_ss: 1\nW_sx: 1\nx: [1, "\\e]0;t\\a"]\n')
+        r = run("check", "c.yaml", "--no-color", cwd=tmp_path)
+        out = r.stdout.decode()
+        assert r.returncode == 2
+        assert "\\x1b[2J[bold]x[/] \\u202e" in out and "[/x]" in out and "\\x1b]0;t\\x07" in out
+        assert "\x1b" not in out and "\x07" not in out
+
+    def test_control_characters_in_flags_keep_the_error_one_line(self):
+        r = run("rnn", "--weights", "1", "-x", "1", "--only", "s\n\x1b[2Jh")
+        assert r.returncode == 2
+        assert "s\\n\\x1b[2Jh" in one_line(r.stderr)
+
+    def test_bytes_that_are_not_utf8_in_a_file_name(self, tmp_path):
+        r = subprocess.run([*RNNCALC, "rnn", os.fsdecode(b"\xff\xfe.yaml")], env=ENV, capture_output=True,
+                           cwd=tmp_path)
+        assert r.returncode == 2 and "\\xff\\xfe.yaml: no such file" in one_line(r.stderr)
+
+
+# ---------------------------------------------------------------- streams that cannot encode UTF-8
+
+ASCII_RUNS = [
+    ["gated", "samples/gated.yaml"],
+    ["gated", "samples/gated.yaml", "--grad"],
+    ["lstm", "samples/lstm_vector.yaml", "--format", "markdown"],
+    ["lstm", "samples/lstm_vector.yaml", "--format", "latex"],
+    ["lstm", "samples/lstm_vector.yaml", "--format", "json"],
+    ["lstm", "samples/lstm_vector.yaml", "--format", "csv"],
+    ["equations"],
+    ["check", "samples/gated.yaml"],
+]
+
+
+@pytest.mark.parametrize("args", ASCII_RUNS, ids=" ".join)
+def test_ascii_stream_gets_ascii_spellings(args):
+    r = run(*args, env={"PYTHONIOENCODING": "ascii"}, cwd=ROOT)
+    assert r.returncode in (0, 1), r.stderr
+    out = r.stdout.decode("ascii")  # every byte is ASCII
+    if args[0] == "gated" and "--format" not in args:
+        assert "sigma(" in out and " * " in out and "ok" in out
+    if "json" in args:
+        assert json.loads(out)["cell"] == "lstm"
+
+
+def test_latin1_stream():
+    r = run("lstm", "samples/lstm_vector.yaml", env={"PYTHONIOENCODING": "latin-1"}, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode("latin-1")
+    assert "sigma(" in out and "2×2" in out
+
+
+def test_ascii_error_line():
+    r = run("rnn", "--weights", "1", "-x", "1", "--only", "σé", env={"PYTHONIOENCODING": "ascii"})
+    assert r.returncode == 2 and "'sigma\\u00e9'" in one_line(r.stderr)
+    r.stderr.decode("ascii")
+
+
+# ---------------------------------------------------------------- narrow terminals
+
+@pytest.mark.parametrize("columns", ["0", "12", "-5", "abc"])
+def test_narrow_terminal_shows_every_value(columns):
+    import re
+
+    args = ["lstm", "samples/lstm_vector.yaml", "--no-color"]
+    steps = json.loads(run(*args, "--format", "json", cwd=ROOT).stdout)["steps"]
+    r = run(*args, env={"COLUMNS": columns}, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    assert "…" not in out
+    shown = re.findall(r"-?\d+\.\d+", out)
+    for step in steps:
+        for key in ("f", "i", "o", "c_tilde", "c", "h"):
+            for v in step[key]:
+                assert f"{v:.4f}" in shown, (key, v)
