@@ -214,7 +214,7 @@ def init(
     """
     from .formats import yaml_template
 
-    typer.echo(yaml_template(CELLS[cell.value](), {"H": hidden, "D": input}), nl=False)
+    sys.stdout.write(yaml_template(CELLS[cell.value](), {"H": hidden, "D": input}))
 
 
 @app.command()
@@ -314,7 +314,7 @@ def convert(
                                _value(activation), forget_bias, _value(output))
     for note in notes:
         _fail(f"note: {note}")
-    typer.echo(text, nl=False)
+    sys.stdout.write(text)
 
 
 # ---------------------------------------------------------------- entry point
