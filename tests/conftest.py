@@ -9,13 +9,16 @@ in .hypothesis/ and tries it first on the next run. Property tests set deadline 
 with @settings as they need, but not max_examples: the profile decides how hard to look.
 """
 
+import difflib
 import json
 import os
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+from rnncalc import cells
 from rnncalc.cli import run
 
 _SHARED = dict(deadline=None, print_blob=True, derandomize=False,
@@ -25,6 +28,26 @@ settings.register_profile("deep", max_examples=600, **_SHARED)
 settings.load_profile(os.environ.get("RNNCALC_HYPOTHESIS_PROFILE", "default"))
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # so tests can `import strategies`
+
+
+# ---------------------------------------------------------------- the cells, from the registry
+
+CELL_NAMES = sorted(cells.CELLS)
+
+
+def _cell_forms():
+    """{label: (name, keywords)}: every registered cell in its default form, each other choice of each of
+    its options, and each form its equations page shows."""
+    forms = {}
+    for name, entry in sorted(cells.CELLS.items()):
+        keyword_sets = [{}, *({o.key: c} for o in entry.options for c in o.choices[1:]), *entry.pages]
+        for keywords in keyword_sets:
+            label = "-".join([name, *(str(v) for v in keywords.values())])
+            forms.setdefault(label, (name, keywords))
+    return forms
+
+
+CELL_FORMS = _cell_forms()  # tests import it: from conftest import CELL_FORMS
 
 
 @pytest.fixture
@@ -55,3 +78,47 @@ def torch():
         import torch
         return torch
     return pytest.importorskip("torch")
+
+
+# ---------------------------------------------------------------- snapshots
+
+def _numbers_equal(a, b):
+    """JSON values equal as numbers: 1 and 1.0 agree, every float to its last bit, keys in any order."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_numbers_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(map(_numbers_equal, a, b))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) | isinstance(b, bool):
+        return float(a) == float(b) or a != a and b != b
+    return type(a) is type(b) and a == b
+
+
+def check_golden(path: Path, actual: str):
+    """Compare actual output with its reviewed copy: JSON as numbers, anything else as text.
+
+    With RNNCALC_UPDATE_GOLDEN=1 a copy that differs is rewritten, and the test still fails with the
+    diff, so that nothing changes unseen: review it (git diff), then run again.
+    """
+    expected = path.read_text() if path.exists() else ""
+    if path.suffix == ".json" and expected:
+        same = _numbers_equal(json.loads(actual), json.loads(expected))
+    else:
+        same = actual == expected
+    if same:
+        return
+    shown = [expected, actual]
+    if path.suffix == ".json" and expected:  # one number a line, so the diff points at it
+        shown = [json.dumps(json.loads(text), indent=1) + "\n" for text in shown]
+    diff = "".join(difflib.unified_diff(shown[0].splitlines(True), shown[1].splitlines(True),
+                                        f"{path.name} (reviewed)", f"{path.name} (now)"))
+    if os.environ.get("RNNCALC_UPDATE_GOLDEN"):
+        path.write_text(actual)
+        pytest.fail(f"{path} rewritten; review the change and run again:\n{diff}", pytrace=False)
+    pytest.fail(f"{path.name} differs from the reviewed copy (after a deliberate change of output, "
+                f"RNNCALC_UPDATE_GOLDEN=1 rewrites it):\n{diff}", pytrace=False)
+
+
+@pytest.fixture
+def golden():
+    """check_golden(path, actual), for tests that compare output with a reviewed copy."""
+    return check_golden

@@ -10,22 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import CELL_FORMS
 from rnncalc import cells, mathops
 from rnncalc.backward import Loss, backward, step_keys
 from rnncalc.engine import Rounding, run
 
-VARIANTS = {
-    "rnn-tanh": lambda: cells.rnn("tanh"),
-    "rnn-relu": lambda: cells.rnn("relu"),
-    "rnn-sigmoid": lambda: cells.rnn("sigmoid"),
-    "rnn-linear": lambda: cells.rnn("linear"),
-    "gated": cells.gated,
-    "lstm": cells.lstm,
-    "lstm-peepholes": lambda: cells.lstm("fio"),
-    "gru": cells.gru,
-    "gru-reset-before": lambda: cells.gru("reset-before"),
-    "gru-z-new": lambda: cells.gru(z_weighs="new"),
-}
+VARIANTS = {label: (lambda name=name, keywords=keywords: cells.CELLS[name](**keywords))
+            for label, (name, keywords) in CELL_FORMS.items()}
 H, D, K, T = 3, 2, 3, 4
 
 

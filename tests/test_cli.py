@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import CELL_NAMES
 from rnncalc import __version__
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -233,7 +234,7 @@ class TestOtherCommands:
     def test_version(self, rnncalc):
         assert rnncalc("--version")[:2] == (0, f"rnncalc {__version__}\n")
 
-    @pytest.mark.parametrize("cell", ["rnn", "gated", "lstm"])
+    @pytest.mark.parametrize("cell", CELL_NAMES)
     def test_init_template_runs(self, rnncalc, tmp_path, cell):
         status, template, _ = rnncalc("init", cell, "--hidden", "2", "--input", "3")
         assert status == 0
@@ -248,7 +249,7 @@ class TestOtherCommands:
         assert status == 0
         assert "c_t = f_t ⊙ c_{t-1} + i_t ⊙ c̃_t" in out and "W_f = [W_fh W_fx]" in out
 
-    @pytest.mark.parametrize("cell", ["rnn", "gated", "lstm"])
+    @pytest.mark.parametrize("cell", CELL_NAMES)
     def test_help_has_an_example(self, rnncalc, cell):
         status, out, _ = rnncalc(cell, "--help")
         assert status == 0 and f"Example: rnncalc {cell}" in out

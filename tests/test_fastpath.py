@@ -5,15 +5,13 @@ import json
 import numpy as np
 import pytest
 
+from conftest import CELL_FORMS
 from rnncalc import cells
 from rnncalc.engine import Rounding, run
 from rnncalc.fastpath import Loop
 
-VARIANTS = {
-    "rnn": cells.rnn(), "rnn relu + softmax": cells.rnn("relu").with_output("softmax"), "gated": cells.gated(),
-    "lstm": cells.lstm(), "peephole lstm": cells.lstm("fio"), "gru": cells.gru(),
-    "gru reset-before": cells.gru("reset-before"), "gru z new": cells.gru(z_weighs="new"),
-}
+VARIANTS = {label: cells.CELLS[name](**keywords) for label, (name, keywords) in CELL_FORMS.items()}
+VARIANTS["rnn-relu + softmax"] = cells.CELLS["rnn"](activation="relu").with_output("softmax")
 
 
 def random_problem(cell, seed=0, H=4, D=3, K=2, T=300):

@@ -128,9 +128,16 @@ class TestFormats:
                                 cwd=tmp_path, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout[-2000:]
 
-    def test_quiet_prints_the_final_state(self, rnncalc):
-        status, out, _ = rnncalc("lstm", VECTOR, "-q")
-        full = json.loads(rnncalc("lstm", VECTOR, "-f", "json")[1])
+    def test_quiet_prints_the_final_state(self, rnncalc, tmp_path):
+        # 2,500 steps: -q runs all but the last in the compiled loop, whole chunks of it (engine.CHUNK),
+        # and must print the full trace's final state to the last bit (the file's expect: is for its own x).
+        from rnncalc.engine import CHUNK
+
+        xs = tmp_path / "x.txt"
+        xs.write_text("\n".join(f"{np.sin(t)} {np.cos(t)} {np.sin(t / 7)}" for t in range(2 * CHUNK + 452)))
+        status, out, _ = rnncalc("lstm", VECTOR, "--x-file", xs, "--no-expect", "-q")
+        full = json.loads(rnncalc("lstm", VECTOR, "--x-file", xs, "--no-expect", "-f", "json")[1])
+        assert len(full["steps"]) > 2 * CHUNK
         assert status == 0 and [float(v) for v in out.split()] == full["final"]["h"]
 
     def test_last_and_steps(self, rnncalc):
