@@ -71,7 +71,7 @@ def _value(enum_or_none):
 
 
 def _calculate(cell_name: str, file, states: dict, **o):
-    from .api import calculate
+    from .commands import calculate
     from .problem import Flags
     from .report import Selection, View
 
@@ -253,7 +253,7 @@ def check(
     """
     import json
 
-    from .api import check_problems
+    from .commands import check_problems
 
     records = check_problems(paths)
     if format is CheckFormat.json:

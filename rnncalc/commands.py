@@ -1,0 +1,210 @@
+"""What each command does, as the command line calls it: a cell command's run, from its file and flags to
+what it writes, and check's record for each problem. Failures come back as an exit status and one line."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+from .cells import CELLS
+from .errors import EXIT_EXPECTATION, EXIT_NONFINITE, EXIT_OK, InputError, NonFiniteError
+from .yamlio import read_document
+
+
+# ---------------------------------------------------------------- a cell command
+
+def calculate(cell_name, file, chosen, flags, view, inputs, out, fail) -> int:
+    """A cell command: check the view, read the problem file (its problem `chosen` by name or number, when
+    given; a layers: file is a stack), build the problem with the flags, run it and write it to out; report
+    a failure with fail(message). The exit status. inputs: (name, path) of each file read, which
+    --save-svg and --save-html may not overwrite."""
+    from .problem import build
+    from .stack import is_stack
+
+    check_view(view, flags.grad)
+    check_saves(view, inputs)
+    document = read_document(file, chosen)
+    if is_stack(document):  # a layers: file, stacked or bidirectional
+        from .stack import build_stack
+        from .stackview import report_stack
+        return report_stack(build_stack(cell_name, document, flags), view, out, fail)
+    return report(build(cell_name, document, flags), view, out, fail)
+
+
+def check_view(view, grad=False):
+    if grad and (view.quiet or view.format not in ("table", "json")):
+        other = "-q" if view.quiet else f"--format {view.format}"
+        raise InputError("--grad", f"shows the backward pass as tables or as JSON (--format json); it cannot be "
+                                   f"combined with {other}")
+    saving = [flag for flag, path in (("--save-svg", view.save_svg), ("--save-html", view.save_html)) if path]
+    if saving and (view.format != "table" or view.quiet):
+        raise InputError(saving[0], "keeps the rendered table, so it needs --format table without -q")
+    if view.quiet and view.format != "table":
+        raise InputError("-q", f"prints only the final state; it cannot be combined with --format {view.format}")
+    if view.last and view.steps is not None:
+        raise InputError("--last", "--steps already chooses the steps shown; give one of them")
+
+
+def _saves(view):
+    return [(flag, path) for flag, path in (("--save-svg", view.save_svg), ("--save-html", view.save_html)) if path]
+
+
+def check_saves(view, inputs):
+    """Each --save-svg/--save-html path is a file that can be written, and neither an input nor the other
+    output (through a symbolic or hard link too): refused before anything is read or written."""
+    taken = [(name, path) for name, path in inputs if path not in (None, "-")]
+    for flag, path in _saves(view):
+        where, p = f"{flag} {path}", Path(path)
+        if p.is_dir():
+            raise InputError(where, "is a directory; give a file name")
+        if not p.parent.is_dir():
+            raise InputError(where, f"no such folder '{p.parent}'")
+        if not os.access(p if p.exists() else p.parent, os.W_OK):
+            raise InputError(where, "cannot be written: permission denied")
+        for name, other in taken:
+            if _same_file(p, Path(other)):
+                raise InputError(where, f"is also the {name}; saving would overwrite it")
+        taken.append((f"{flag} file", path))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one does not exist yet
+        return a.resolve() == b.resolve()
+
+
+def _save(console, view):
+    """Write the recorded table as SVG and HTML as asked; a file the system refuses is bad input."""
+    for flag, path in _saves(view):
+        content = (console.export_svg(title="rnncalc", clear=False) if flag == "--save-svg"
+                   else console.export_html(clear=False))
+        try:
+            with open(path, "w", encoding="utf-8") as out:
+                out.write(content)
+        except OSError as e:
+            raise InputError(f"{flag} {path}", f"cannot be written: {e.strerror or e}") from None
+
+
+def report(problem, view, out, fail) -> int:
+    """Run the problem, write it to out as the view asks, report a failure with fail(message); the exit status."""
+    from . import formats, report
+
+    console = None
+    if view.quiet:
+        writer = formats.QuietWriter(out, view)
+    elif view.format == "table":
+        from . import render
+
+        console = render.make_console(no_color=view.no_color, record=bool(view.save_svg or view.save_html))
+        writer = render.TableWriter(console, view)
+    else:
+        writer = formats.WRITERS[view.format](out, view)
+    with report.progress_bar(problem.steps) as tick:
+        summary = report.run(problem, view, writer, tick)
+    if console is not None:
+        _save(console, view)
+    if summary.broken is not None:
+        fail(str(NonFiniteError.at(*summary.broken)))
+        return EXIT_NONFINITE
+    if summary.failed:
+        first = summary.failed[0]
+        fail(f"{len(summary.failed)} of {len(summary.checks)} expected values do not hold; first: "
+              f"{first.describe(problem.digits, problem.atol)}")
+        return EXIT_EXPECTATION
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- check
+
+def check_problems(paths) -> list[dict]:
+    """Run every problem in the files and folders (a path, or a list of them) and check its expect:
+    values: a record a problem (see rnncalc.check)."""
+    return [record for file in problem_files([paths] if isinstance(paths, (str, Path)) else paths)
+            for record in check_file(file)]
+
+
+
+
+def problem_files(paths):
+    """The files to check: each path given, a folder replaced by its YAML files, recursively, sorted."""
+    for path in paths:
+        p = Path(path)
+        if p.is_dir():
+            found = sorted((f for f in p.rglob("*") if f.suffix in (".yaml", ".yml") and f.is_file()),
+                           key=lambda f: f.relative_to(p).parts)
+            yield from (str(f) for f in found) if found else [(str(path), "is a folder with no *.yaml or *.yml files")]
+        else:
+            yield str(path)
+
+
+def check_file(file):
+    """rnncalc check's records for each problem of one file: file, problem, index, verdict, checked,
+    failed, message."""
+    from .problem import Flags, build
+    from .report import NullWriter, View, run
+    from .stack import is_stack
+    from .yamlio import load_documents, read_text
+
+    def record(problem, index, verdict, checked=0, failed=0, message=""):
+        return {"file": name, "problem": problem, "index": index, "verdict": verdict, "checked": checked,
+                "failed": failed, "message": message}
+
+    if isinstance(file, tuple):  # a folder without problems
+        name = file[0]
+        yield record(None, None, "error", message=f"{file[0]}: {file[1]}")
+        return
+    name = file
+    try:
+        docs = load_documents(*read_text(file))
+    except InputError as e:
+        yield record(None, None, "error", message=str(e))
+        return
+    for n, doc in enumerate(docs, start=1):
+        data = doc.data if isinstance(doc.data, dict) else {}
+        label = None if data.get("name") is None else str(data["name"])
+        try:
+            cell = data.get("cell")
+            if cell not in CELLS:
+                raise InputError(doc.where("cell"), f"each problem names its cell ({', '.join(CELLS)}), "
+                                                    f"found {cell!r}")
+            if is_stack(doc):
+                yield record(label, n, *_check_stack(cell, doc))
+                continue
+            problem = build(cell, doc, Flags())
+            summary = run(problem, View(format="check"), NullWriter())
+        except InputError as e:
+            yield record(label, n, "error", message=str(e))
+            continue
+        checked, failed = len(summary.checks), len(summary.failed)
+        if summary.broken is not None:
+            t, key = summary.broken
+            yield record(label, n, "non-finite", checked, failed, f"{key} is not finite at t = {t}")
+        elif failed:
+            yield record(label, n, "fail", checked, failed,
+                         summary.failed[0].describe(problem.digits, problem.atol))
+        elif checked:
+            yield record(label, n, "pass", checked, 0, f"{checked} value{'s' * (checked != 1)} as expected")
+        else:
+            yield record(label, n, "ran", 0, 0, "no expect: nothing checked")
+
+
+def _check_stack(cell, doc):
+    """rnncalc check's verdict, checked, failed and message for a layers: problem."""
+    from .problem import Flags
+    from .report import View
+    from .stack import build_stack
+    from .stackview import report_stack
+
+    out, messages = io.StringIO(), []
+    status = report_stack(build_stack(cell, doc, Flags()), View(format="json"), out, messages.append)
+    if status == EXIT_NONFINITE:
+        return "non-finite", 0, 0, messages[0]
+    checks = json.loads(out.getvalue()).get("expect", []) if out.getvalue() else []
+    failed = sum(not c.get("ok", True) for c in checks)
+    if status == EXIT_EXPECTATION:
+        return "fail", len(checks), max(failed, 1), messages[0].split("first: ", 1)[-1]
+    n = len(checks)
+    return ("pass", n, 0, f"{n} value{'s' * (n != 1)} as expected") if n else ("ran", 0, 0, "no expect: nothing checked")
