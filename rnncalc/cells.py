@@ -223,6 +223,7 @@ class CellEntry:
     example: str = ""
     grad_example: str = ""
     implied: Callable[[set], dict] | None = None  # the factory's keywords that the parameters given imply
+    other_names: dict = field(default_factory=dict)  # names other frameworks and textbooks use: the course's
 
     def __call__(self, **keywords) -> Cell:
         return self.factory(**keywords)
@@ -235,11 +236,13 @@ CELLS: dict[str, CellEntry] = {}
 OUTPUTS = ("softmax", "sigmoid", "linear")  # the output layer's functions, the default first
 
 
-def register(factory, *, example, grad_example, options=(), pages=({},), implied=None):
+def register(factory, *, example, grad_example, options=(), pages=({},), implied=None, other_names=None):
     """Add a cell to the catalogue under its factory's name: its command, options, equations page,
-    template and JSON keys follow from this and the description the factory returns."""
+    template and JSON keys follow from this and the description the factory returns. other_names:
+    what PyTorch's documentation (W_ii, W_hi, ...: i input, h hidden, g the candidate) or d2l (W_xh,
+    W_hh) call a parameter, with the course's name, for the hint when one is typed."""
     CELLS[factory.__name__] = CellEntry(factory.__name__, factory, tuple(options), tuple(pages),
-                                        example, grad_example, implied)
+                                        example, grad_example, implied, dict(other_names or {}))
 
 
 def rnn(activation="tanh"):
@@ -254,7 +257,9 @@ def rnn(activation="tanh"):
 
 register(rnn, options=[Option("activation", ("tanh", "relu", "sigmoid", "linear"), "The rnn's activation")],
          example="rnncalc rnn --weights 0.5 --s0 1 -x 1,0,-1",
-         grad_example="rnncalc rnn samples/vanishing_rnn.yaml --grad")
+         grad_example="rnncalc rnn samples/vanishing_rnn.yaml --grad",
+         other_names={"W_hh": "W_ss", "W_ih": "W_sx", "W_xh": "W_sx", "b_h": "b_s", "b_ih": "b_s",
+                      "b_hh": "b_s", "W_hq": "W_y", "b_q": "b_y", "h0": "s0"})
 
 
 def gated():
@@ -272,7 +277,9 @@ def gated():
 
 
 register(gated, example="rnncalc gated samples/gated.yaml",
-         grad_example="rnncalc gated samples/gated.yaml --grad --loss mse --target 0,0")
+         grad_example="rnncalc gated samples/gated.yaml --grad --loss mse --target 0,0",
+         other_names={"W_hh": "W_ss and W_gs", "W_ih": "W_sx and W_gx", "W_xh": "W_sx and W_gx",
+                      "h0": "s0"})
 
 
 def lstm(peepholes=""):
@@ -309,7 +316,11 @@ def lstm(peepholes=""):
 register(lstm, pages=[{}, {"peepholes": "fio"}],
          implied=lambda given: {"peepholes": "".join(g for g in "fio" if f"P_{g}" in given)},
          example="rnncalc lstm --weights 1 --h0 1 --c0 1 -x 5 --round sign",
-         grad_example="rnncalc lstm samples/vanishing_lstm.yaml --grad")
+         grad_example="rnncalc lstm samples/vanishing_lstm.yaml --grad",
+         other_names={"W_hh": "W_fh, W_ih, W_oh and W_ch", "W_xh": "W_fx, W_ix, W_ox and W_cx",
+                      "W_ii": "W_ix", "W_if": "W_fx", "W_ig": "W_cx", "W_io": "W_ox",
+                      "W_hg": "W_ch", "W_gh": "W_ch", "W_gx": "W_cx", "b_g": "b_c", "b_ii": "b_i",
+                      "b_if": "b_f", "b_ig": "b_c", "b_io": "b_o"})
 
 
 def gru(variant="reset-after", z_weighs="old"):
@@ -349,4 +360,7 @@ register(gru, options=[
          ],
          pages=[{}, {"variant": "reset-before"}, {"z_weighs": "new"}],
          example="rnncalc gru --weights 0.5 --h0 1 -x 1,2 --variant reset-before",
-         grad_example="rnncalc gru --weights 0.5 --h0 1 -x 1,2 --grad --loss dot --target 1")
+         grad_example="rnncalc gru --weights 0.5 --h0 1 -x 1,2 --grad --loss dot --target 1",
+         other_names={"W_hh": "W_rh, W_zh and W_nh", "W_ih": "W_rx, W_zx and W_nx", "W_xh": "W_rx, W_zx and W_nx",
+                      "W_ir": "W_rx", "W_iz": "W_zx", "W_in": "W_nx", "b_ir": "b_r", "b_iz": "b_z", "b_in": "b_n",
+                      "b_hn": "b_nh"})

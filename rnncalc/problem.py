@@ -271,19 +271,6 @@ def _reject_unknown(cell, file, params):
         raise params["b_y"].fail("an output bias needs the output weights W_y (K, H) too")
 
 
-# Names other frameworks and textbooks give, by cell, with the course's: PyTorch's documentation writes
-# W_ii, W_hi, b_ii, ... (i = input, h = hidden; g = the candidate), d2l writes W_xh and W_hh.
-OTHER_NAMES = {
-    "rnn": {"W_hh": "W_ss", "W_ih": "W_sx", "W_xh": "W_sx", "b_h": "b_s", "b_ih": "b_s", "b_hh": "b_s",
-            "W_hq": "W_y", "b_q": "b_y", "h0": "s0"},
-    "gated": {"W_hh": "W_ss and W_gs", "W_ih": "W_sx and W_gx", "W_xh": "W_sx and W_gx", "h0": "s0"},
-    "lstm": {"W_hh": "W_fh, W_ih, W_oh and W_ch", "W_xh": "W_fx, W_ix, W_ox and W_cx", "W_ii": "W_ix",
-             "W_if": "W_fx", "W_ig": "W_cx", "W_io": "W_ox", "W_hg": "W_ch", "W_gh": "W_ch", "W_gx": "W_cx",
-             "b_g": "b_c", "b_ii": "b_i", "b_if": "b_f", "b_ig": "b_c", "b_io": "b_o"},
-    "gru": {"W_hh": "W_rh, W_zh and W_nh", "W_ih": "W_rx, W_zx and W_nx", "W_xh": "W_rx, W_zx and W_nx",
-            "W_ir": "W_rx", "W_iz": "W_zx", "W_in": "W_nx", "b_ir": "b_r", "b_iz": "b_z", "b_in": "b_n",
-            "b_hn": "b_nh"},
-}
 INPUT_NAMES = ("inputs", "input_sequence", "sequence", "xs", "X", "x_t", "x_seq")
 
 
@@ -292,7 +279,7 @@ def course_name(cell, key):
     or an input sequence not named x; None when there is nothing to say."""
     if key in INPUT_NAMES:
         return "did you mean x, the input sequence? (input is its size D)"
-    other = OTHER_NAMES.get(cell.name, {}).get(key)
+    other = cells.CELLS[cell.name].other_names.get(key) if cell.name in cells.CELLS else None
     if other:
         return f"the course calls it {other} (rnncalc equations {cell.name})"
     name, sep, sub = key.partition("_")
