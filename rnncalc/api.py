@@ -40,6 +40,8 @@ def trace(cell, problem=None, /, *, grad=False, **keys) -> Trace:
 
     if cell not in CELLS:
         raise InputError("cell", f"expected one of {', '.join(CELLS)}, found {cell!r}")
+    if not isinstance(grad, bool):
+        raise InputError("grad", f"expected True or False, found {grad!r}")
     document = _document(problem, keys)
     flags = Flags(grad=grad)
     if is_stack(document):
@@ -189,12 +191,9 @@ class _Collect:
 
 
 def _html(renderables) -> str:
-    from .render import make_console
+    from .render import html
 
-    console = make_console(file=io.StringIO(), width=120, record=True)
-    for item in renderables:
-        console.print(item)
-    return console.export_html(inline_styles=True, code_format="<pre style=\"font-family:monospace\">{code}</pre>")
+    return html(renderables)
 
 
 class StackTrace:

@@ -39,6 +39,17 @@ PIPE_WIDTH = 120
 MIN_WIDTH = 60  # narrower terminals (COLUMNS=12) get this width and wrap the lines themselves
 
 
+def html(renderables, width=PIPE_WIDTH) -> str:
+    """The renderables as an HTML fragment in the terminal's colours: what a notebook shows."""
+    import io
+
+    console = Console(file=io.StringIO(), width=width, record=True, force_terminal=True, color_system="truecolor",
+                      highlight=False, markup=False, emoji=False)
+    for item in renderables:
+        console.print(item)
+    return console.export_html(inline_styles=True, code_format='<pre style="font-family:monospace">{code}</pre>')
+
+
 def make_console(file=None, no_color=False, width=None, record=False) -> Console:
     """The one console factory: tests fix width and colour here. Output to a pipe or file is not
     wrapped at 80 columns but at PIPE_WIDTH, unless COLUMNS says otherwise; never narrower than MIN_WIDTH.

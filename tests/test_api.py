@@ -72,6 +72,10 @@ def test_input_errors_say_what_the_command_line_says(rnncalc, tmp_path):
         library.trace("lstm", weights=1, x=[1], hidden=1, W_fh=[1, 2])
     with pytest.raises(library.InputError, match="^cell: expected one of rnn, gated, lstm, gru"):
         library.trace("lstmm", weights=1, x=[1])
+    with pytest.raises(library.InputError, match="^grad: expected True or False, found 'yes'"):
+        library.trace("lstm", weights=1, x=[1], grad="yes")
+    with pytest.raises(library.InputError, match="^problem: expected a path to a YAML or .npz file or a mapping"):
+        library.trace("lstm", 5)
 
 
 def test_an_overflow_raises_with_the_command_lines_message(rnncalc):
