@@ -480,16 +480,19 @@ def _keras_place(name):
     return "/".join(path), direction, role
 
 
-def _keras_groups(arrays, source, hint):
+def _keras_groups(arrays, source, hint, tensorflow=False):
     """[(layer path, {direction: {role: array name}})] in the order saved. A positional list
     (np.savez(path, *layer.get_weights())) is one layer: 2 or 3 arrays, with a PeepholeLSTMCell's three
-    1-D peephole vectors after them, or a Bidirectional layer's 4 or 6, the forward layer's first."""
+    1-D peephole vectors after them, or a Bidirectional layer's 4 or 6, the forward layer's first; read
+    --from tensorflow, 2 or 5 whose second is 1-D are a TF1 LSTMCell's kernel, bias and diagonals."""
     positional = sorted((k for k in arrays if re.fullmatch(r"arr_\d+", k)), key=lambda k: int(k[4:]))
     if positional and len(positional) < len(arrays):
         raise InputError(source, f"mixes named and unnamed arrays ({_listing(arrays)}); save either "
                          "np.savez(path, *layer.get_weights()) or kernel=, recurrent_kernel=, bias=")
     if positional:
         n = len(positional)
+        if tensorflow and n in (2, 5) and arrays[positional[1]].ndim == 1:  # TF1 LSTMCell.get_weights()
+            return [("", {"forward": {**dict(zip(("kernel", "bias", *TF1_DIAGONALS), positional)), "tf1": ""}})]
         if n == 6 and arrays[positional[3]].ndim == 1:
             return [("", {"forward": dict(zip((*KERAS_ROLES, *KERAS_PEEPHOLES), positional))})]
         if n in (4, 6):
@@ -522,7 +525,7 @@ def read_keras(arrays: dict, cell: str | None, layer: int | None, direction: str
     a final Dense as the output layer) and TF1 LSTMCell arrays: row-vector layouts, transposed to the common one."""
     torch_like = any(TORCH_NAME.match(k) for k in arrays)
     hint = "; these look like PyTorch arrays: try --from pytorch" if torch_like else ""
-    groups = _keras_groups(arrays, source, hint)
+    groups = _keras_groups(arrays, source, hint, tensorflow)
     if tensorflow and len(groups) == 1 and len(groups[0][1]) == 1:  # --from tensorflow: a lone kernel is TF1's
         path, directions = groups[0]
         groups = [(path, {d: {**r, "tf1": ""} if "recurrent_kernel" not in r else r for d, r in directions.items()})]

@@ -127,3 +127,14 @@ def test_models_that_do_not_fit_together(rnncalc, tmp_path):
     status, _, err = rnncalc("convert", tmp_path / "d.npz", "--from", "pytorch")
     assert (status, err) == (2, f"rnncalc: {tmp_path / 'd.npz'}: holds weight_hh_l2 but no weight_hh_l1: a model's "
                                 "layers are numbered from 0 without a gap\n")
+
+
+def test_tf1_cell_saved_as_a_list(rnncalc, tmp_path):
+    # np.savez(path, *cell.get_weights()) of the TF1 peephole cell: kernel, bias, w_f_diag, w_i_diag, w_o_diag.
+    case = next(c for c in CASES if c["name"] == "tf1_peephole_lstm")
+    with np.load(REFERENCE / case["npz"]) as named:
+        by_role = {name.rsplit("/", 1)[-1].removesuffix(":0"): named[name] for name in named.files}
+    arrays = [by_role[role] for role in ("kernel", "bias", "w_f_diag", "w_i_diag", "w_o_diag")]
+    np.savez(tmp_path / "list.npz", *arrays)
+    doc = run_converted(rnncalc, tmp_path, tmp_path / "list.npz", "tensorflow", case["x"], "lstm", *case["flags"])
+    np.testing.assert_allclose([s["h"] for s in doc["steps"]], case["output"], rtol=0, atol=1e-12)
