@@ -13,6 +13,7 @@ Shapes are symbolic: H is the hidden size, D the input size, K the output size.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable
 
 from .expr import Expr, Hadamard, Input, MatVec, Param, Prev, Ref, Sum
@@ -116,7 +117,7 @@ class Cell:
             return self.equation(expr.name).dim
         return self.dims(expr.children()[0])
 
-    @property
+    @cached_property
     def params(self):
         """Every parameter, in the order the equations first use it."""
         specs = {}
@@ -137,7 +138,7 @@ class Cell:
                     specs[node.name] = ParamSpec(node.name, (eq.dim,), "bias", f"bias in {eq.symbol}")
         return tuple(specs.values())
 
-    @property
+    @cached_property
     def concatenated(self):
         """The textbook form W_f = [W_fh W_fx], acting on [h_{t-1}; x_t]: {W_f: (W_fh, W_fx)}.
 
@@ -159,11 +160,11 @@ class Cell:
                         pairs[name] = (on_state[0], on_x[0])
         return pairs
 
-    @property
+    @cached_property
     def param_names(self):
         return [p.name for p in self.params]
 
-    @property
+    @cached_property
     def quantities(self):
         """The per-step JSON keys, in computation order, pre-activations before their values."""
         keys = []
