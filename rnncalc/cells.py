@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable
 
 from .expr import Expr, Hadamard, Input, MatVec, Param, Prev, Ref, Sum
 
@@ -199,32 +198,35 @@ def affine(gate, state):
 
 # ---------------------------------------------------------------- the catalogue
 
-@dataclass(frozen=True)
 class Option:
-    """A choice a cell's factory takes as a keyword: a YAML key, and --key on the command line."""
-    key: str
-    choices: tuple  # the default first
-    help: str
+    """A choice a cell's factory takes as a keyword: a YAML key, and --key on the command line.
+
+    (Plain classes here and below, not dataclasses: rnncalc --help starts faster.)"""
+    __slots__ = ("key", "choices", "help")
+
+    def __init__(self, key: str, choices: tuple, help: str):
+        self.key, self.choices, self.help = key, tuple(choices), help  # choices: the default first
 
     @property
     def flag(self):
         return "--" + self.key.replace("_", "-")
 
 
-@dataclass(frozen=True)
 class CellEntry:
     """A cell in the catalogue: what its command, options, equations page and examples need.
 
     Calling it builds the cell: CELLS["gru"](variant="reset-before").
     """
-    name: str
-    factory: Callable[..., Cell]
-    options: tuple = ()  # Option, each a keyword of the factory
-    pages: tuple = ({},)  # the factory's keywords for each form the equations page shows
-    example: str = ""
-    grad_example: str = ""
-    implied: Callable[[set], dict] | None = None  # the factory's keywords that the parameters given imply
-    other_names: dict = field(default_factory=dict)  # names other frameworks and textbooks use: the course's
+    __slots__ = ("name", "factory", "options", "pages", "example", "grad_example", "implied", "other_names")
+
+    def __init__(self, name, factory, options=(), pages=({},), example="", grad_example="", implied=None,
+                 other_names=None):
+        self.name, self.factory = name, factory
+        self.options = tuple(options)  # Option, each a keyword of the factory
+        self.pages = tuple(pages)  # the factory's keywords for each form the equations page shows
+        self.example, self.grad_example = example, grad_example
+        self.implied = implied  # the factory's keywords that the parameters given imply, from their names
+        self.other_names = dict(other_names or {})  # names other frameworks and textbooks use: the course's
 
     def __call__(self, **keywords) -> Cell:
         return self.factory(**keywords)
@@ -242,8 +244,8 @@ def register(factory, *, example, grad_example, options=(), pages=({},), implied
     template and JSON keys follow from this and the description the factory returns. other_names:
     what PyTorch's documentation (W_ii, W_hi, ...: i input, h hidden, g the candidate) or d2l (W_xh,
     W_hh) call a parameter, with the course's name, for the hint when one is typed."""
-    CELLS[factory.__name__] = CellEntry(factory.__name__, factory, tuple(options), tuple(pages),
-                                        example, grad_example, implied, dict(other_names or {}))
+    CELLS[factory.__name__] = CellEntry(factory.__name__, factory, options, pages, example, grad_example, implied,
+                                        other_names)
 
 
 def rnn(activation="tanh"):
