@@ -257,7 +257,7 @@ def check(
 
     records = check_problems(paths)
     if format is CheckFormat.json:
-        body = ",\n".join("  " + json.dumps(r, ensure_ascii=False) for r in records)
+        body = ",\n".join("  " + json.dumps(r) for r in records)
         typer.echo(f"[\n{body}\n]" if records else "[]")
     else:
         from .render import check_summary, make_console

@@ -291,7 +291,8 @@ class NullWriter:
 def progress_bar(total):
     """A callback that draws a progress bar on stderr, for a long run whose output goes to a file or
     pipe while stderr is a terminal; otherwise None. The bar is gone when the run ends."""
-    if total is None or total < PROGRESS_STEPS or not sys.stderr.isatty() or sys.stdout.isatty():
+    terminal_stderr = sys.stderr is not None and sys.stderr.isatty()  # None: started with stderr closed
+    if total is None or total < PROGRESS_STEPS or not terminal_stderr or sys.stdout.isatty():
         yield None
         return
     from rich.console import Console

@@ -274,7 +274,7 @@ def _json(stack, trace, grads, checks, view):
 
 
 def _dump(value):
-    return json.dumps(value, allow_nan=False, ensure_ascii=False)
+    return json.dumps(value, allow_nan=False)
 
 
 def _layout(doc):
@@ -306,7 +306,7 @@ def _rows(stack, trace, view, out):
     rows = [{"layer": layer.number, "direction": layer.direction, **rec}
             for layer, records in _layer_records(stack, trace, view) for rec in records]
     if view.format == "jsonl":
-        out.write("".join(json.dumps(row, allow_nan=False, ensure_ascii=False) + "\n" for row in rows))
+        out.write("".join(json.dumps(row, allow_nan=False) + "\n" for row in rows))
         return
     widths = {}
     for row in rows:

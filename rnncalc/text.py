@@ -65,7 +65,8 @@ def _ascii_fallback(error: UnicodeEncodeError):
             out.append("-" if ch in "─━═╌╍┄┅┈┉" else "|" if ch in "│┃║╎╏┆┇┊┋" else "+")
         else:
             escaped = printable(ch)
-            out.append(escaped if escaped != ch else f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
+            code = ord(ch)
+            out.append(escaped if escaped != ch else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
     return "".join(out), error.end
 
 

@@ -13,6 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "utf-8"}
 ENV.pop("COLUMNS", None)
+ENV.pop("PYTHONUNBUFFERED", None)
 ENV.pop("NO_COLOR", None)
 RNNCALC = [sys.executable, "-m", "rnncalc"]
 TIMEOUT = 120  # seconds: a hang fails the test instead of stopping the suite
@@ -24,7 +25,8 @@ def run(*args, env=None, shell_redirect="", input=None, **kw):
     env = {**ENV, **(env or {})}
     if shell_redirect:
         command = " ".join(map(_quote, [*RNNCALC, *args])) + " " + shell_redirect
-        return subprocess.run(["/bin/sh", "-c", command], env=env, input=input, capture_output=True, timeout=TIMEOUT, **kw)
+        return subprocess.run(["/bin/sh", "-c", command], env=env, input=input, capture_output=True,
+                              timeout=TIMEOUT, **kw)
     return subprocess.run([*RNNCALC, *args], env=env, input=input, capture_output=True, timeout=TIMEOUT, **kw)
 
 
@@ -146,7 +148,8 @@ class TestUnreadableInput:
         r = run(*args, input=bytes(range(256)) * 4)
         assert r.returncode == 2 and "is not a text file" in one_line(r.stderr)
 
-    @pytest.mark.parametrize("args", [["rnn", "/proc/self/mem"], ["rnn", "--weights", "1", "--x-file", "/proc/self/mem"]])
+    @pytest.mark.parametrize("args", [["rnn", "/proc/self/mem"],
+                                      ["rnn", "--weights", "1", "--x-file", "/proc/self/mem"]])
     def test_read_error(self, args):
         r = run(*args)
         assert r.returncode == 2 and "/proc/self/mem: cannot be read: Input/output error" in one_line(r.stderr)
@@ -169,13 +172,28 @@ class TestUnreadableInput:
 
 # ---------------------------------------------------------------- a reader that goes away
 
-@pytest.mark.parametrize("fmt", ["table", "json", "jsonl", "csv", "markdown", "latex"])
-def test_broken_pipe_is_quiet(fmt):
-    steps = ["--steps", "1:"] if fmt == "table" else []
-    child = subprocess.Popen([*RNNCALC, *LONG, "--format", fmt, *steps], env=ENV, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
+PIPED = [[*LONG, "--format", fmt] for fmt in ("json", "jsonl", "csv", "markdown", "latex")] + [
+    [*LONG, "--steps", "1:"], [*LONG, "--grad", "--steps", "1:"], ["init", "lstm", "--hidden", "400"],
+    ["check", *["samples/gated.yaml"] * 2000]]
+
+
+@pytest.mark.parametrize("args", PIPED, ids=lambda a: " ".join(a)[:40])
+def test_broken_pipe_is_quiet(args):
+    """More output than a pipe holds, and a reader that leaves after one line: status 141, nothing on stderr."""
+    child = subprocess.Popen([*RNNCALC, *args], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     child.stdout.readline()
     child.stdout.close()  # the reader goes away, as head -1 does
+    err = child.stderr.read()
+    assert child.wait(timeout=TIMEOUT) == 141
+    assert err == b""
+
+
+def test_broken_pipe_unbuffered():
+    """Under PYTHONUNBUFFERED=1 a write may end short without an error: status 0 or 141, still quiet."""
+    child = subprocess.Popen([*RNNCALC, *LONG, "--format", "jsonl"], env={**ENV, "PYTHONUNBUFFERED": "1"},
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.readline()
+    child.stdout.close()
     err = child.stderr.read()
     assert child.wait(timeout=TIMEOUT) in (0, 141)
     assert err == b""
