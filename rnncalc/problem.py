@@ -96,8 +96,11 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
     file = {k: Entry(unprinted(v), doc.where(k), source, doc.where(k).rsplit(": ", 1)[0]) for k, v in data.items()}
 
     if "cell" in file and file["cell"].value != cell_name:
-        raise file["cell"].fail(f"this file describes cell '{file['cell'].value}', not '{cell_name}'; "
-                                f"run rnncalc {file['cell'].value} or change the key")
+        given = file["cell"].value
+        if not (isinstance(given, str) and given in cells.CELLS):
+            raise file["cell"].fail(f"expected one of {', '.join(cells.CELLS)}, found {_kind(given)}")
+        raise file["cell"].fail(f"this file describes cell '{given}', not '{cell_name}'; "
+                                f"run rnncalc {given} or change the key")
 
     params = _param_entries(file, flags, cells.CELLS[cell_name]())
     cell = _cell(cell_name, file, flags, params)
@@ -119,18 +122,23 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
     arrays = {k: _array(e) for k, e in {**params, **inits}.items() if e is not None}
     if stream is None:
         steps = _steps(x)
+    elif isinstance(stream, np.ndarray):
+        steps = stream[:1]
     else:
-        first = stream.first() if isinstance(stream, sequences.LineSteps) else stream[0]
+        first = stream.first()
         if first is None:
             raise x.fail("no input steps; give at least one")
-        steps = [np.asarray(first, dtype=float)]
+        steps = [first]
     sizes = _sizes(cell, file, flags, params, inits, arrays, steps, x)
     if stream is None:
         xs = _shape_steps(x, steps, sizes["D"])
         count = len(xs)
+    elif isinstance(stream, np.ndarray):
+        xs = sequences.checked_steps(stream, sizes["D"], x.origin)
+        count = len(xs)
     else:
         xs = sequences.checked_rows(stream, sizes["D"], x.origin)
-        count = len(stream) if isinstance(stream, np.ndarray) else None
+        count = None
 
     specs = {p.name: p for p in cell.params}
     values, origins = {}, {}
@@ -314,7 +322,10 @@ def _sizes(cell, file, flags, params, inits, arrays, steps, x):
         elif a.ndim >= 1 and (key in specs or key in inits):
             dim = specs[key].shape[0] if key in specs else "H"
             saw(dim, a.shape[0], key, a)
-    lengths = {len(s) for s in steps if s.ndim == 1}
+    if isinstance(steps, np.ndarray):  # (T,) one number a step, which says nothing of D; or (T, n)
+        lengths = {steps.shape[1]} if steps.ndim == 2 else set()
+    else:
+        lengths = {len(s) for s in steps if s.ndim == 1}
     if len(lengths) > 1:
         raise x.fail(f"steps of different lengths {sorted(lengths)}; every step needs one number per input")
     if lengths:

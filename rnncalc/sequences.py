@@ -1,4 +1,5 @@
-"""Input sequences too long for YAML: read lazily from text lines (a pipe, .txt, .csv) or from .npy."""
+"""Input sequences too long for YAML: read lazily from text lines (a pipe, .txt, .csv), or as an array
+from .npy (mapped, not read) or .npz, checked a block of rows at a time."""
 
 from __future__ import annotations
 
@@ -7,9 +8,15 @@ from pathlib import Path
 
 import numpy as np
 
+from . import npyio
 from .errors import InputError
+from .text import clipped
 
+MAX_LINE = 2**20  # characters in one line: a step of 2048 numbers leaves each 500
 _SEPARATOR = re.compile(r"[,\s]+")
+_NUMBER = r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"  # decimal, as YAML 1.2 reads it
+_LINE = re.compile(rf"[,\s]*{_NUMBER}(?:[,\s]+{_NUMBER})*[,\s]*")
+_NOT_FINITE = {"inf", "infinity", "nan"}
 
 
 class LineSteps:
@@ -25,9 +32,14 @@ class LineSteps:
         self._first = None
         self.line = 0  # the number of the line last parsed
 
-    def _lines(self, lines):
+    def _lines(self, stream):
+        n = 0
         try:
-            for n, line in enumerate(lines, start=1):
+            while line := stream.readline(MAX_LINE + 1):
+                n += 1
+                if len(line) > MAX_LINE and not line.endswith("\n"):
+                    raise InputError(f"{self.source}:{n}", f"a line of more than {MAX_LINE:,} characters; expected "
+                                     "one step a line")
                 if line.strip():
                     yield n, line
         except UnicodeDecodeError:
@@ -51,42 +63,48 @@ class LineSteps:
     def _parse(self, n, line):
         self.line = n
         fields = [f for f in _SEPARATOR.split(line.strip()) if f]
-        try:
-            values = np.array([float(f) for f in fields])
-        except ValueError:
-            raise InputError(f"{self.source}:{n}", f"expected numbers separated by spaces or commas, "
-                             f"found '{line.strip()[:40]}'") from None
+        if not _LINE.fullmatch(line):
+            finite = not any(f.lstrip("+-").lower() in _NOT_FINITE for f in fields)
+            raise InputError(f"{self.source}:{n}", f"expected {'' if finite else 'finite '}numbers separated by "
+                             f"spaces or commas, found '{clipped(line.strip(), 40)}'")
+        values = np.array([float(f) for f in fields])
         if not np.all(np.isfinite(values)):
-            raise InputError(f"{self.source}:{n}", f"expected finite numbers, found '{line.strip()[:40]}'")
+            raise InputError(f"{self.source}:{n}", f"expected finite numbers, found '{clipped(line.strip(), 40)}'")
         return values
 
 
 def checked_rows(steps, d: int, source: str):
-    """The steps as float arrays, each checked to hold D finite numbers (an array a block at a time)."""
-    if isinstance(steps, np.ndarray):
-        yield from _checked_blocks(steps, d, source)
-        return
+    """The steps of a text stream as float arrays, each checked to hold D finite numbers."""
     for t, row in enumerate(steps, start=1):
-        row = np.asarray(row, dtype=float)
         where = f"{source}:{steps.line}" if isinstance(steps, LineSteps) else source
         if row.shape != (d,):
             raise InputError(where, f"step {t} has {row.size} number{'s' * (row.size != 1)}, "
                              f"but the input size D is {d}")
-        if not np.all(np.isfinite(row)):
-            raise InputError(where, f"step {t} is not finite: {row.tolist()}")
         yield row
 
 
-def _checked_blocks(steps, d, source, block=4096):
-    if steps.shape[1] != d:
-        raise InputError(source, f"steps have {steps.shape[1]} number{'s' * (steps.shape[1] != 1)}, "
+def as_steps(a: np.ndarray, source: str) -> np.ndarray:
+    """An array of inputs as (T, D) steps: (T,) is one number a step, a single number one step."""
+    if a.ndim > 2 or a.size == 0:
+        raise InputError(source, f"expected a (T, D) or (T,) array of numbers with T ≥ 1 and D ≥ 1, "
+                                 f"found shape {a.shape}")
+    return a.reshape(len(a) if a.ndim else 1, -1)
+
+
+def checked_steps(a: np.ndarray, d: int, source: str, block: int = 2**16) -> np.ndarray:
+    """(T, D) steps as float64, checked a block of rows at a time to be finite: float64 as it is (a
+    mapped file stays mapped), anything else in one exact conversion."""
+    if a.shape[1] != d:
+        raise InputError(source, f"steps have {a.shape[1]} number{'s' * (a.shape[1] != 1)}, "
                                  f"but the input size D is {d}")
-    for start in range(0, len(steps), block):
-        rows = np.asarray(steps[start:start + block], dtype=float)
-        bad = np.flatnonzero(~np.all(np.isfinite(rows), axis=1))
-        if bad.size:
-            raise InputError(source, f"step {start + bad[0] + 1} is not finite: {rows[bad[0]].tolist()}")
-        yield from rows
+    a = npyio.as_float64(a, source)
+    for start in range(0, len(a), block):
+        rows = a[start:start + block]
+        finite = np.isfinite(rows).all(axis=1)
+        if not finite.all():
+            t = start + int(np.argmin(finite))
+            raise InputError(source, f"step {t + 1} is not finite: {clipped(a[t].tolist())}")
+    return a
 
 
 def open_steps(path: str):
@@ -95,13 +113,7 @@ def open_steps(path: str):
     if not p.is_file():
         raise InputError(path, "no such file" if not p.exists() else "is not a file")
     if p.suffix == ".npy":
-        try:
-            a = np.load(p, mmap_mode="r", allow_pickle=False)
-        except (ValueError, OSError) as e:
-            raise InputError(path, f"is not a readable .npy array ({e})") from None
-        if a.ndim not in (1, 2) or a.shape[0] == 0 or a.dtype.kind not in "iuf":
-            raise InputError(path, f"expected a (T, D) or (T,) array of numbers, found {a.dtype} {a.shape}")
-        return a.reshape(len(a), -1)
+        return as_steps(npyio.open_npy(path), path)
     if p.suffix in (".txt", ".csv", ""):
         try:
             return LineSteps(p.open(encoding="utf-8", errors="strict"), path)

@@ -80,3 +80,13 @@ def can_encode(stream, text: str = "σ⊙✓─") -> bool:
     except (UnicodeEncodeError, LookupError):
         return False
     return True
+
+
+def clipped(text: str, width: int = 60) -> str:
+    """text cut to width characters, an ellipsis marking the cut, so that a value of any size fits a message.
+
+    >>> clipped("x" * 100, 10)
+    'xxxxxxxxx…'
+    """
+    text = str(text)
+    return text if len(text) <= width else text[:width - 1] + "…"

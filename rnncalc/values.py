@@ -16,12 +16,10 @@ from .choices import ROUND_MODES
 from .engine import Rounding
 from .errors import InputError
 from .streams import stdin_text
+from .text import clipped
 from .yamlio import parse_flow
 
 MAX_SIZE = 2048  # the largest H, D or K
-
-
-MAX_NUMBERS = 2**22  # the most numbers one key may hold
 
 
 @dataclass
@@ -44,9 +42,6 @@ def _mapping(doc):
                                      "(rnncalc init CELL prints a template)")
     if not isinstance(doc.data, dict):
         raise InputError(doc.source, f"expected a mapping of keys such as W_fh, h0 and x, found {_kind(doc.data)}")
-    for key in doc.data:
-        if not isinstance(key, str):
-            raise InputError(doc.source, f"keys must be names such as W_fh, found {_kind(key)} {key!r}")
     return doc.data
 
 
@@ -79,17 +74,27 @@ def _input(file, flags, source):
     if flags.x is not None:
         return Entry(parse_flow(flags.x, "-x"), "-x", "-x"), None
     if "x" in file:
-        return file["x"], None
+        x = file["x"]
+        if isinstance(x.value, np.ndarray):  # from an .npz: steps as --x-file's .npy gives them
+            return Entry(None, x.where, x.where), sequences.as_steps(x.value, x.where)
+        return x, None
     raise InputError(f"{source}: x" if source else "x",
                      "no input sequence; give x in the file, or use -x or --x-file")
 
 
 def _steps(x):
-    """The input sequence as a list of steps, each a float array; a bare number is one step."""
+    """The input sequence as steps: a (T,) array when each step is one number, a (T, n) array when each
+    is a list of n numbers, else a list of each step's array; a bare number is one step."""
     listed = isinstance(x.value, list) or isinstance(x.value, np.ndarray) and x.value.ndim
     value = list(x.value) if listed else [x.value]
     if not value:
         raise x.fail("no input steps; give at least one")
+    try:
+        a = _array(Entry(value, x.where, x.origin))
+        if a.ndim in (1, 2):
+            return a
+    except InputError:
+        pass  # said again below, at the step where it is
     steps = []
     for t, step in enumerate(value, start=1):
         a = _array(Entry(step, f"{x.where} step {t}", x.origin))
@@ -101,6 +106,8 @@ def _steps(x):
 
 def _shape_steps(x, steps, d):
     """The steps as a (T, D) array; with D > 1, a flat list of D numbers is one step."""
+    if isinstance(steps, np.ndarray) and (steps.ndim == 2 or d == 1):
+        return steps.reshape(len(steps), d)  # (T, D) rows as they are, or (T,) one number a step
     if d > 1 and len(steps) == d and all(a.ndim == 0 for a in steps):
         return np.array(steps, dtype=float).reshape(1, d)
     rows = []
@@ -113,15 +120,12 @@ def _shape_steps(x, steps, d):
 
 
 def _array(entry):
-    """The entry's value as a float array, after checking it holds only finite numbers in a rectangle
-    (at most MAX_NUMBERS of them, nested at most three deep: YAML aliases cannot blow it up)."""
-    count = 0
+    """The entry's value as a float array, after checking it holds only finite numbers in a rectangle,
+    nested at most three deep (how many, aliases expanded, the reader has bounded already)."""
 
     def check(v, path, depth):
-        nonlocal count
         at = f" at {path}" if path else ""
         if isinstance(v, np.ndarray):
-            count += v.size
             if not np.all(np.isfinite(v)):
                 raise entry.fail(f"expected finite numbers{at}, found {v[~np.isfinite(v)].flat[0]}")
         elif isinstance(v, bool) or not isinstance(v, (int, float, list)):
@@ -131,9 +135,6 @@ def _array(entry):
                 raise entry.fail(f"lists nested too deeply{at}: expected numbers, or lists of them, or lists of those")
             if not v:
                 raise entry.fail(f"found an empty list{at}")
-            count += len(v)
-            if count > MAX_NUMBERS:
-                raise entry.fail(f"holds more than {MAX_NUMBERS:,} numbers, the limit for one key")
             if {type(item) for item in v} <= {float, int}:  # a row of numbers: finite ones are checked below
                 return
             for i, item in enumerate(v):
@@ -247,7 +248,7 @@ def _kind(value):
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, str):
-        return f"the text '{value}'"
+        return f"the text '{clipped(value)}'"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):

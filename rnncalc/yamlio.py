@@ -1,44 +1,103 @@
-"""Reading problem documents: YAML safely (a safe loader only, YAML 1.2 numbers, no repeated keys,
-key line numbers, a size limit), or the arrays of an .npz file."""
+"""Reading problem documents: YAML 1.2 data within limits, or the arrays of an .npz file.
+
+YAML is read from the parser's events, never through PyYAML's composer or constructor: scalars by the
+YAML 1.2 core schema (017 is 17; 0b101, 1_000, 1:30, yes and on are text), keys as written, no tags but
+the core ones, and every limit checked as the events arrive, so an oversized or malicious document is
+refused before it is built: its values counted as its aliases expand them, its nesting, its integers'
+digits and its number of documents.
+"""
 
 from __future__ import annotations
 
+import math
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from yaml.events import (AliasEvent, DocumentEndEvent, MappingEndEvent, MappingStartEvent, ScalarEvent,
+                         SequenceEndEvent, SequenceStartEvent, StreamEndEvent)
 
-from . import streams
 from .errors import InputError
+from .text import clipped
 
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-MAX_YAML_CHARS = 16 * 2**20  # larger parameters belong in .npz, longer inputs in --x-file
+try:
+    from yaml.cyaml import CParser as _Parser  # libyaml's parser: events only, no composer
+except ImportError:  # PyYAML without libyaml: its own scanner and parser
+    _Parser = yaml.SafeLoader
+
+MAX_YAML_BYTES = 16 * 2**20  # larger parameters belong in .npz, longer inputs in --x-file or -x -
+MAX_NUMBERS = 2**22  # the most values one key may hold, aliases expanded
+MAX_DOCUMENT_NUMBERS = 2**23  # the most 16 MiB of YAML could spell out, "0," each: aliases add none
+MAX_DEPTH = 16  # lists and mappings inside each other
+MAX_DIGITS = 4300  # an integer's digits, as Python's int() allows
+MAX_DOCUMENTS = 1000  # documents in one file for rnncalc check
+
+_CORE = "tag:yaml.org,2002:"
+_DECIMAL = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")  # 17, 1.5, 1e-3, .5
+_BASED = re.compile(r"0o[0-7]+|0x[0-9a-fA-F]+")
+_SPECIAL = {f"{sign}.{word}": float(f"{sign}inf") for sign in ("", "+", "-") for word in ("inf", "Inf", "INF")}
+_SPECIAL.update({f".{word}": math.nan for word in ("nan", "NaN", "NAN")})
+_NULL = {"", "~", "null", "Null", "NULL"}
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 
 
-class Loader(_Base):
-    """A safe loader that reads 1e-3 and -2E+5 as numbers and refuses a key given twice."""
-
-    source = "<string>"
-
-    def construct_mapping(self, node, deep=False):
-        seen = {}
-        for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                line = key_node.start_mark.line + 1
-                if key_node.value in seen:
-                    raise InputError(f"{self.source}:{line}",
-                                     f"key '{key_node.value}' given twice (first at line {seen[key_node.value]})")
-                seen[key_node.value] = line
-        return super().construct_mapping(node, deep)
+class _Refused(ValueError):
+    """A scalar the core schema refuses; the caller adds where it is."""
 
 
-# PyYAML follows YAML 1.1, where a float needs a dot; YAML 1.2 (and every user) reads 1e-3 as a number.
-Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
+def _plain(text):
+    """A plain (untagged, unquoted) scalar by the YAML 1.2 core schema: a number (17, 1.5, 1e-3, .inf,
+    0o17, 0x1F), null, a boolean (true, false), else text."""
+    if _DECIMAL.fullmatch(text):
+        if "." in text or "e" in text or "E" in text:
+            return float(text)
+        return _integer(text, text.lstrip("+-"), 10)
+    if text in _SPECIAL:
+        return _SPECIAL[text]
+    if text in _NULL:
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    if _BASED.fullmatch(text):
+        return _integer(text, text[2:], 8 if text[1] == "o" else 16)
+    return text
+
+
+def _integer(text, digits, base):
+    if len(digits) > MAX_DIGITS:
+        raise _Refused(f"an integer of {len(digits):,} digits; rnncalc reads at most {MAX_DIGITS:,}")
+    return int(digits if base != 10 else text, base)
+
+
+def _tagged(text, tag):
+    """A scalar with an explicit core tag (!!str, !!int, !!float, !!bool, !!null), held to its tag."""
+    name = tag[len(_CORE):]
+    if name == "str":
+        return text
+    value = _plain(text)
+    ok = {"int": type(value) is int, "float": type(value) in (int, float), "bool": type(value) is bool,
+          "null": value is None}
+    if not ok[name]:
+        raise _Refused(f"'{clipped(text)}' is not a YAML 1.2 {name}")
+    return float(value) if name == "float" else value
+
+
+def _refuse_tag(tag):
+    return _Refused(f"the tag {clipped(tag.replace(_CORE, '!!'))} is refused: rnncalc reads plain YAML data "
+                    "(numbers, lists, mappings) only")
+
+
+def _scalar(event):
+    tag = event.tag
+    if tag is None:
+        return _plain(event.value) if event.implicit[0] else event.value
+    if tag == "!":
+        return event.value
+    if tag.startswith(_CORE) and tag[len(_CORE):] in ("str", "int", "float", "bool", "null"):
+        return _tagged(event.value, tag)
+    raise _refuse_tag(tag)
 
 
 @dataclass
@@ -55,37 +114,152 @@ class Document:
         return f"{self.source}:{line}: {key}" if line else f"{self.source}: {key}"
 
 
-def load_documents(text: str, source: str) -> list[Document]:
-    """Every document in text; a YAML error becomes an InputError naming source and line."""
-    if len(text) > MAX_YAML_CHARS:
-        raise InputError(source, f"holds {len(text) / 2**20:.1f} MiB of YAML, over the limit of "
-                                 f"{MAX_YAML_CHARS // 2**20} MiB; give large parameters as .npz and long "
-                                 "inputs with --x-file")
-    loader = Loader(text)
-    loader.source = source
-    docs = []
+class _Open:
+    """A list or mapping being read: its value, anchor, the document's count when it began, and (for
+    a mapping) the key waiting for its value."""
+    __slots__ = ("value", "anchor", "start", "key")
+
+    def __init__(self, value, anchor, start):
+        self.value, self.anchor, self.start, self.key = value, anchor, start, None
+
+
+def _document(next_event, source) -> Document:
+    """The document whose DocumentStartEvent was just read, built from its events up to DocumentEndEvent.
+
+    Every value is counted as it arrives — an alias as the values it repeats — and the count of the
+    current top-level key and of the document checked against their limits before anything more is read.
+    """
+    anchors = {}  # name -> (value, values it holds, its text when a scalar)
+    stack = []  # the open lists and mappings, outermost first
+    lines = {}
+    total = 0  # values read so far, aliases expanded
+    key_start, key_where = 0, source  # the top-level key being read: the count when it began, its place
+    root = None
+    while True:
+        event = next_event()
+        kind = type(event)
+        try:
+            if kind is ScalarEvent or kind is AliasEvent:
+                if kind is ScalarEvent:
+                    value, n, text = _scalar(event), 1, event.value
+                    if event.anchor is not None:
+                        anchors[event.anchor] = (value, 1, text)
+                else:
+                    if event.anchor not in anchors:
+                        open_anchor = any(o.anchor == event.anchor for o in stack)
+                        raise _Refused(f"the alias *{clipped(event.anchor)} " + (
+                            "is inside the value it names" if open_anchor else "names no anchor before it"))
+                    value, n, text = anchors[event.anchor]
+                total += n
+                if total - key_start > MAX_NUMBERS:
+                    raise InputError(key_where, f"holds more than {MAX_NUMBERS:,} values (an alias counts as "
+                                                "the values it repeats), the limit for one key")
+                if total > MAX_DOCUMENT_NUMBERS:
+                    raise InputError(source, f"holds more than {MAX_DOCUMENT_NUMBERS:,} values (an alias "
+                                             "counts as the values it repeats), the limit for one document")
+            elif kind is SequenceStartEvent or kind is MappingStartEvent:
+                tag = event.tag
+                if tag not in (None, "!", _CORE + ("seq" if kind is SequenceStartEvent else "map")):
+                    raise _refuse_tag(tag)
+                if len(stack) == MAX_DEPTH:
+                    raise _Refused(f"lists and mappings nested more than {MAX_DEPTH} deep")
+                stack.append(_Open([] if kind is SequenceStartEvent else {}, event.anchor, total))
+                continue
+            elif kind is SequenceEndEvent or kind is MappingEndEvent:
+                done = stack.pop()
+                value, n, text = done.value, total - done.start, None
+                if done.anchor is not None:
+                    anchors[done.anchor] = (value, n, None)
+            elif kind is DocumentEndEvent:
+                return Document(root, source, lines)
+            else:
+                raise _Refused(f"unexpected {kind.__name__}")
+            if not stack:
+                root = value
+                continue
+            top = stack[-1]
+            if type(top.value) is list:
+                top.value.append(value)
+            elif top.key is None:
+                if text is None:
+                    raise _Refused(f"keys must be names such as W_fh, found a "
+                                   f"{'list' if type(value) is list else 'mapping'}")
+                if text in top.value:
+                    first = f" (first at line {lines[text]})" if len(stack) == 1 else ""
+                    raise _Refused(f"key '{clipped(text)}' given twice{first}")
+                top.key = text
+                if len(stack) == 1:
+                    lines[text] = event.start_mark.line + 1
+                    key_start, key_where = total, f"{source}:{lines[text]}: {clipped(text)}"
+            else:
+                top.value[top.key] = value
+                top.key = None
+        except _Refused as e:
+            raise InputError(f"{source}:{event.start_mark.line + 1}", str(e)) from None
+
+
+def load_documents(text: str, source: str, max_documents: int = MAX_DOCUMENTS) -> list[Document]:
+    """Every document in text, at most max_documents; a YAML error becomes an InputError naming source and line."""
+    if len(text) > MAX_YAML_BYTES:
+        raise InputError(source, _too_long())
+    docs, parser = [], None
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            lines = {}
-            if isinstance(node, yaml.MappingNode):
-                lines = {k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
-            docs.append(Document(loader.construct_document(node), source, lines))
+        parser = _Parser(text)
+        parser.get_event()  # StreamStartEvent
+        while not isinstance(parser.get_event(), StreamEndEvent):  # DocumentStartEvent
+            if len(docs) == max_documents:
+                many = "more than one YAML document" if max_documents == 1 else \
+                    f"more than {max_documents:,} YAML documents"
+                raise InputError(source, f"holds {many}; " + (
+                    "a cell command reads one (rnncalc check runs them all)" if max_documents == 1
+                    else "split it into several files"))
+            docs.append(_document(parser.get_event, source))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        tag = re.search(r"constructor for the tag '([^']*)'", problem)
-        if tag:
-            shown = tag.group(1).replace("tag:yaml.org,2002:", "!!")
-            raise InputError(where, f"the tag {shown} is refused: rnncalc reads plain YAML data "
-                                    "(numbers, lists, mappings) only") from None
         raise InputError(where, f"not valid YAML: {problem}") from None
-    except RecursionError:
-        raise InputError(source, "not valid YAML: nested too deeply") from None
     finally:
-        loader.dispose()
+        if parser is not None:
+            parser.dispose()
     return docs
+
+
+def _too_long():
+    return (f"is over {MAX_YAML_BYTES // 2**20} MiB, the limit for a YAML problem; give large parameters "
+            "as .npz and long inputs with --x-file or -x -")
+
+
+def read_text(file: str) -> tuple[str, str]:
+    """The text of a problem file (- for stdin) and the name to show for it, read no further than the
+    size limit: an endless stream or device is refused once it passes it."""
+    source = "<stdin>" if file == "-" else file
+    if file == "-":
+        if sys.stdin is None:
+            raise InputError(source, "standard input is closed; give a file or pipe the input in")
+        stream = getattr(sys.stdin, "buffer", sys.stdin)  # a text stream when tests replace stdin
+    else:
+        path = Path(file)
+        if not path.exists():
+            raise InputError(file, "no such file")
+        if path.is_dir():
+            raise InputError(file, "is a directory, not a YAML file")
+    try:
+        if file == "-":
+            data = stream.read(MAX_YAML_BYTES + 1)
+        else:
+            with path.open("rb") as f:
+                data = f.read(MAX_YAML_BYTES + 1)
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+    except UnicodeDecodeError:
+        raise InputError(source, "is not a text file; expected YAML") from None
+    except OSError as e:
+        raise InputError(source, f"cannot be read: {e.strerror or e}") from None
+    if len(data) > MAX_YAML_BYTES:
+        raise InputError(source, _too_long())
+    if "\0" in text:
+        raise InputError(source, "is not a text file; expected YAML")
+    return text, source
 
 
 def parse_flow(text: str, where: str):
@@ -102,50 +276,12 @@ def parse_flow(text: str, where: str):
     if "," in stripped and not stripped.startswith(("[", "{")):
         stripped = f"[{stripped}]"
     try:
-        docs = load_documents(stripped, where)
+        docs = load_documents(stripped, where, max_documents=1)
     except InputError as e:
-        raise InputError(where, f"cannot read '{text}': {e.message}") from None
+        raise InputError(where, f"cannot read '{clipped(text)}': {e.message}") from None
     if len(docs) != 1:
-        raise InputError(where, f"cannot read '{text}' as a value")
+        raise InputError(where, f"cannot read '{clipped(text)}' as a value")
     return docs[0].data
-
-
-def load_npz(path: str) -> Document:
-    """An .npz of arrays under the YAML keys (W_fh, b_f, h0, x, ...) as a Document; no pickles."""
-    import zipfile
-
-    import numpy as np
-
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            data = {key: npz[key] for key in npz.files}
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as e:
-        raise InputError(path, f"is not a readable .npz of arrays ({e})") from None
-    for key, a in data.items():
-        if a.dtype.kind in "US" and a.ndim == 0:
-            data[key] = str(a)  # an option such as cell or variant, saved as a string
-        elif a.dtype.kind not in "iuf":
-            raise InputError(f"{path}: {key}", f"expected an array of numbers, found dtype {a.dtype}")
-    return Document(data, path)
-
-
-def read_text(file: str):
-    """The text of a problem file (- for stdin) and the name to show for it."""
-    source = "<stdin>" if file == "-" else file
-    path = Path(file)
-    if file != "-" and not path.exists():
-        raise InputError(file, "no such file")
-    if file != "-" and path.is_dir():
-        raise InputError(file, "is a directory, not a YAML file")
-    try:
-        text = streams.stdin_text(source).read() if file == "-" else path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(source, "is not a text file; expected YAML") from None
-    except OSError as e:
-        raise InputError(source, f"cannot be read: {e.strerror or e}") from None
-    if "\0" in text:
-        raise InputError(source, "is not a text file; expected YAML")
-    return text, source
 
 
 def read_document(file: str | None, chosen: str | None = None) -> Document | None:
@@ -156,10 +292,9 @@ def read_document(file: str | None, chosen: str | None = None) -> Document | Non
             raise InputError("--problem", "picks a problem out of a file; give the file")
         return None
     if file.endswith(".npz"):
-        if not Path(file).is_file():
-            raise InputError(file, "no such file")
         if chosen is not None:
             raise InputError("--problem", "picks a document of a YAML file; an .npz file holds one problem")
+        from .npyio import load_npz
         return load_npz(file)
     docs = load_documents(*read_text(file))
     source = docs[0].source if docs else file
@@ -189,7 +324,8 @@ def pick_document(docs, chosen: str, source: str):
             return docs[n - 1]
         raise InputError(f"--problem {chosen}", f"{source} holds {len(docs)} problem{'s' * (len(docs) != 1)}; "
                                                 f"expected a number from 1 to {len(docs)} or a name")
-    known = [str(n) for n in names if n is not None]
-    listed = f"; its problems are named {', '.join(repr(n) for n in known)}" if known else "; none is named"
+    known = [repr(clipped(n)) for n in names if n is not None]
+    shown = ", ".join(known[:10]) + (", …" if len(known) > 10 else "")
+    listed = f"; its problems are named {shown}" if known else "; none is named"
     raise InputError(f"--problem {chosen}", f"no problem of this name in {source}{listed} (or give a number "
                                             f"from 1 to {len(docs)})")
