@@ -146,6 +146,8 @@ def check_file(file):
     from .problem import Flags, build
     from .report import NullWriter, View, run
     from .stack import is_stack
+    from .text import clipped
+    from .values import _kind
     from .yamlio import load_documents, read_text
 
     def record(problem, index, verdict, checked=0, failed=0, message=""):
@@ -162,14 +164,18 @@ def check_file(file):
     except InputError as e:
         yield record(None, None, "error", message=str(e))
         return
+    if not docs:
+        yield record(None, None, "error", message=f"{file}: holds no problem; expected YAML documents, each "
+                                                  "a mapping with a cell: key")
     for n, doc in enumerate(docs, start=1):
         data = doc.data if isinstance(doc.data, dict) else {}
-        label = None if data.get("name") is None else str(data["name"])
+        named = data.get("name")
+        label = clipped(named) if isinstance(named, (str, int, float)) else None
         try:
             cell = data.get("cell")
-            if cell not in CELLS:
+            if not isinstance(cell, str) or cell not in CELLS:
                 raise InputError(doc.where("cell"), f"each problem names its cell ({', '.join(CELLS)}), "
-                                                    f"found {cell!r}")
+                                                    f"found {_kind(cell)}")
             if is_stack(doc):
                 yield record(label, n, *_check_stack(cell, doc))
                 continue
