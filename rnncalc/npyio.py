@@ -147,12 +147,8 @@ def open_npy(path: str) -> np.ndarray:
     return a.view(np.ndarray)
 
 
-def load_npz(path: str):
-    """An .npz of arrays under the YAML keys (W_fh, b_f, h0, x, ...) as a Document: numbers as float64,
-    a text member (cell, variant) as text."""
-    from .yamlio import Document
-
-    data = {}
-    for key, a in read_npz(path).items():
-        data[key] = str(a) if a.dtype.kind in "US" else as_float64(a, f"{path}: {key}")
-    return Document(data, path)
+def npz_values(path: str) -> dict:
+    """The arrays of an .npz under the YAML keys (W_fh, b_f, h0, x, ...): numbers as float64, a text member
+    (cell, variant) as text."""
+    return {key: str(a) if a.dtype.kind in "US" else as_float64(a, f"{path}: {key}")
+            for key, a in read_npz(path).items()}

@@ -294,8 +294,8 @@ def read_document(file: str | None, chosen: str | None = None) -> Document | Non
     if file.endswith(".npz"):
         if chosen is not None:
             raise InputError("--problem", "picks a document of a YAML file; an .npz file holds one problem")
-        from .npyio import load_npz
-        return load_npz(file)
+        from .npyio import npz_values  # numpy, only for an .npz
+        return Document(npz_values(file), file)
     docs = load_documents(*read_text(file))
     source = docs[0].source if docs else file
     if not docs:
