@@ -397,8 +397,11 @@ def one_blas_thread():
 
 def entry():
     one_blas_thread()
-    streams.raise_on_interrupt()
     streams.use_ascii_fallbacks()
-    status = run()
-    streams.exit_on_interrupt()
+    streams.raise_on_interrupt()
+    try:
+        status = run()
+        streams.exit_on_interrupt()
+    except streams.Interrupted:  # while run() reported something else
+        status = streams.INTERRUPTED
     sys.exit(status)

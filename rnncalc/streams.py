@@ -22,6 +22,7 @@ def _exit_now(signum, frame):
 
 
 def _raise_interrupted(signum, frame):
+    signal.signal(signal.SIGINT, _exit_now)  # a second Ctrl-C, while the first unwinds, ends at once
     raise Interrupted
 
 
