@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +22,6 @@ import numpy as np
 from .cells import CELLS
 from .errors import InputError, NonFiniteError
 from .yamlio import Document, read_document
-
-CHECK_VERDICTS = ("pass", "ran", "fail", "error", "non-finite")
-
 
 # ---------------------------------------------------------------- trace
 
@@ -38,7 +36,7 @@ def trace(cell, problem=None, /, *, grad=False, **keys) -> Trace:
     from .report import View, run
     from .stack import is_stack
 
-    if cell not in CELLS:
+    if not isinstance(cell, str) or cell not in CELLS:
         raise InputError("cell", f"expected one of {', '.join(CELLS)}, found {cell!r}")
     if not isinstance(grad, bool):
         raise InputError("grad", f"expected True or False, found {grad!r}")
@@ -60,8 +58,8 @@ def _document(problem, keys) -> Document | None:
         base = Document({}, "")
     elif isinstance(problem, (str, Path)):
         base = read_document(str(problem))
-    elif isinstance(problem, dict):
-        base = Document(dict(problem), "")
+    elif isinstance(problem, Mapping):
+        base = Document({key: _plain(value) for key, value in problem.items()}, "")
     else:
         raise InputError("problem", f"expected a path to a YAML or .npz file or a mapping of keys, "
                                     f"found {type(problem).__name__}")
@@ -83,13 +81,13 @@ class _Keywords(Document):
 
 
 def _plain(value):
-    """A keyword's value as YAML would give it: numpy scalars as numbers, tuples as lists."""
+    """A value given from Python as YAML would give it: numpy scalars as numbers, tuples as lists."""
     if isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, tuple):
+    if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {key: _plain(v) for key, v in value.items()}
     return value
 
 
