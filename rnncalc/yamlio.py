@@ -15,17 +15,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-from yaml.events import (AliasEvent, DocumentEndEvent, MappingEndEvent, MappingStartEvent, ScalarEvent,
-                         SequenceEndEvent, SequenceStartEvent, StreamEndEvent)
-
 from .errors import InputError
 from .text import clipped
-
-try:
-    from yaml.cyaml import CParser as _Parser  # libyaml's parser: events only, no composer
-except ImportError:  # PyYAML without libyaml: its own scanner and parser
-    _Parser = yaml.SafeLoader
 
 MAX_YAML_BYTES = 16 * 2**20  # larger parameters belong in .npz, longer inputs in --x-file or -x -
 MAX_NUMBERS = 2**22  # the most values one key may hold, aliases expanded
@@ -123,12 +114,25 @@ class _Open:
         self.value, self.anchor, self.start, self.key = value, anchor, start, None
 
 
+def _parser(text):
+    """A YAML event parser over text: libyaml's when PyYAML has it, else PyYAML's own. PyYAML is imported
+    here, when a document is first read, so that a problem given by flags alone starts without it."""
+    try:
+        from yaml.cyaml import CParser  # libyaml's parser: events only, no composer
+    except ImportError:  # PyYAML without libyaml: its own scanner and parser
+        from yaml import SafeLoader as CParser
+    return CParser(text)
+
+
 def _document(next_event, source) -> Document:
     """The document whose DocumentStartEvent was just read, built from its events up to DocumentEndEvent.
 
     Every value is counted as it arrives — an alias as the values it repeats — and the count of the
     current top-level key and of the document checked against their limits before anything more is read.
     """
+    from yaml.events import (AliasEvent, DocumentEndEvent, MappingEndEvent, MappingStartEvent, ScalarEvent,
+                             SequenceEndEvent, SequenceStartEvent)
+
     anchors = {}  # name -> (value, values it holds, its text when a scalar)
     stack = []  # the open lists and mappings, outermost first
     lines = {}
@@ -202,9 +206,12 @@ def load_documents(text: str, source: str, max_documents: int = MAX_DOCUMENTS) -
     """Every document in text, at most max_documents; a YAML error becomes an InputError naming source and line."""
     if len(text) > MAX_YAML_BYTES:
         raise InputError(source, _too_long())
+    import yaml
+    from yaml.events import StreamEndEvent
+
     docs, parser = [], None
     try:
-        parser = _Parser(text)
+        parser = _parser(text)
         parser.get_event()  # StreamStartEvent
         while not isinstance(parser.get_event(), StreamEndEvent):  # DocumentStartEvent
             if len(docs) == max_documents:
@@ -275,6 +282,9 @@ def parse_flow(text: str, where: str):
             raise InputError(where, f"cannot read '{text.strip()[:60]}' as an array: {e}") from None
     if "," in stripped and not stripped.startswith(("[", "{")):
         stripped = f"[{stripped}]"
+    numbers = _json_numbers(stripped)
+    if numbers is not None:
+        return numbers
     try:
         docs = load_documents(stripped, where, max_documents=1)
     except InputError as e:
@@ -282,6 +292,31 @@ def parse_flow(text: str, where: str):
     if len(docs) != 1:
         raise InputError(where, f"cannot read '{clipped(text)}' as a value")
     return docs[0].data
+
+
+_JSON_NUMBERS = re.compile(r"[-+.0-9eE,\[\]\s]*")
+
+
+def _json_numbers(text):
+    """A flag's number or nested lists of numbers read as JSON, which spells them as a subset of YAML 1.2
+    flow syntax with the same values (17 an int, 1.5 and 1e-3 floats), without loading a YAML parser;
+    None for anything else or anything near a limit (the YAML reader then reads or refuses it)."""
+    if not _JSON_NUMBERS.fullmatch(text) or len(text) >= 2 * MAX_NUMBERS - 1:  # so at most MAX_NUMBERS values
+        return None
+    import json
+
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):  # not JSON, or an integer of more digits than int() reads
+        return None
+    return value if _depth(value) <= MAX_DEPTH else None
+
+
+def _depth(value):
+    """How deep lists nest in value: 0 for a number, 1 for a flat list."""
+    if type(value) is not list:
+        return 0
+    return 1 + max((_depth(v) for v in value if type(v) is list), default=0)
 
 
 def read_document(file: str | None, chosen: str | None = None) -> Document | None:

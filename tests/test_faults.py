@@ -229,7 +229,8 @@ entry()
 @pytest.mark.parametrize("module", ["inspect", "typer", "rich.console", "numpy", "yaml",
                                     "rnncalc.engine"])
 def test_ctrl_c_while_starting(module):
-    r = subprocess.run([sys.executable, "-c", INTERRUPT_AT_IMPORT, module, "lstm", "--weights", "1", "-x", "1"],
+    problem = [str(ROOT / "samples" / "seed.yaml")] if module == "yaml" else ["--weights", "1", "-x", "1"]
+    r = subprocess.run([sys.executable, "-c", INTERRUPT_AT_IMPORT, module, "lstm", *problem],  # flags need no YAML
                        env=ENV, capture_output=True, timeout=TIMEOUT)
     assert r.returncode == 130
     assert r.stderr == b""

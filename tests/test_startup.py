@@ -1,0 +1,56 @@
+"""A one-shot call imports only what its command needs, and the shortcuts that allow it read the same values."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rnncalc.yamlio import _json_numbers, load_documents, parse_flow
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def loaded_after(*args):
+    """The top-level packages a command-line run of args leaves imported."""
+    code = ("import sys; from rnncalc.cli import run; status = run(sys.argv[1:]); "
+            "print(sorted({m.split('.')[0] for m in sys.modules}))")
+    r = subprocess.run([sys.executable, "-c", code, *args], env=ENV, capture_output=True, text=True, check=True)
+    return set(json.loads(r.stdout.splitlines()[-1].replace("'", '"')))
+
+
+def test_flags_alone_need_no_yaml_and_json_needs_no_rich():
+    loaded = loaded_after("lstm", "--weights", "1", "--h0", "1", "--c0", "1", "-x", "5", "-p", "W_fh=[[1]]",
+                          "--format", "json")
+    assert "numpy" in loaded and "yaml" not in loaded and "rich" not in loaded
+
+
+def test_a_yaml_file_is_read_with_yaml():
+    assert "yaml" in loaded_after("lstm", str(ROOT / "samples" / "seed.yaml"), "--format", "json")
+
+
+numbers = st.one_of(st.integers(-10**30, 10**30), st.floats(allow_nan=False, allow_infinity=False))
+nested = st.recursive(numbers, lambda inner: st.lists(inner, max_size=4), max_leaves=12)
+
+
+@given(nested)
+def test_json_shortcut_reads_what_yaml_reads(value):
+    text = json.dumps(value)
+    by_yaml = load_documents(text, "-x", max_documents=1)[0].data
+    shortcut = _json_numbers(text)
+    assert shortcut == by_yaml and repr(shortcut) == repr(by_yaml)  # the same values, ints as ints
+
+
+@pytest.mark.parametrize("text", ["1.", ".5", "+1", "1,2,", "[1, [2]", "1e", "0x1F", "017", "1_000",
+                                  "[" * 20 + "1" + "]" * 20, "9" * 5000, ".inf"])
+def test_anything_else_is_left_to_yaml(text):
+    assert _json_numbers(text) is None
+
+
+def test_a_bare_comma_list_is_a_list_either_way():
+    assert parse_flow("0, 1,1", "-x") == [0, 1, 1] == load_documents("[0, 1,1]", "-x")[0].data
