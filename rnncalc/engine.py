@@ -1,4 +1,19 @@
-"""Runs a cell's equations over an input sequence and records every quantity of every step."""
+"""Runs a cell's equations over an input sequence, a block of steps at a time, recording every quantity.
+
+One loop, generated from the cell's description, computes every step for every output: each
+quantity of a block of steps is written into one preallocated (n, width) array, each quantity
+its own columns, and a trace reads its steps out of that array. So every output shows the same
+float64 bits, and a value that went non-finite is found in the array (the first step, and in it
+the first quantity in computation order), whichever output asked.
+
+The loop's arithmetic is the equations' own: sums in the order of the equation's text,
+((W_h h_{t-1} + W_x x_t) + b), and mathops's activations and rounding. What makes it fast is
+where the numbers go, not a different formula:
+- every product W x_t of a block is one matrix product (n, D) @ (D, Σ rows), done before the loop;
+- every product on a previous state is one stacked (Σ rows, H) @ (H,) product a step;
+- element-wise work on neighbouring columns (the gates' pre-activations, their σ) is one call.
+Arrays are cut into blocks of CHUNK rows from step 1 on, and a stream into blocks of one row.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +24,9 @@ import numpy as np
 
 from . import mathops
 from .cells import Cell
+from .expr import Hadamard, Input, MatVec, OneMinus, Param, Prev, Ref, Sum
+
+CHUNK = 256  # rows of an array input computed as one block
 
 
 @dataclass(frozen=True)
@@ -19,6 +37,7 @@ class Rounding:
     state: bool = False
 
     def rule(self, act):
+        """(rule, tie test) of mathops.ROUNDERS for the activation act, or None."""
         mode = getattr(self, act, "none") if act in ("sigmoid", "tanh") else "none"
         return None if mode == "none" else mathops.ROUNDERS[(act, mode)]
 
@@ -29,11 +48,13 @@ class Rounding:
 
 @dataclass
 class Env:
-    """What an equation can see: the parameters, the previous states, x_t, this step's quantities."""
+    """What an equation can see: the parameters, the previous states, x_t, this step's quantities,
+    and the products W v the loop computed (by MatVec node), so that nothing is computed twice."""
     params: dict
     prev: dict
     x: np.ndarray
     q: dict = field(default_factory=dict)
+    products: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -49,84 +70,399 @@ class Step:
 
     def nonfinite(self):
         """The first quantity that is not finite, or None."""
-        if np.isfinite(np.concatenate([np.ravel(v) for v in self.values.values()])).all():
-            return None  # the usual case, in one pass
-        return next(k for k, v in self.values.items() if not np.all(np.isfinite(v)))
+        return next((k for k, v in self.values.items() if not np.all(np.isfinite(v))), None)
 
 
-CHUNK = 1024  # rows run by the fast loop at a time
+# ---------------------------------------------------------------- the compiled loop
+
+@dataclass
+class _Op:
+    """out = fn(*args): each operand a (space, start, stop) range, a float, or a name of a whole array."""
+    fn: str
+    out: tuple
+    args: tuple
 
 
-def step(cell: Cell, params: dict, prev: dict, x: np.ndarray, t: int, rounding: Rounding) -> Step:
-    """Every quantity of step t, from the states prev ({"h": h_{t-1}, ...}) and the input x_t."""
-    env = Env(params, dict(prev), x)
-    values, ties = {}, []
-    with np.errstate(all="ignore"):
-        for eq in cell.equations:
-            value = eq.expr.eval(env)
-            if eq.act is not None:
-                z = value
-                value = mathops.ACTIVATIONS[eq.act](z)
-                if eq.records_pre:
-                    values[f"{eq.name}_pre"] = z
-                rule = rounding.rule(eq.act)
-                if rule is not None:
-                    values[f"{eq.name}_exact"] = value
-                    value, tie = rule(z, value)
-                    if np.any(tie):
-                        ties.append(eq.name)
-            if rounding.state and eq.name == cell.visible:
-                values.setdefault(f"{eq.name}_exact", value)
-                value, tie = mathops.round_state(value)
-                if np.any(tie):
-                    ties.append(eq.name)
-            env.q[eq.name] = values[eq.name] = value
-    return Step(t, x, values, ties, env)
+ELEMENTWISE = {"add", "subtract", "multiply", "sigmoid", "tanh", "relu", "linear",
+               "round_nearest", "round_sign_sigmoid", "round_sign_tanh"}
+ROW, PARAM = "row", "p"  # the block's row of quantities; the parameter vectors laid end to end
 
 
-def run(cell: Cell, params: dict, init: dict, xs, rounding: Rounding, needed=None) -> Iterator[Step]:
-    """Yield a Step for each row of xs (T, D), starting from the states in init ({"h": h0, ...}).
+def _overlap(a, b):
+    return (isinstance(a, tuple) and isinstance(b, tuple) and a[0] == b[0]
+            and a[1] < b[2] and b[1] < a[2])
 
-    With needed(t) given, only the steps it wants are recorded (and the last, always): the others
-    run in the compiled loop of fastpath, which keeps nothing but the states. A chunk of those
-    whose numbers overflowed is replayed step by step, so the first non-finite step is yielded.
+
+class Program:
+    """The cell's equations compiled, for these parameters and rounding, into a Python loop over a block.
+
+    layout: the columns of each key (JSON key order, computation order) in a block's row.
+    run(states, X) -> Block computes the rows of X (n, D) from the states before them.
     """
-    prev = {s.name: np.asarray(init[s.name], dtype=float) for s in cell.states}
-    fast = needed is not None and not rounding.active
-    loop = None  # compiled when first wanted
-    done, pending = 0, []  # prev holds the states after step `done`; pending rows come next
 
-    def advance():
-        """Run the pending rows fast; a Step if one of them went non-finite, else None."""
-        nonlocal prev, done, loop
-        if loop is None:
-            from .fastpath import Loop
-            loop = Loop(cell, params)
-        finite, after = loop.advance(prev, np.array(pending))
-        if not finite:  # replay step by step to find where
-            for row in pending:
-                s = step(cell, params, prev, row, done + 1, rounding)
-                if s.nonfinite() is not None:
-                    return s
-                prev, done = {st.name: s.values[st.name] for st in cell.states}, done + 1
-        prev, done = after, done + len(pending)
-        pending.clear()
+    def __init__(self, cell: Cell, params: dict, rounding: Rounding):
+        self.cell, self.params, self.rounding = cell, params, rounding
+        self.width = {eq.name: self._size(eq) for eq in cell.equations}
+        self.layout = self._layout()
+        self.ncols = max(sl.stop for sl in self.layout.values())
+        self.x_products, self.h_products = {}, {}  # MatVec node -> columns of PX, of PH_s
+        self.pvec, self.consts, self.ops, self.temps = {}, {}, [], {}
+        self.ties = []  # (name, rule or None, state rounded?) for each equation that rounds
+        for eq in cell.equations:
+            self._equation(eq)
+        self._fuse()
+        self.Wx = self._stack(self.x_products)  # (Σ rows, D)
+        self.Wh = {s: self._stack(nodes) for s, nodes in self.h_products.items()}  # (Σ rows, H)
+        self.P = np.concatenate([np.ravel(params[n]) for n in self.pvec]) if self.pvec else np.zeros(0)
+        self.source = self._source()
+        namespace = {"np": np, "matmul": np.matmul, "add": np.add, "subtract": np.subtract,
+                     "multiply": np.multiply, **{name: getattr(mathops, name) for name in
+                                                 ("sigmoid", "tanh", "relu", "linear", "softmax", "round_nearest",
+                                                  "round_sign_sigmoid", "round_sign_tanh")},
+                     **{f"Wh_{s}": W for s, W in self.Wh.items()}, **self.consts,
+                     **{f"W_{name}": params[name] for name in cell.param_names}}
+        namespace.update(self._const_slices())
+        exec(compile(self.source, f"<rnncalc {cell.name} loop>", "exec"), namespace)
+        self._loop = namespace["loop"]
+
+    # -- layout: pre-activations, then exact values, then values, each in equation order, so that
+    # -- the same step of neighbouring gates (f, i, o) sits side by side.
+    def _size(self, eq):
+        """The length of eq's quantity: its first product's rows, else the state size H."""
+        weights = [n.weight.name for n in eq.expr.walk() if isinstance(n, MatVec)]
+        if weights:
+            return self.params[weights[0]].shape[0]
+        return next(self.params[n.weight.name].shape[1] for e in self.cell.equations for n in e.expr.walk()
+                    if isinstance(n, MatVec) and isinstance(n.operand, Prev))
+
+    def _rounds_state(self, eq):
+        return self.rounding.state and eq.name == self.cell.visible
+
+    def _layout(self):
+        cols, start = {}, 0
+        kinds = [("_pre", lambda eq: eq.records_pre),
+                 ("_exact", lambda eq: eq.act is not None and self.rounding.rule(eq.act) or self._rounds_state(eq)),
+                 ("", lambda eq: True)]
+        for suffix, has in kinds:
+            for eq in self.cell.equations:
+                if has(eq):
+                    cols[eq.name + suffix] = slice(start, start + self.width[eq.name])
+                    start += self.width[eq.name]
+        order = []
+        for eq in self.cell.equations:
+            order += [k for k in (f"{eq.name}_pre", f"{eq.name}_exact", eq.name) if k in cols]
+        return {k: cols[k] for k in order}
+
+    def _col(self, key):
+        sl = self.layout[key]
+        return (ROW, sl.start, sl.stop)
+
+    def _param(self, name):
+        if name not in self.pvec:
+            start = sum(np.size(self.params[n]) for n in self.pvec)
+            self.pvec[name] = (PARAM, start, start + np.size(self.params[name]))
+        return self.pvec[name]
+
+    def _temp(self, size):
+        name = f"tmp{len(self.temps)}"
+        self.temps[name] = np.zeros(size)
+        self.consts[name] = self.temps[name]
+        return name
+
+    def _stack(self, nodes):
+        return np.vstack([self.params[m.weight.name] for m in nodes]) if nodes else None
+
+    # -- each equation as operations on column ranges
+    def _leaf(self, e):
+        """The operand that already holds e's value this step, or None."""
+        if isinstance(e, Param):
+            return self._param(e.name)
+        if isinstance(e, Prev):
+            return f"prev_{e.state}"
+        if isinstance(e, Input):
+            return "x"
+        if isinstance(e, Ref):
+            return self._col(e.name)
+        if isinstance(e, MatVec) and isinstance(e.operand, (Input, Prev)):
+            products = self.x_products if isinstance(e.operand, Input) else \
+                self.h_products.setdefault(e.operand.state, {})
+            space = "px" if isinstance(e.operand, Input) else f"ph_{e.operand.state}"
+            if e not in products:
+                start = sum(self.params[m.weight.name].shape[0] for m in products)
+                products[e] = (space, start, start + self.params[e.weight.name].shape[0])
+            return products[e]
         return None
 
-    for t, (x, last) in enumerate(with_last(xs), start=1):
-        if fast and not last and not needed(t):
-            pending.append(x)
-            if len(pending) == CHUNK and (broken := advance()) is not None:
-                yield broken
-                return
+    def _operand(self, e, size):
+        leaf = self._leaf(e)
+        if leaf is not None:
+            return leaf
+        temp = self._temp(size)
+        self._emit(e, temp, size)
+        return temp
+
+    def _emit(self, e, dest, size):
+        """Operations that leave e's value in dest."""
+        if isinstance(e, Sum):
+            first = self._leaf(e.terms[0])
+            if first is None:
+                self._emit(e.terms[0], dest, size)
+                first = dest
+            for term in e.terms[1:]:
+                self.ops.append(_Op("add", dest, (first, self._operand(term, size))))
+                first = dest
+            if len(e.terms) == 1:
+                self.ops.append(_Op("add", dest, (first, 0.0)))
+        elif isinstance(e, Hadamard):
+            self.ops.append(_Op("multiply", dest, (self._operand(e.a, size), self._operand(e.b, size))))
+        elif isinstance(e, OneMinus):
+            self.ops.append(_Op("subtract", dest, (1.0, self._operand(e.a, size))))
+        elif isinstance(e, MatVec):
+            inner = self.params[e.weight.name].shape[1]
+            self.ops.append(_Op("matmul", dest, (f"W_{e.weight.name}", self._operand(e.operand, inner))))
+        else:
+            self.ops.append(_Op("add", dest, (self._leaf(e), 0.0)))
+
+    def _equation(self, eq):
+        size = self.width[eq.name]
+        rounds_state = self._rounds_state(eq)
+        value = self._col(eq.name)
+        if eq.act is None:
+            z, rule = None, None
+            result = self._col(f"{eq.name}_exact") if rounds_state else value
+            self._emit(eq.expr, result, size)
+        else:
+            if eq.records_pre:
+                z = self._col(f"{eq.name}_pre")
+                self._emit(eq.expr, z, size)
+            else:
+                z = self._leaf(eq.expr)
+            rule = self.rounding.rule(eq.act)
+            exact = self._col(f"{eq.name}_exact") if rule or rounds_state else value
+            self.ops.append(_Op(eq.act, exact, (z,)))
+            result = exact
+            if rule is not None:
+                ruled = self._temp(size) if rounds_state else value
+                self.ops.append(_Op(rule[0].__name__, ruled, (z, exact)))
+                result = ruled
+        if rounds_state:
+            self.ops.append(_Op("round_nearest", value, (result, result)))
+        if rule is not None or rounds_state:
+            self.ties.append((eq, rule, rounds_state))
+
+    # -- element-wise operations on neighbouring columns merged into one call
+    def _fuse(self):
+        """Merge an operation into an earlier one of the same kind whose every operand it continues
+        (f's σ and then i's σ become one σ over both), when nothing in between reads or writes
+        what it touches. Element-wise, the merged call computes each number exactly as before."""
+        ops = []
+        for op in self.ops:
+            for j in range(len(ops) - 1, -1, -1):
+                other = ops[j]
+                if op.fn == other.fn and op.fn in ELEMENTWISE and self._continues(other, op) \
+                        and not self._conflict(other, op, include_out=False):
+                    ops[j] = _Op(op.fn, self._join(other.out, op.out),
+                                 tuple(self._join(a, b) for a, b in zip(other.args, op.args)))
+                    break
+                if self._conflict(other, op):
+                    ops.append(op)
+                    break
+            else:
+                ops.append(op)
+        self.ops = ops
+
+    @staticmethod
+    def _joinable(a, b):
+        if isinstance(a, tuple) and isinstance(b, tuple):
+            return a[0] == b[0] and a[2] == b[1] and (a[0] in (ROW, PARAM, "px") or a[0].startswith("ph_"))
+        return isinstance(a, float) and isinstance(b, float) and a == b
+
+    def _continues(self, first, second):
+        return len(first.args) == len(second.args) and self._joinable(first.out, second.out) \
+            and all(self._joinable(a, b) for a, b in zip(first.args, second.args))
+
+    @staticmethod
+    def _join(a, b):
+        return (a[0], a[1], b[2]) if isinstance(a, tuple) else a
+
+    @staticmethod
+    def _conflict(earlier, later, include_out=True):
+        """Whether later cannot move before earlier: one writes what the other reads or writes."""
+        def hits(a, b):
+            return a == b if isinstance(a, str) and isinstance(b, str) else _overlap(a, b)
+        if any(hits(earlier.out, a) for a in later.args) or any(hits(later.out, a) for a in earlier.args):
+            return True
+        return include_out and hits(earlier.out, later.out)
+
+    # -- the Python source of the loop
+    def _const_slices(self):
+        slices = {}
+        for op in self.ops:
+            for a in (op.out, *op.args):
+                if isinstance(a, tuple) and a[0] == PARAM:
+                    slices[self._name(a)] = self.P[a[1]:a[2]]
+        return slices
+
+    def _name(self, a):
+        if isinstance(a, float):
+            return repr(a)
+        if isinstance(a, str):
+            return a
+        space, start, stop = a
+        return f"{space}_{start}_{stop}"
+
+    def _source(self):
+        states = [s.name for s in self.cell.states]
+        whole = {"px": sum(b - a for _, a, b in self.x_products.values()),
+                 **{f"ph_{s}": sum(b - a for _, a, b in nodes.values()) for s, nodes in self.h_products.items()}}
+        lines = [f"def loop(data, PX, X, {', '.join(f'PH_{s}' for s in self.h_products)}"
+                 f"{', ' if self.h_products else ''}{', '.join(f'prev_{s}' for s in states)}):",
+                 "    for t in range(len(data)):",
+                 "        row = data[t]",
+                 "        px = PX[t]",
+                 "        x = X[t]"]
+        for s in self.h_products:
+            lines.append(f"        ph_{s} = PH_{s}[t]")
+            lines.append(f"        matmul(Wh_{s}, prev_{s}, out=ph_{s})")
+        made = set()
+        for op in self.ops:
+            for a in (op.out, *op.args):
+                if isinstance(a, tuple) and a[0] != PARAM and self._name(a) not in made:
+                    made.add(self._name(a))
+                    if a[0] in whole and a[1] == 0 and a[2] == whole[a[0]]:
+                        lines.append(f"        {self._name(a)} = {a[0]}")
+                    else:
+                        lines.append(f"        {self._name(a)} = {a[0]}[{a[1]}:{a[2]}]")
+            args = ", ".join(self._name(a) for a in op.args)
+            lines.append(f"        {op.fn}({args}, out={self._name(op.out)})")
+        for s in states:
+            sl = self.layout[s]
+            lines.append(f"        prev_{s} = row[{sl.start}:{sl.stop}]")
+        lines.append(f"    return {', '.join(f'prev_{s}' for s in states)},")
+        return "\n".join(lines) + "\n"
+
+    def run(self, t0: int, states: dict, X: np.ndarray) -> "Block":
+        """Every quantity of the steps t0, t0+1, ... whose inputs are the rows of X (n, D)."""
+        n = len(X)
+        data = np.empty((n, self.ncols))  # (n, every quantity's columns)
+        PH = {s: np.empty((n, W.shape[0])) for s, W in self.Wh.items()}  # (n, Σ rows)
+        init = {s.name: states[s.name] for s in self.cell.states}
+        with np.errstate(all="ignore"):
+            PX = X @ self.Wx.T if self.Wx is not None else np.zeros((n, 0))  # (n, D) @ (D, Σ rows)
+            self._loop(data, PX, X, *PH.values(), *init.values())
+        return Block(self, t0, X, data, PX, PH, init)
+
+
+# ---------------------------------------------------------------- blocks and their steps
+
+@dataclass
+class Block:
+    """Steps t0 .. t0 + n - 1, as the loop recorded them."""
+    program: Program
+    t0: int
+    x: np.ndarray  # (n, D)
+    data: np.ndarray  # (n, columns): program.layout says whose
+    px: np.ndarray  # (n, Σ rows): the products on x_t
+    ph: dict  # state -> (n, Σ rows): the products on that state's previous value
+    init: dict  # the states before the first row
+    last: bool = False  # whether the sequence ends with this block
+
+    def __len__(self):
+        return len(self.data)
+
+    def values(self, key):
+        """(n, size) of one key."""
+        return self.data[:, self.program.layout[key]]
+
+    def states(self, i):
+        """The states after row i (copies)."""
+        return {s.name: self.data[i, self.program.layout[s.name]].copy() for s in self.program.cell.states}
+
+    def nonfinite(self):
+        """(row, key) of the first non-finite number: the first step, then the first quantity in
+        computation order; or None."""
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(self.data)
+        if not bad.any():
+            return None
+        i = int(np.argmax(bad.any(axis=1)))
+        return i, next(k for k, sl in self.program.layout.items() if bad[i, sl].any())
+
+    def ties(self):
+        """The names that met a tie in each row: a list per row (empty lists without rounding)."""
+        rows = [[] for _ in range(len(self))]
+        for eq, rule, rounds_state in self.program.ties:
+            z = self.values(f"{eq.name}_pre") if eq.records_pre else (
+                self.values(eq.expr.name) if eq.act is not None else None)
+            exact = self.values(f"{eq.name}_exact")
+            masks = []
+            if rule is not None:
+                masks.append(rule[1](z, exact).any(axis=1))
+                ruled = rule[0](z, exact)
+            else:
+                ruled = exact
+            if rounds_state:
+                masks.append(mathops.tie_nearest(ruled, ruled).any(axis=1))
+            for mask in masks:
+                for i in np.flatnonzero(mask):
+                    rows[i].append(eq.name)
+        return rows
+
+    def step(self, i, ties=None) -> Step:
+        """Step t0 + i, its Env rebuilt from the recorded numbers."""
+        p = self.program
+        values = {k: self.data[i, sl] for k, sl in p.layout.items()}
+        prev = self.init if i == 0 else {s.name: self.data[i - 1, p.layout[s.name]] for s in p.cell.states}
+        x = self.x[i]
+        products = {node: self.px[i, a:b] for node, (_, a, b) in p.x_products.items()}
+        for s, nodes in p.h_products.items():
+            products.update({node: self.ph[s][i, a:b] for node, (_, a, b) in nodes.items()})
+        env = Env(p.params, prev, x, {eq.name: values[eq.name] for eq in p.cell.equations}, products)
+        ties = self.ties()[i] if ties is None else ties
+        return Step(self.t0 + i, x, values, ties, env, last=self.last and i == len(self) - 1)
+
+
+def blocks(cell: Cell, params: dict, init: dict, xs, rounding: Rounding, live=False) -> Iterator[Block]:
+    """The Blocks of the run over xs, from the states in init ({"h": h0, ...}).
+
+    xs is a (T, D) array, cut into blocks of CHUNK rows, or an iterable of (D,) rows (a stream,
+    one block a row) or of (n, D) arrays (each cut as an array, from its own first row).
+    Each block is yielded once the next is read, to mark the last; live, as soon as it is computed,
+    none marked last (the caller knows the final one once xs ends).
+    """
+    program = Program(cell, params, rounding)
+    states = {s.name: np.asarray(init[s.name], dtype=float) for s in cell.states}
+    t = 1
+    pieces = ((X, False) for X in _pieces(xs)) if live else with_last(_pieces(xs))
+    for X, last in pieces:
+        block = program.run(t, states, X)
+        block.last = last
+        yield block
+        states, t = block.states(len(block) - 1), t + len(block)
+
+
+def _pieces(xs):
+    if isinstance(xs, np.ndarray) and xs.ndim == 2:
+        xs = (xs,)
+    for item in xs:
+        item = np.asarray(item, dtype=float)
+        if item.ndim == 1:
+            yield item[None, :]  # (1, D)
             continue
-        if pending and (broken := advance()) is not None:
-            yield broken
+        for start in range(0, len(item), CHUNK):
+            yield np.ascontiguousarray(item[start:start + CHUNK])
+
+
+def run(cell: Cell, params: dict, init: dict, xs, rounding: Rounding) -> Iterator[Step]:
+    """A Step for each row of xs (T, D), starting from the states in init; the first non-finite
+    step is the last one yielded."""
+    for block in blocks(cell, params, init, xs, rounding):
+        broken = block.nonfinite()
+        ties = block.ties()
+        for i in range(len(block) if broken is None else broken[0] + 1):
+            yield block.step(i, ties[i])
+        if broken is not None:
             return
-        s = step(cell, params, prev, x, t, rounding)
-        s.last = last
-        yield s
-        prev, done = {st.name: s.values[st.name] for st in cell.states}, t
 
 
 def with_last(iterable):
@@ -140,14 +476,3 @@ def with_last(iterable):
         yield current, False
         current = following
     yield current, True
-
-
-def run_live(cell: Cell, params: dict, init: dict, xs, rounding: Rounding) -> Iterator[Step]:
-    """Yield a Step for each x_t as soon as it is read from xs, which may be a stream whose end is not
-    yet known: no step looks ahead, so none is marked last (the caller knows the final one once xs ends)."""
-    prev = {s.name: np.asarray(init[s.name], dtype=float) for s in cell.states}
-    for t, x in enumerate(xs, start=1):
-        s = step(cell, params, prev, x, t, rounding)
-        yield s
-        prev = {st.name: s.values[st.name] for st in cell.states}
-

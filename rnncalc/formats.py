@@ -145,6 +145,53 @@ def _dump(value) -> str:
     return json.dumps(value, allow_nan=False)  # non-ASCII as \u escapes: valid JSON in any encoding
 
 
+class BlockText:
+    """The steps of a block as text, one line a step, from one template: the numbers of a row are the
+    block's columns in the order shown, each written by float.__repr__, the shortest text that reads
+    back as the same float64 (as json.dumps writes it)."""
+
+    def __init__(self, problem, only, line, number="%r", sep=", "):
+        self.only, self.line, self.number, self.sep = only, line, number, sep
+        self.rounded = problem.rounding.active and only is None
+        self.program = None
+
+    def _compile(self, block):
+        """The columns and the line template, from the first block's layout."""
+        self.program = block.program
+        layout = block.program.layout
+        self.keys = [k for k in layout if self.only is None or k in self.only]
+        self.with_x = self.only is None or "x" in self.only
+        self.sizes = [block.x.shape[1]] * self.with_x + [layout[k].stop - layout[k].start for k in self.keys]
+        self.columns = np.concatenate([np.arange(layout[k].start, layout[k].stop) for k in self.keys]
+                                      or [np.zeros(0, dtype=int)])
+        self.template = self.line(["x"] * self.with_x + self.keys, self.sizes, self.number, self.sep)
+
+    def text(self, block, rows, ties=None):
+        if not rows:
+            return ""
+        if self.program is not block.program:
+            self._compile(block)
+        rows = np.asarray(rows)
+        parts = [(block.t0 + rows)[:, None].astype(float)]  # (n, 1): t, written by %d
+        if self.with_x:
+            parts.append(block.x[rows])
+        parts.append(block.data[rows][:, self.columns])
+        table = (np.hstack(parts) + 0.0).tolist()  # + 0.0: -0.0 is written 0.0
+        template = self.template
+        if self.rounded:
+            return "".join(template % (*r, _dump(ties[i])) for r, i in zip(table, rows))
+        return "".join([template % tuple(r) for r in table])
+
+
+def _jsonl_line(names, sizes, number, sep):
+    fields = ['"t": %d'] + [f"{_dump(name)}: [{sep.join([number] * size)}]" for name, size in zip(names, sizes)]
+    return "{" + ", ".join(fields) + "%s}\n"
+
+
+def _csv_line(names, sizes, number, sep):
+    return ",".join(["%d"] + [number] * sum(sizes)) + "\n"
+
+
 # ---------------------------------------------------------------- writers
 
 class JsonWriter:
@@ -178,7 +225,7 @@ class JsonlWriter:
     """One JSON object per step, written as the step is computed."""
 
     def __init__(self, out, view):
-        self.out, self.view = out, view
+        self.out, self.view, self.text = out, view, None
 
     def start(self, problem):
         self.problem = problem
@@ -186,6 +233,16 @@ class JsonlWriter:
     def step(self, step, checks):
         self.out.write(_dump(record(self.problem, step, self.view.only)) + "\n")
         self.out.flush()
+
+    def write_rows(self, block, rows, ties):
+        if self.text is None:
+            rounded = self.problem.rounding.active and self.view.only is None
+            line = (lambda *a: _jsonl_line(*a).replace("%s}", ', "ties": %s}')) if rounded else \
+                (lambda *a: _jsonl_line(*a).replace("%s}", "}"))
+            self.text = BlockText(self.problem, self.view.only, line)
+        if rows:
+            self.out.write(self.text.text(block, rows, ties))
+            self.out.flush()
 
     def finish(self, summary):
         pass
@@ -196,6 +253,7 @@ class CsvWriter:
 
     def __init__(self, out, view):
         self.out, self.view, self.writer, self.keys = out, view, csv.writer(out, lineterminator="\n"), None
+        self.text = None
 
     def start(self, problem):
         self.problem = problem
@@ -208,6 +266,19 @@ class CsvWriter:
             self.writer.writerow(["t"] + [f"{k}[{i}]" for k in self.keys for i in range(len(rec[k]))])
         self.writer.writerow([step.t] + [repr(v) for k in self.keys for v in rec[k]])
         self.out.flush()
+
+    def write_rows(self, block, rows, ties):
+        if not rows:
+            return
+        if self.keys is None:
+            self.step(block.step(rows[0], ties[rows[0]]), [])
+            rows = rows[1:]
+        if self.text is None:
+            self.text = BlockText(self.problem, self.view.only, _csv_line)
+            self.text.rounded = False
+        if rows:
+            self.out.write(self.text.text(block, rows))
+            self.out.flush()
 
     def finish(self, summary):
         pass

@@ -115,7 +115,8 @@ class Summary:
     total: int = 0
     hidden: int = 0
     broken: tuple | None = None  # (t, key) of the first non-finite quantity
-    shown: list = field(default_factory=list)  # the steps written, by t
+    shown: list = field(default_factory=list)  # the steps written, by t (kept for tables and --grad)
+    count_shown: int = 0
     gradients: object = None  # backward.Gradients, with --grad
 
     @property
@@ -158,7 +159,11 @@ def check_names(problem, only):
 
 
 def run(problem, view: View, writer, progress=None) -> Summary:
-    """Run the problem, pass each step the view selects to the writer, and return the summary."""
+    """Run the problem, pass each step the view selects to the writer, and return the summary.
+
+    Every view runs the same loop (engine.blocks); the steps it shows are read out of its blocks.
+    A writer with a write_rows(block, indices, ties) method takes the shown steps of a block at once.
+    """
     check_names(problem, view.only)
     summary = Summary()
     writer.start(problem)
@@ -166,55 +171,67 @@ def run(problem, view: View, writer, progress=None) -> Summary:
     # shown (--last, -q); a value expected at the final step is checked when the stream ends.
     live = problem.live and not view.last and not view.quiet
     default_cut = view.format == "table" and view.steps is None and not view.last and not live
+    per_step = [e for e in problem.expect if not e.final_only]
+    expected_steps = max((len(e.values) for e in per_step), default=0)
+    grad = problem.loss is not None
+    keep_shown = grad or default_cut
+    wants_steps = getattr(writer, "wants_steps", True)
+    recorded, block, n = [], None, 0
 
-    def wanted(t):
-        """Whether step t is shown or checked (the last step always is)."""
-        if any(not e.final_only and t <= len(e.values) for e in problem.expect):
-            return True
-        if view.last:
-            return False
+    def shown(t, last):
+        if view.last or view.quiet:
+            return last
         if view.steps is not None:
             return t in view.steps
-        return t <= TABLE_STEPS if default_cut else not view.quiet
+        if default_cut:
+            return last or t <= TABLE_STEPS or t <= expected_steps
+        return True
 
-    grad = problem.loss is not None
-    xs = problem.xs if progress is None else _ticking(problem.xs, progress)
-    # --grad backpropagates through every step, so every step is recorded: no fast path (needed=None).
-    if live:
-        steps = engine.run_live(problem.cell, problem.params, problem.init, xs, problem.rounding)
-    else:
-        steps = engine.run(problem.cell, problem.params, problem.init, xs, problem.rounding,
-                           None if grad else wanted)
-    recorded, step = [], None
-    for step in steps:
-        last = step.last
-        summary.total = step.t
-        bad = step.nonfinite()
-        if bad is not None:
-            summary.broken = (step.t, bad)
-        checks = [] if bad else _checks(problem, step, last)
-        summary.checks += checks
-        shown = last if view.last else step.t in view.steps if view.steps is not None else True
+    blocks = engine.blocks(problem.cell, problem.params, problem.init, problem.xs, problem.rounding,
+                           live=live)
+    for block in blocks:
+        broken = block.nonfinite()
+        n = len(block) if broken is None else broken[0] + 1
+        t0, end = block.t0, block.t0 + n - 1
+        summary.total = end
+        if progress is not None:
+            progress(end)
+        last = block.last and broken is None and n == len(block)
+        ties = block.ties()
+        rows = ([] if not wants_steps and not keep_shown else
+                list(range(n)) if not (view.last or view.quiet or view.steps is not None or default_cut) else
+                [i for i in range(n) if shown(t0 + i, last and i == n - 1)])
+        checks = _checks(problem, block, n, last, broken) if problem.expect else {}
+        for cs in checks.values():
+            summary.checks += cs
+        if broken is not None and rows and rows[-1] == n - 1 and view.format not in ("table", "markdown", "latex"):
+            rows.pop()  # a non-finite step is shown only in the tables, which can show it
         if grad:
-            recorded.append(step)
-            shown = shown and (last or wanted(step.t))  # the steps shown without --grad, no more
-        if shown and (bad is None or view.format in ("table", "markdown", "latex")):
-            writer.step(step, checks)
-            summary.shown.append(step.t)
-        if bad is not None:
+            recorded += [block.step(i, ties[i]) for i in range(n)]
+        if wants_steps:
+            if hasattr(writer, "write_rows"):
+                writer.write_rows(block, rows, ties)
+            else:
+                for i in rows:
+                    writer.step(block.step(i, ties[i]), checks.get(i, []))
+        if keep_shown:
+            summary.shown += [t0 + i for i in rows]
+        summary.count_shown += len(rows)
+        if broken is not None:
+            summary.broken = (t0 + broken[0], broken[1])
             break
         if last:
-            summary.final = {s.name: step.values[s.name] for s in problem.cell.states}
-    if live and step is not None and summary.broken is None:
-        step.last = True
-        summary.final = {s.name: step.values[s.name] for s in problem.cell.states}
-        summary.checks += _checks(problem, step, True, final_only=True)
+            summary.final = block.states(n - 1)
+    if live and block is not None and summary.broken is None:  # the stream ended: its final step is known
+        summary.final = block.states(n - 1)
+        for cs in _checks(problem, block, n, True, None, final_only=True).values():
+            summary.checks += cs
     for e in problem.expect:
         if not e.final_only and summary.broken is None and len(e.values) != summary.total:
             raise InputError(e.where, f"expected one value per step ({summary.total}) or one for the final "
                              f"step; found {len(e.values)}")
     if default_cut:
-        summary.hidden = summary.total - len(summary.shown)
+        summary.hidden = summary.total - summary.count_shown
     if grad and summary.broken is None:
         summary.gradients = _backward(problem, recorded)
         summary.broken = _nonfinite_gradient(summary.gradients)
@@ -255,27 +272,28 @@ def _nonfinite_gradient(grads):
     return None
 
 
-def _ticking(xs, progress):
-    for t, x in enumerate(xs, start=1):
-        progress(t)
-        yield x
-
-
-def _checks(problem, step, last, final_only=False):
-    checks = []
+def _checks(problem, block, n, last, broken, final_only=False):
+    """{row: [Check, ...]} for the rows of the block that an expectation covers (none from a broken row on)."""
+    checks = {}
+    good = n if broken is None else broken[0]
     for e in problem.expect:
         if final_only and not e.final_only:
             continue
-        if e.final_only and not last or not e.final_only and step.t > len(e.values):
-            continue
-        expected = e.values[0 if e.final_only else step.t - 1]
-        actual = np.ravel(step.values[e.name])
-        checks.append(Check(e.name, step.t, expected, actual, matches(actual, expected, problem.digits, problem.atol)))
-    return checks
+        if e.final_only:
+            rows = [n - 1] if last else []
+        else:
+            rows = range(0, min(good, len(e.values) - block.t0 + 1))
+        for i in rows:
+            expected = e.values[0 if e.final_only else block.t0 + i - 1]
+            actual = block.values(e.name)[i].copy()
+            checks.setdefault(i, []).append(Check(e.name, block.t0 + i, expected, actual,
+                                                  matches(actual, expected, problem.digits, problem.atol)))
+    return dict(sorted(checks.items()))
 
 
 class NullWriter:
     """Writes nothing: for rnncalc check, which only wants the verdict."""
+    wants_steps = False
 
     def start(self, problem):
         pass
@@ -300,4 +318,4 @@ def progress_bar(total):
 
     with Progress(transient=True, console=Console(stderr=True)) as bar:
         task = bar.add_task("steps", total=total)
-        yield lambda t: t % 256 == 0 and bar.update(task, completed=t)
+        yield lambda t: bar.update(task, completed=t)
