@@ -1,0 +1,378 @@
+"""Every output path shows the same float64 bits: table, json, jsonl, csv, markdown, latex, -q, --last,
+--steps, check and --expect, on every cell and option, short runs and runs longer than one block, with
+and without rounding; and a value that goes non-finite is reported at the same step and quantity.
+
+Full-precision outputs (json, jsonl, csv, -q) are parsed and compared bit for bit (float.hex); the
+outputs that show digits are compared against the formatting of the same bits. The numbers themselves
+are checked against an independent evaluation of the equations in plain Python floats.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import itertools
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from rnncalc import cells
+from rnncalc.cli import run
+from rnncalc.engine import CHUNK
+from rnncalc.formats import fmt_array
+
+DIGITS = 17  # enough decimals that numbers one ulp apart print differently
+
+
+def variants():
+    """(cell name, YAML options, peepholes, output) for every option the cells take, from rnncalc.cells."""
+    found = []
+    for name, options in cells.OPTIONS.items():
+        for choice in itertools.product(*options.values()):
+            found.append((name, dict(zip(options, choice)), ""))
+    found += [("lstm", {}, "".join(p)) for n in (1, 2, 3) for p in itertools.combinations("fio", n)]
+    return [(*v, output) for v in found for output in (None, *cells.OUTPUTS)]
+
+
+VARIANTS = variants()
+
+
+def build_cell(name, options, peepholes, output):
+    cell = cells.lstm(peepholes) if peepholes else cells.CELLS[name](**options)
+    return cell.with_output(output) if output else cell
+
+
+def cli(*args, stdin=None):
+    """The command line run in-process: (status, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = run([str(a) for a in args])
+    return status, out.getvalue(), err.getvalue()
+
+
+@contextlib.contextmanager
+def wide_terminal():
+    """A console wide enough that no value is wrapped."""
+    before = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "5000"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = before
+
+
+def bits(value):
+    """Floats as their exact hexadecimal text, inside any lists and dicts."""
+    if isinstance(value, float):
+        return value.hex()
+    if isinstance(value, list):
+        return [bits(v) for v in value]
+    if isinstance(value, dict):
+        return {k: bits(v) for k, v in value.items()}
+    return value
+
+
+@st.composite
+def problems(draw, long=None):
+    """A random problem as a YAML document (written as JSON), with its cell."""
+    name, options, peepholes, output = draw(st.sampled_from(VARIANTS))
+    cell = build_cell(name, options, peepholes, output)
+    H, D, K = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(2, 3))
+    short = st.integers(1, 6)
+    longer = st.integers(CHUNK - 1, CHUNK + 12)
+    T = draw(short if long is False else longer if long else st.one_of(short, longer))
+    seed = draw(st.integers(0, 2**32 - 1))
+    kind = draw(st.sampled_from(["normal", "halves", "large"]))
+    rng = np.random.default_rng(seed)
+    sizes = {"H": H, "D": D, "K": K}
+
+    def numbers(shape):
+        if kind == "halves":  # exact sums, cancellations and rounding ties
+            return rng.integers(-4, 5, shape) * 0.5
+        scale = 10.0 ** rng.integers(0, 200) if kind == "large" else 1.0
+        return rng.standard_normal(shape) * scale
+
+    doc = {"cell": name, "hidden": H, "input": D, "digits": DIGITS, **options}
+    if output:
+        doc["output"] = output
+    for p in cell.params:
+        doc[p.name] = numbers([sizes[s] for s in p.shape]).tolist()
+    for s in cell.states:
+        doc[s.init_key] = numbers(H).tolist()
+    doc["x"] = numbers((T, D)).tolist()
+    rounding = draw(st.sampled_from(["none", "none", "nearest", "sign", "mixed"]))
+    if rounding == "mixed":
+        doc["round"] = {"sigmoid": draw(st.sampled_from(["none", "nearest", "sign"])),
+                        "tanh": draw(st.sampled_from(["none", "nearest", "sign"]))}
+    elif rounding != "none":
+        doc["round"] = rounding
+    doc["round_state"] = draw(st.booleans())
+    return doc, cell, T
+
+
+def write(tmp_path, doc, name="p.yaml"):
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def nonfinite_message(err):
+    line = err.strip().splitlines()[-1]
+    assert " is not finite at step " in line, err
+    return line
+
+
+def check_every_path(tmp_path, doc, cell, T):
+    """Run the problem through every output and compare what each shows with the full JSON."""
+    path = write(tmp_path, doc)
+    status, out, err = cli(cell.name, path, "-f", "json")
+    if status == 3:
+        message = nonfinite_message(err)
+        for args in (["-f", "jsonl"], ["-f", "csv"], ["-q"], ["--last"], ["-f", "markdown"], ["-f", "latex"],
+                     ["--no-color"], ["--steps", f"{T}"], ["-f", "jsonl", "--steps", "1"]):
+            got, _, err2 = cli(cell.name, path, *args)
+            assert got == 3 and nonfinite_message(err2) == message, args
+        key, t = message.split(": ", 1)[1].split(" is not finite at step ")
+        status, out, _ = cli("check", "--no-color", path)
+        assert status == 3 and f"{key} at t = {t.split(';')[0]}" in out
+        return
+    assert status == 0, err
+    full = json.loads(out)
+    steps = full["steps"]
+    assert [s["t"] for s in steps] == list(range(1, T + 1))
+    by_t = {s["t"]: s for s in steps}
+
+    # jsonl: the same objects, bit for bit
+    status, out, err = cli(cell.name, path, "-f", "jsonl")
+    assert status == 0, err
+    assert [bits(json.loads(line)) for line in out.splitlines()] == bits(steps)
+
+    # csv: the same numbers in the same order
+    status, out, err = cli(cell.name, path, "-f", "csv")
+    assert status == 0, err
+    header, *rows = list(csv.reader(io.StringIO(out)))
+    assert len(rows) == T
+    for row, s in zip(rows, steps):
+        expected = [v for k, vs in s.items() if k not in ("t", "ties") for v in vs]
+        assert int(row[0]) == s["t"] and bits([float(v) for v in row[1:]]) == bits(expected)
+
+    # -q: the final visible state; --last: the final step
+    status, out, err = cli(cell.name, path, "-q")
+    assert status == 0, err
+    assert bits([float(v) for v in out.split()]) == bits(full["final"][cell.visible])
+    status, out, err = cli(cell.name, path, "--last", "-f", "json")
+    last = json.loads(out)
+    assert bits(last["steps"]) == bits(steps[-1:]) and bits(last["final"]) == bits(full["final"])
+
+    # --steps: a selection across the block boundary
+    chosen = sorted({1, T, min(T, CHUNK), min(T, CHUNK + 1), (T + 1) // 2})
+    status, out, err = cli(cell.name, path, "-f", "jsonl", "--steps", ",".join(map(str, chosen)))
+    assert status == 0, err
+    assert [bits(json.loads(line)) for line in out.splitlines()] == [bits(by_t[t]) for t in chosen]
+
+    # markdown: every shown pre-activation, value and rounded value is the formatting of the same bits
+    selection = ",".join(map(str, chosen))
+    status, out, err = cli(cell.name, path, "-f", "markdown", "--steps", selection)
+    assert status == 0, err
+    sections = out.split("**Step t = ")[1:]
+    assert [int(s.split("**")[0]) for s in sections] == chosen
+    for section, t in zip(sections, chosen):
+        values = by_t[t]
+        rows = [line for line in section.splitlines() if line.startswith("| `")]
+        shown = [eq for eq in cell.equations]
+        assert len(rows) == len(shown)
+        for line, eq in zip(rows, shown):
+            columns = [c.strip() for c in line.strip("|").split(" | ")]
+            exact = values.get(f"{eq.name}_exact", values[eq.name])
+            assert columns[3] == (fmt_array(values[f"{eq.name}_pre"], DIGITS) if eq.records_pre else "")
+            assert columns[4] == fmt_array(exact, DIGITS)
+            if f"{eq.name}_exact" in values:
+                assert columns[5] == fmt_array(values[eq.name], DIGITS)
+
+    # the Rich table and LaTeX: each value shown is the same bits' formatting
+    with wide_terminal():
+        status, table, err = cli(cell.name, path, "--no-color", "--steps", selection)
+    assert status == 0, err
+    status, latex, err = cli(cell.name, path, "-f", "latex", "--steps", selection)
+    assert status == 0, err
+    tables = table.split("step t = ")[1:]
+    docs = latex.split("% step t = ")[1:]
+    assert len(tables) == len(docs) == len(chosen)
+    for shown_table, shown_latex, t in zip(tables, docs, chosen):
+        for key, value in by_t[t].items():
+            if key not in ("t", "ties", "x"):
+                assert fmt_array(value, DIGITS) in shown_table, (t, key)
+                assert f"${fmt_array(value, DIGITS)}$" in shown_latex, (t, key)
+
+    # check and --expect: the visible state expected exactly (atol 0) holds; one ulp off does not
+    visible = cell.visible
+    expected = [s[visible] for s in steps] if T <= 6 else [steps[-1][visible]]
+    doc_expect = {**doc, "expect": {visible: expected}, "atol": 0}
+    status, out, err = cli("check", "--no-color", write(tmp_path, doc_expect, "e.yaml"))
+    assert status == 0 and " pass " in out, out + err
+    nudged = [list(v) for v in expected]
+    nudged[-1][0] = float(np.nextafter(nudged[-1][0], math.inf))
+    status, out, err = cli("check", "--no-color", write(tmp_path, {**doc_expect, "expect": {visible: nudged}}, "n.yaml"))
+    assert status == 1, out + err
+    final = json.dumps(steps[-1][visible])
+    assert cli(cell.name, path, "--expect", f"{visible}={final}", "--atol", "0", "-q")[0] == 0
+    status, out, _ = cli(cell.name, path, "--expect", f"{visible}={final}", "--atol", "0", "-f", "json", "--last")
+    assert status == 0 and bits(json.loads(out)["expect"][0]["actual"]) == bits(steps[-1][visible])
+
+
+def independent_steps(cell, doc, T):
+    """The equations evaluated one number at a time in Python floats, in the order of their text, without
+    rounding: {t: {key: [floats]}}, for comparison within a few ulps (sums of products may differ there)."""
+    H = doc["hidden"]
+    params = {p.name: doc[p.name] for p in cell.params}
+    prev = {s.name: list(map(float, doc[s.init_key])) for s in cell.states}
+    sig = lambda z: 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))  # noqa: E731
+    acts = {"sigmoid": lambda v: [sig(z) for z in v], "tanh": lambda v: [math.tanh(z) for z in v],
+            "relu": lambda v: [max(z, 0.0) for z in v], "linear": lambda v: list(v),
+            "softmax": lambda v: [math.exp(z - max(v)) / sum(math.exp(u - max(v)) for u in v) for z in v]}
+
+    def ev(e, x, q):
+        if isinstance(e, cells.Param):
+            return params[e.name]
+        if isinstance(e, cells.Prev):
+            return prev[e.state]
+        if isinstance(e, cells.Input):
+            return x
+        if isinstance(e, cells.Ref):
+            return q[e.name]
+        if isinstance(e, cells.MatVec):
+            w, v = params[e.weight.name], ev(e.operand, x, q)
+            return [math.fsum(a * b for a, b in zip(r, v)) for r in w]
+        if isinstance(e, cells.Sum):
+            total = ev(e.terms[0], x, q)
+            for term in e.terms[1:]:
+                total = [a + b for a, b in zip(total, ev(term, x, q))]
+            return total
+        if isinstance(e, cells.Hadamard):
+            return [a * b for a, b in zip(ev(e.a, x, q), ev(e.b, x, q))]
+        if isinstance(e, cells.OneMinus):
+            return [1 - a for a in ev(e.a, x, q)]
+        raise TypeError(e)
+
+    out = {}
+    for t, x in enumerate(doc["x"], start=1):
+        q, rec = {}, {}
+        for eq in cell.equations:
+            z = ev(eq.expr, x, q)
+            if eq.records_pre:
+                rec[f"{eq.name}_pre"] = z
+            q[eq.name] = rec[eq.name] = acts[eq.act](z) if eq.act else z
+        out[t] = rec
+        prev = {s.name: q[s.name] for s in cell.states}
+    assert len(out) == T and all(len(v) == H for v in prev.values())
+    return out
+
+
+# ---------------------------------------------------------------- properties
+
+FEW = settings(max_examples=max(3, settings().max_examples // 20), deadline=None,
+               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+@example(case=(
+    {"cell": "rnn", "hidden": 1, "input": 1, "digits": DIGITS, "activation": "tanh", "W_ss": [[1e16]],
+     "W_sx": [[-1e16]], "b_s": [1.0], "s0": [1.0], "x": [[0.0]] * 10 + [[1.0], [0.0]], "round_state": False},
+    cells.rnn(), 12))
+@FEW
+@given(case=problems(long=False))
+def test_short_runs_show_the_same_bits_everywhere(tmp_path, case):
+    check_every_path(tmp_path, *case)
+
+
+@FEW
+@given(case=problems(long=True))
+def test_runs_longer_than_a_block_show_the_same_bits_everywhere(tmp_path, case):
+    check_every_path(tmp_path, *case)
+
+
+@FEW
+@given(case=problems())
+def test_numbers_agree_with_an_independent_evaluation(tmp_path, case):
+    doc, cell, T = case
+    doc = {**doc, "round": "none", "round_state": False, "x": doc["x"][:40]}
+    T = len(doc["x"])
+    status, out, err = cli(cell.name, write(tmp_path, doc), "-f", "json")
+    if status == 3:
+        return
+    assert status == 0, err
+    reference = independent_steps(cell, doc, T)
+    for s in json.loads(out)["steps"]:
+        for key, want in reference[s["t"]].items():
+            np.testing.assert_allclose(s[key], want, rtol=1e-9, atol=1e-12 * max(1.0, *map(abs, want)))
+
+
+# ---------------------------------------------------------------- the cancellation cases, by name
+
+CANCELLING_RNN = ["rnn", "-p", "W_ss=1e16", "-p", "W_sx=-1e16", "-p", "b_s=1", "--s0", "1",
+                  "-x", "0,0,0,0,0,0,0,0,0,0,1,0"]
+
+
+@pytest.mark.parametrize("args", [["-f", "json"], ["-q"], ["--last", "-f", "json"], ["-f", "jsonl"], ["-f", "csv"]])
+def test_cancelling_rnn_ends_at_one_on_every_path(args):
+    # s_1..s_10 = tanh(1e16·s + 1) = 1 exactly (s_0 = 1, x = 0). Step 11: (1e16·1 − 1e16·1) + 1 = 1 exactly,
+    # s_11 = tanh(1); step 12: 1e16·tanh(1) + 0 + 1 is large, s_12 = 1. Adding the bias to −1e16 first
+    # would lose it: (1e16 + (−1e16 + 1)) = 0 and s_11 = 0, s_12 = tanh(0 + 1).
+    status, out, err = cli(*CANCELLING_RNN, *args)
+    assert status == 0, err
+    if args == ["-q"]:
+        assert out == "1.0\n"
+    elif args[-1] == "csv":
+        assert out.splitlines()[-1].split(",")[-1] == "1.0" and out.splitlines()[-2].split(",")[-2:] == [
+            "1.0", repr(math.tanh(1.0))]
+    else:
+        last = json.loads(out.splitlines()[-1]) if args[-1] == "jsonl" else json.loads(out)["steps"][-1]
+        assert last["t"] == 12 and last["s"] == [1.0]
+
+
+GATED_UNDERFLOW = ["gated", "-p", "W_gs=1e20", "-p", "W_gx=0", "-p", "b_g=-40", "-p", "W_ss=0", "-p", "W_sx=0",
+                   "-p", "b_s=20", "-x", "0,0"]
+
+
+@pytest.mark.parametrize("args", [["--last", "-f", "json"], ["-f", "json"], ["-q"], ["-f", "csv"]])
+def test_gate_of_sigma_minus_40_is_not_zero_on_any_path(args):
+    # Step 1: g = σ(−40) = e^−40/(1 + e^−40) ≈ 4.25e-18 (not 0), s̃ = tanh(20) = 1, so s_1 = g ≈ 4.25e-18.
+    # Step 2: g_pre = 1e20·4.25e-18 − 40 ≈ 385, g = 1, s_2 = s̃ = 1.
+    status, out, err = cli(*GATED_UNDERFLOW, *args)
+    assert status == 0, err
+    if args == ["-q"]:
+        assert out == "1.0\n"
+    elif args[-1] == "csv":
+        first, last = out.splitlines()[1:]
+        assert float(first.split(",")[3]) == pytest.approx(math.exp(-40) / (1 + math.exp(-40)), rel=1e-15)
+        assert last.split(",")[-1] == "1.0"
+    else:
+        doc = json.loads(out)
+        assert doc["final"]["s"] == [1.0]
+        if args == ["-f", "json"]:
+            assert doc["steps"][0]["g"][0] == pytest.approx(math.exp(-40) / (1 + math.exp(-40)), rel=1e-15)
+
+
+def test_overflow_is_reported_at_the_same_step_on_every_path(tmp_path):
+    # s_t = 1.0001·s_{t-1} + 0·x_t + 0 from 9e307: the first infinite product, in Python floats (IEEE
+    # double, the same single rounding as a 1×1 product), is the first non-finite s_pre.
+    s, t = 9e307, 0
+    while math.isfinite(s):
+        s, t = 1.0001 * s + 0.0 * 0.0 + 0.0, t + 1
+    path = write(tmp_path, {"cell": "rnn", "activation": "linear", "W_ss": 1.0001, "W_sx": 0, "b_s": 0,
+                            "s0": 9e307, "x": [0] * 8000})
+    message = f"rnncalc: s_pre is not finite at step {t}"
+    for args in (["-f", "json"], ["--last"], ["-q"], ["-f", "jsonl"], ["-f", "csv"], ["--no-color"],
+                 ["--steps", "1:3"], ["-f", "markdown", "--steps", "8000"], ["-f", "latex", "--last"]):
+        status, _, err = cli("rnn", path, *args)
+        assert status == 3 and err.startswith(message), (args, err)
+    status, out, _ = cli("check", "--no-color", path)
+    assert status == 3 and f"s_pre at t = {t}" in out
