@@ -391,6 +391,13 @@ class Block:
     def ties(self):
         """The names that met a tie in each row: a list per row (empty lists without rounding)."""
         rows = [[] for _ in range(len(self))]
+        with np.errstate(all="ignore"):  # a non-finite row meets no tie
+            for i, name in self._tie_names():
+                rows[i].append(name)
+        return rows
+
+    def _tie_names(self):
+        """(row, name) of each tie, by equation."""
         for eq, rule, rounds_state in self.program.ties:
             z = self.values(f"{eq.name}_pre") if eq.records_pre else (
                 self.values(eq.expr.name) if eq.act is not None else None)
@@ -405,8 +412,7 @@ class Block:
                 masks.append(mathops.tie_nearest(ruled, ruled).any(axis=1))
             for mask in masks:
                 for i in np.flatnonzero(mask):
-                    rows[i].append(eq.name)
-        return rows
+                    yield i, eq.name
 
     def step(self, i, ties=None) -> Step:
         """Step t0 + i, its Env rebuilt from the recorded numbers."""

@@ -75,7 +75,8 @@ def substituted(eq, step, digits: int) -> str:
     def operand(a):
         text = fmt_array(a, digits)
         return f"({text})" if text.lstrip(APPROX).startswith("-") else text
-    text = eq.expr.subst(step.env, operand)
+    with np.errstate(all="ignore"):  # a product not recorded, recomputed for a non-finite step
+        text = eq.expr.subst(step.env, operand)
     return f"{ACT_SYMBOL[eq.act]}({text})" if eq.act is not None else text
 
 
