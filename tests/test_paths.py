@@ -31,29 +31,25 @@ DIGITS = 17  # enough decimals that numbers one ulp apart print differently
 
 
 def variants():
-    """(cell name, YAML options, peepholes, output) for every option the cells take, from rnncalc.cells."""
+    """(cell name, keywords of its factory, output) for every option of every cell in rnncalc.cells.CELLS,
+    every form its equations page shows, and each single peephole of the LSTM."""
     found = []
-    for name, options in cells.OPTIONS.items():
-        for choice in itertools.product(*options.values()):
-            found.append((name, dict(zip(options, choice)), ""))
-    found += [("lstm", {}, "".join(p)) for n in (1, 2, 3) for p in itertools.combinations("fio", n)]
+    for name, entry in cells.CELLS.items():
+        keys = [o.key for o in entry.options]
+        forms = [dict(zip(keys, choice)) for choice in itertools.product(*(o.choices for o in entry.options))]
+        forms += [page for page in entry.pages if page and page not in forms]
+        if name == "lstm":
+            forms += [{"peepholes": p} for p in ("f", "i", "o", "io")]
+        found += [(name, form) for form in forms]
     return [(*v, output) for v in found for output in (None, *cells.OUTPUTS)]
 
 
 VARIANTS = variants()
 
 
-def build_cell(name, options, peepholes, output):
-    cell = cells.lstm(peepholes) if peepholes else cells.CELLS[name](**options)
+def build_cell(name, keywords, output):
+    cell = cells.CELLS[name](**keywords)
     return cell.with_output(output) if output else cell
-
-
-def cli(*args, stdin=None):
-    """The command line run in-process: (status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = run([str(a) for a in args])
-    return status, out.getvalue(), err.getvalue()
 
 
 @contextlib.contextmanager
@@ -70,6 +66,15 @@ def wide_terminal():
             os.environ["COLUMNS"] = before
 
 
+def cli(*args):
+    """The command line run in-process, on a console wide enough that no value is wrapped:
+    (status, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), wide_terminal():
+        status = run([str(a) for a in args])
+    return status, out.getvalue(), err.getvalue()
+
+
 def bits(value):
     """Floats as their exact hexadecimal text, inside any lists and dicts."""
     if isinstance(value, float):
@@ -84,8 +89,9 @@ def bits(value):
 @st.composite
 def problems(draw, long=None):
     """A random problem as a YAML document (written as JSON), with its cell."""
-    name, options, peepholes, output = draw(st.sampled_from(VARIANTS))
-    cell = build_cell(name, options, peepholes, output)
+    name, keywords, output = draw(st.sampled_from(VARIANTS))
+    cell = build_cell(name, keywords, output)
+    options = {o.key: keywords[o.key] for o in cells.CELLS[name].options if o.key in keywords}
     H, D, K = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(2, 3))
     short = st.integers(1, 6)
     longer = st.integers(CHUNK - 1, CHUNK + 12)
@@ -143,7 +149,7 @@ def check_every_path(tmp_path, doc, cell, T):
             assert got == 3 and nonfinite_message(err2) == message, args
         key, t = message.split(": ", 1)[1].split(" is not finite at step ")
         status, out, _ = cli("check", "--no-color", path)
-        assert status == 3 and f"{key} at t = {t.split(';')[0]}" in out
+        assert status == 3 and f"{key} is not finite at t = {t.split(';')[0]}" in out
         return
     assert status == 0, err
     full = json.loads(out)
@@ -199,8 +205,7 @@ def check_every_path(tmp_path, doc, cell, T):
                 assert columns[5] == fmt_array(values[eq.name], DIGITS)
 
     # the Rich table and LaTeX: each value shown is the same bits' formatting
-    with wide_terminal():
-        status, table, err = cli(cell.name, path, "--no-color", "--steps", selection)
+    status, table, err = cli(cell.name, path, "--no-color", "--steps", selection)
     assert status == 0, err
     status, latex, err = cli(cell.name, path, "-f", "latex", "--steps", selection)
     assert status == 0, err
@@ -375,4 +380,4 @@ def test_overflow_is_reported_at_the_same_step_on_every_path(tmp_path):
         status, _, err = cli("rnn", path, *args)
         assert status == 3 and err.startswith(message), (args, err)
     status, out, _ = cli("check", "--no-color", path)
-    assert status == 3 and f"s_pre at t = {t}" in out
+    assert status == 3 and f"s_pre is not finite at t = {t}" in out
