@@ -9,13 +9,13 @@ from rich import box
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
-from rich.text import Text
+from rich.text import Span, Text
 
 from . import mathops
 from .cells import ACT_SYMBOL, Cell, symbolic
 from .formats import fmt_array, fmt_norm, substituted
 from .problem import Problem
-from .text import printable
+from .text import printable, spelled
 
 # Styles, named once.
 TITLE = "bold"
@@ -50,12 +50,57 @@ def html(renderables, width=PIPE_WIDTH) -> str:
     return console.export_html(inline_styles=True, code_format='<pre style="font-family:monospace">{code}</pre>')
 
 
+class _Console(Console):
+    """A console that, on a stream without the notation's symbols (PYTHONIOENCODING=ascii), spells each
+    text in ASCII before drawing it, so that the columns of a table still line up."""
+
+    def print(self, *objects, **kw):
+        if not self.encoding.startswith("utf"):
+            objects = [_spelled_tree(o) for o in objects]  # before the tables measure their columns
+        super().print(*objects, **kw)
+
+    def render(self, renderable, options=None):
+        if not self.encoding.startswith("utf"):
+            renderable = _spelled_tree(renderable)
+        return super().render(renderable, options)
+
+
+def _spelled_tree(obj):
+    """A renderable of ours with every text in it spelled in ASCII."""
+    if isinstance(obj, str):
+        return "".join(spelled(obj))
+    if isinstance(obj, Text):
+        return ascii_text(obj) if not obj.plain.isascii() else obj
+    if isinstance(obj, Table):
+        obj.title, obj.caption = _spelled_tree(obj.title), _spelled_tree(obj.caption)
+        for column in obj.columns:
+            column.header = _spelled_tree(column.header)
+            column._cells = [_spelled_tree(cell) for cell in column._cells]
+    elif isinstance(obj, Panel):
+        obj.renderable, obj.title = _spelled_tree(obj.renderable), _spelled_tree(obj.title)
+    elif isinstance(obj, Group):
+        obj.renderables[:] = [_spelled_tree(r) for r in obj.renderables]
+    return obj
+
+
+def ascii_text(text: Text) -> Text:
+    """text spelled in ASCII (σ → sigma), each style kept on the characters it covered."""
+    pieces = spelled(text.plain)
+    starts = [0]
+    for piece in pieces:
+        starts.append(starts[-1] + len(piece))
+    shown = text.copy()
+    shown.plain = "".join(pieces)
+    shown.spans = [Span(starts[s.start], starts[s.end], s.style) for s in text.spans]
+    return shown
+
+
 def make_console(file=None, no_color=False, width=None, record=False) -> Console:
     """The one console factory: tests fix width and colour here. Output to a pipe or file is not
     wrapped at 80 columns but at PIPE_WIDTH, unless COLUMNS says otherwise; never narrower than MIN_WIDTH.
     Strings are shown as they are: no markup, no emoji codes."""
-    console = Console(file=file, no_color=no_color, color_system=None if no_color else "auto", width=width,
-                      highlight=False, markup=False, emoji=False, record=record)
+    console = _Console(file=file, no_color=no_color, color_system=None if no_color else "auto", width=width,
+                       highlight=False, markup=False, emoji=False, record=record)
     if width is None and not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = PIPE_WIDTH
     console.width = max(console.width, MIN_WIDTH)

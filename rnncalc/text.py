@@ -52,22 +52,32 @@ _SUPERSCRIPT = dict(zip("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789"))
 ERRORS = "rnncalc-ascii"
 
 
-def _ascii_fallback(error: UnicodeEncodeError):
-    """The codec error handler: each character the stream cannot encode in its ASCII spelling (σ → sigma,
-    ⊙ → *, ✓ → ok, 10⁻⁶ → 10^-6, box lines → - | +), else as a \\u escape."""
-    out, run = [], error.object[error.start:error.end]
-    for n, ch in enumerate(run):
-        if ch in _SUPERSCRIPT:
-            out.append(("" if n and run[n - 1] in _SUPERSCRIPT else "^") + _SUPERSCRIPT[ch])
+def spelled(text: str) -> list[str]:
+    """Each character of text in ASCII: itself when ASCII, else its spelling (σ → sigma, ⊙ → *, ✓ → ok,
+    10⁻⁶ → 10^-6, box lines → - | +), else a \\u escape.
+
+    >>> "".join(spelled("σ(z) ⊙ s̃ · 10⁻⁶"))
+    'sigma(z) * s~ * 10^-6'
+    """
+    out = []
+    for n, ch in enumerate(text):
+        if ch.isascii():
+            out.append(ch)
+        elif ch in _SUPERSCRIPT:
+            out.append(("" if n and text[n - 1] in _SUPERSCRIPT else "^") + _SUPERSCRIPT[ch])
         elif ch in ASCII:
             out.append(ASCII[ch])
         elif "\u2500" <= ch <= "\u257f":  # box drawing
             out.append("-" if ch in "─━═╌╍┄┅┈┉" else "|" if ch in "│┃║╎╏┆┇┊┋" else "+")
         else:
-            escaped = printable(ch)
-            code = ord(ch)
+            escaped, code = printable(ch), ord(ch)
             out.append(escaped if escaped != ch else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
-    return "".join(out), error.end
+    return out
+
+
+def _ascii_fallback(error: UnicodeEncodeError):
+    """The codec error handler: what the stream cannot encode, spelled in ASCII."""
+    return "".join(spelled(error.object[error.start:error.end])), error.end
 
 
 codecs.register_error(ERRORS, _ascii_fallback)
