@@ -88,7 +88,7 @@ def _calculate(cell_name: str, file, states: dict, **o):
         format=o["format"].value, last=o["last"], quiet=o["quiet"], no_color=_no_color(o["no_color"]),
         only=tuple(dict.fromkeys(n.strip() for n in o["only"].split(","))) if o["only"] else None,
         steps=Selection.parse(o["steps"]) if o["steps"] else None,
-        save_svg=o["save_svg"], save_html=o["save_html"],
+        save_svg=o["save_svg"], save_html=o["save_html"], header=not o["no_header"],
     )
     inputs = [("problem file", file), ("--x-file", o["x_file"]), ("--target-file", o["target_file"])]
     raise typer.Exit(calculate(cell_name, file, o["problem"], flags, view, inputs, sys.stdout, _fail))
@@ -100,14 +100,15 @@ def _no_color(flag: bool) -> bool:
 
 # The options every cell command takes, as (name, annotation); the state flags are added per cell.
 COMMON = [
-    ("file", Annotated[Optional[str], typer.Argument(help="YAML problem file; - reads it from stdin.",
+    ("file", Annotated[Optional[str], typer.Argument(metavar="[FILE]", help="YAML problem file (or .npz); - "
+                                                     "reads it from stdin.",
                                                      show_default=False)], None),
     ("problem", Annotated[Optional[str], typer.Option(metavar="NAME|N", help="Run this problem of a file holding "
                                                       "several (separated by ---): its name: or its number from "
                                                       "1.", show_default=False)], None),
     ("x", Annotated[Optional[str], typer.Option("-x", "--x", help="Input sequence: 5, or 0,0,1,1, or [[1,2],[3,4]]; "
                                                 "- reads one step a line from stdin.", show_default=False)], None),
-    ("x_file", Annotated[Optional[str], typer.Option("--x-file", help="Input sequence from a .npy, .csv or .txt "
+    ("x_file", Annotated[Optional[str], typer.Option("--x-file", metavar="FILE", help="Input sequence from a .npy, .csv or .txt "
                                                      "file, one step a row.", show_default=False)], None),
     ("weights", Annotated[Optional[str], typer.Option(help="Fill every weight not given with this number.",
                                                       show_default=False)], None),
@@ -147,12 +148,13 @@ COMMON = [
     ("target", Annotated[Optional[str], typer.Option(help="The loss's target: one per step or one for the final "
                                                      "step, e.g. 0,1,1 or [[0.1,0.2],[0.3,0.4]]; for xent a class "
                                                      "index per step.", show_default=False)], None),
-    ("target_file", Annotated[Optional[str], typer.Option(help="The target from a .npy or .csv file, one step a "
+    ("target_file", Annotated[Optional[str], typer.Option(metavar="FILE", help="The target from a .npy or .csv file, one step a "
                                                           "row.", show_default=False)], None),
     ("format", Annotated[Format, typer.Option("--format", "-f", help="Output format.")], Format.table),
     ("only", Annotated[Optional[str], typer.Option(help="Show only these quantities, e.g. h,c.",
                                                    show_default=False)], None),
-    ("steps", Annotated[Optional[str], typer.Option(help="Show only these steps: 3, 10:20, 5:, 1,4,9.",
+    ("steps", Annotated[Optional[str], typer.Option(help="Show only these steps: 3, 10:20 (10 to 20, both "
+                                                    "included), 5: (5 on), 1,4,9.",
                                                     show_default=False)], None),
     ("last", Annotated[bool, typer.Option("--last", help="Show only the final step.")], False),
     ("quiet", Annotated[bool, typer.Option("-q", "--quiet", help="Print only the final step's visible state (or "
@@ -160,9 +162,11 @@ COMMON = [
     ("digits", Annotated[Optional[int], typer.Option(min=0, max=17, help="Decimals shown, and compared by "
                                                      "--expect (default 4).", show_default=False)], None),
     ("no_color", Annotated[bool, typer.Option("--no-color", help="Plain text, no colour (also NO_COLOR=1).")], False),
-    ("save_svg", Annotated[Optional[str], typer.Option(help="Also save the table as an SVG picture.",
+    ("no_header", Annotated[bool, typer.Option("--no-header", help="Leave out the table's header (the cell, the "
+                                               "sizes and the parameters).")], False),
+    ("save_svg", Annotated[Optional[str], typer.Option(metavar="FILE", help="Also save the table as an SVG picture.",
                                                        show_default=False)], None),
-    ("save_html", Annotated[Optional[str], typer.Option(help="Also save the table as an HTML page.",
+    ("save_html", Annotated[Optional[str], typer.Option(metavar="FILE", help="Also save the table as an HTML page.",
                                                         show_default=False)], None),
 ]
 
@@ -182,6 +186,13 @@ def _cell_command(cell_name: str):
             annotation, typer.Option(option.flag, help=f"{option.help}; default {option.choices[0]}.",
                                      show_default=False)], None))
 
+    weight = next(p.name for p in cell.params if p.name.startswith("W_"))
+    bias = next(p.name for p in cell.params if p.name.startswith("b_"))
+    options = [(name, Annotated[Optional[list[str]], typer.Option("-p", "--param", metavar="NAME=VALUE", help=(
+        f"A parameter, VALUE in YAML flow syntax or as numpy prints it, e.g. -p {weight}=[[1,0],[0,1]] or "
+        f"-p {bias}=0.5; repeatable."), show_default=False)], default) if name == "param" else (name, annotation, default)
+               for name, annotation, default in options]
+
     def command(**kw):
         states = {k: kw.pop(k) for k in state_keys}
         _calculate(cell_name, kw.pop("file"), states, **kw)
@@ -198,6 +209,12 @@ def _cell_command(cell_name: str):
 
 for _name in CELLS:
     app.command(_name)(_cell_command(_name))
+
+
+def _first_sentences():
+    """Each command's first sentence whole in rnncalc --help, where Click would cut it at 45 characters."""
+    for info in app.registered_commands:
+        info.short_help = info.callback.__doc__.split("\n\n")[0].replace("\n", " ").split(". ")[0].rstrip(".") + "."
 
 
 # ---------------------------------------------------------------- init and equations
@@ -326,6 +343,9 @@ def _fail(message: str):
     streams.write_error(f"rnncalc: {printable(message)}")
 
 
+_first_sentences()
+
+
 def run(argv=None) -> int:
     """Run the command line and return its exit status; bad input is one line on stderr, status 2."""
     from .errors import InputError
@@ -342,6 +362,11 @@ def run(argv=None) -> int:
         _fail(str(e))
         return EXIT_INPUT
     except typer.TyperException as e:  # Click's usage errors, raised by the Click typer bundles
+        from typer._click.exceptions import NoArgsIsHelpError
+
+        if isinstance(e, NoArgsIsHelpError):  # bare rnncalc: the help, as --help prints it
+            typer.echo(e.ctx.get_help())
+            return EXIT_OK
         _fail(" ".join(e.format_message().split()) + _usage_hint(e))
         return EXIT_INPUT if e.exit_code == 2 else e.exit_code
     except (streams.Interrupted, KeyboardInterrupt):

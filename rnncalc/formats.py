@@ -70,10 +70,11 @@ def fmt_norm(v: float) -> str:
     return f"{v:.2e}"
 
 
-def substituted(eq, step, digits: int) -> str:
-    """The right-hand side of eq with this step's numbers put in, negative operands in brackets."""
+def substituted(eq, step, digits: int, shown=None) -> str:
+    """The right-hand side of eq with this step's numbers put in, negative operands in brackets;
+    shown(a, digits), when given, writes an operand instead (None: as usual)."""
     def operand(a):
-        text = fmt_array(a, digits)
+        text = (shown and shown(a, digits)) or fmt_array(a, digits)
         return f"({text})" if text.lstrip(APPROX).startswith("-") else text
     with np.errstate(all="ignore"):  # a product not recorded, recomputed for a non-finite step
         text = eq.expr.subst(step.env, operand)

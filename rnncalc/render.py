@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -109,28 +110,63 @@ def make_console(file=None, no_color=False, width=None, record=False) -> Console
 
 # ---------------------------------------------------------------- the trace
 
-def header(problem: Problem) -> Panel:
-    """The cell, its sizes, the rounding and every parameter in force, with where each came from."""
+def header(problem: Problem, width: int = PIPE_WIDTH) -> Panel:
+    """The cell, its sizes, the rounding and every parameter in force, with where each came from; the
+    facts are laid out in lines of `width` characters at most, each fact whole on one line."""
     cell, sizes, digits = problem.cell, problem.sizes, problem.digits
     facts = ["  ".join(f"{d} = {n}" for d, n in sizes.items()),
              f"T = {problem.steps if problem.steps is not None else 'streamed'}", describe_rounding(problem)]
     if problem.source:
         facts.append(f"file {printable(problem.source)}")
-    facts += [f"{key} {value if isinstance(value, str) else ' '.join(value)}" for key, value in cell.options.items()]
+    facts += [f"{key} {value if isinstance(value, str) else ' '.join(value)}" for key, value in cell.options.items()
+              if not (isinstance(value, str) and value in cell.title)]  # GRU (reset-before) says its variant
     params = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in ("parameter", "shape", "value", "from"):
         params.add_column(column, style=QUANTITY if column == "parameter" else None, overflow="fold")
+    rows = {}  # (kind, shape, value, origin) -> the names sharing them, in order
     for name, value in (*problem.params.items(),
                         *((s.init_key, problem.init[s.name]) for s in cell.states)):
         origin = problem.origins[name]
         if problem.source:
             origin = origin.replace(problem.source, "file")
         shown = fmt_array(value, digits) if value.size <= LARGE else f"{value.size} numbers"
-        params.add_row(name, "×".join(map(str, value.shape)), shown,
+        rows.setdefault((_kind(name), "×".join(map(str, value.shape)), shown, origin), []).append(name)
+    order = [*problem.params, *(s.init_key for s in cell.states)]
+    for (_, shape, shown, origin), names in rows.items():
+        params.add_row(name_range(names, order), shape, shown,
                        Text(printable(origin), style=DIM if origin.startswith("default") else ""))
-    title = Text(cell.title, style=TITLE).append("   " + "   ".join(facts), style="")
+    title = Text(cell.title, style=TITLE)
+    line = cell.title
+    for fact in facts:
+        if cell_len(f"{line}   {fact}") <= width - 4:  # the panel's borders and padding
+            title.append(f"   {fact}")
+            line += f"   {fact}"
+        else:
+            title.append(f"\n{fact}")
+            line = fact
     return Panel(Group(title, params), title="rnncalc", title_align="left",
                  box=box.ROUNDED, expand=False)
+
+
+def name_range(names, order) -> str:
+    """Names sharing one header row: "W_fh … W_cx" when they are every name of their kind (weights W_,
+    biases b_, ...) from the first to the last, else each name.
+
+    >>> name_range(["W_ss", "W_sx"], ["W_ss", "W_sx", "b_s"]), name_range(["W_a", "W_c"], ["W_a", "W_b", "W_c"])
+    ('W_ss W_sx', 'W_a W_c')
+    >>> name_range(["W_a", "W_b", "W_c"], ["W_a", "b_a", "W_b", "W_c"])
+    'W_a … W_c'
+    """
+    if len(names) < 3 or len({_kind(n) for n in names}) > 1:
+        return " ".join(names)
+    same = [n for n in order if _kind(n) == _kind(names[0])]
+    run = same[same.index(names[0]):same.index(names[-1]) + 1]
+    return f"{names[0]} … {names[-1]}" if run == names else " ".join(names)
+
+
+def _kind(name):
+    """W (a weight), b (a bias), P (a peephole) or state (h0, c0, s0)."""
+    return name.split("_")[0] if "_" in name else "state"
 
 
 def describe_rounding(problem: Problem) -> str:
@@ -153,9 +189,12 @@ def gate_style(value) -> str:
     return f"rgb({r},{g},{b})"
 
 
-def step_table(problem: Problem, step, checks=(), only=None) -> Table:
+def step_table(problem: Problem, step, checks=(), only=None, widths=None) -> Table:
     """Every quantity of one step in computation order: equation, numbers, pre-activation, value;
-    a checked value carries ✓, or ✗ and the expected value."""
+    a checked value carries ✓, or ✗ and the expected value.
+
+    widths, a list kept from step to step, gathers for each column the widest content so far and the
+    width numbers in (-10, 10) would need: keep_widths gives the columns those widths, so the steps line up."""
     cell, digits = problem.cell, problem.digits
     rounded = problem.rounding.active
     marks = {c.name: c for c in checks}
@@ -186,7 +225,51 @@ def step_table(problem: Problem, step, checks=(), only=None) -> Table:
             row.append(shown)
         _mark(row[-1] if rounded and exact_key in v else value, marks.get(eq.name), digits)
         table.add_row(*row)
+        if widths is not None:
+            widths.extend([(0, 0)] * (len(row) - len(widths)))
+            number = fmt_array(np.full(np.shape(v[eq.name]), -1 / 3), digits)
+            if any(e.name == eq.name for e in problem.expect):
+                number += " ✓"
+            roomy = [eq.symbol, eq.rhs(cell) + "\n= " + substituted(eq, step, digits, _roomy(problem)),
+                     number if eq.records_pre else "", number, number if exact_key in v else ""]
+            if problem.steps == 1:  # no other step to line up with
+                roomy = [""] * 5
+            for i, text in enumerate(row):
+                seen, room = widths[i]
+                widths[i] = (max(seen, _width(text)), max(room, _width(text), _width(roomy[i])))
     return table
+
+
+def keep_widths(table: Table, widths, room: int):
+    """Give the table's columns the widths kept from earlier steps, as far as they fit in `room`
+    characters: the roomy ones, else those seen so far; the equations wrap when even those do not fit."""
+    overhead = 3 * len(table.columns) + 1  # padding, rules and edges of box.SIMPLE_HEAD
+    headers = [_width(Text(column.header)) for column in table.columns]
+    for tier in (1, 0):
+        chosen = [max(pair[tier], header) for pair, header in zip(widths, headers)]
+        fits = room - overhead - chosen[0] - sum(chosen[2:])  # what the equations can have
+        if fits >= chosen[1] or tier == 0 and fits >= 12:
+            chosen[1] = min(chosen[1], fits)
+            for column, width in zip(table.columns, chosen):
+                column.min_width = width
+            return
+
+
+def _roomy(problem):
+    """A number's text as wide as any in (-10, 10), for the quantities that change from step to step;
+    the parameters, which do not, as they are."""
+    params = [id(a) for a in problem.params.values()]
+
+    def operand(a, digits):
+        if id(a) in params:
+            return None
+        return fmt_array(np.full(np.shape(a), -1 / 3), digits)
+    return operand
+
+
+def _width(text) -> int:
+    plain = text.plain if isinstance(text, Text) else str(text)
+    return max(cell_len(line) for line in plain.split("\n"))
 
 
 def _mark(text: Text, check, digits):
@@ -206,17 +289,25 @@ class TableWriter:
 
     def start(self, problem):
         self.problem = problem
-        self.console.print(header(problem))
+        if self.view.header:
+            self.console.print(header(problem, self.console.width))
 
     def step(self, step, checks):
-        self.console.print(step_table(self.problem, step, checks, self.view.only))
+        shown = getattr(self, "shown", 0)  # the last step shown so far
+        if step.t > shown + 1 and self.view.steps is None and not self.view.last:  # a long run's cut
+            first, last = shown + 1, step.t - 1
+            every = "--format json" if self.problem.loss is not None else "--format jsonl or csv"
+            self.console.print(Text(f"{last - first + 1} steps not shown, t = {first} to {last}: choose them with "
+                                    f"--steps {first}:{last}, or see all with {every}", style=DIM))
+            self.console.print()
+        self.shown = step.t
+        self.widths = getattr(self, "widths", [])
+        table = step_table(self.problem, step, checks, self.view.only, self.widths)
+        keep_widths(table, self.widths, self.console.width)
+        self.console.print(table)
 
     def finish(self, summary):
         digits, console = self.problem.digits, self.console
-        if summary.hidden:
-            every = "--format json" if summary.gradients is not None else "--format jsonl or csv"
-            console.print(Text(f"{summary.hidden} of {summary.total} steps not shown: choose them with "
-                               f"--steps A:B, or see all with {every}", style=DIM))
         if summary.broken is None:
             parts = [f"{name}_T = {fmt_array(value, digits)}" for name, value in summary.final.items()]
             console.print(Text("final: " + "   ".join(parts), style=TITLE))

@@ -89,6 +89,7 @@ class View:
     no_color: bool = False
     save_svg: str | None = None
     save_html: str | None = None
+    header: bool = True  # the table's header: the cell, the sizes, the parameters
 
 
 @dataclass

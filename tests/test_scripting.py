@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 
 from rnncalc.formats import fmt_exact, fmt_number
 from rnncalc.report import holds_at
@@ -430,3 +431,68 @@ class TestParameterNames:
         status, _, err = rnncalc("lstm", "--weights", "1", "-x", "1", "-p", "b_f", value)
         assert status == 2
         assert err == f"rnncalc: --param: expected NAME=VALUE, found 'b_f'; did you mean -p b_f={value}?\n"
+
+
+class TestTableAtAGlance:
+    def test_the_seed_header_groups_its_parameters(self, rnncalc):
+        out = rnncalc("lstm", "--weights", "1", "--h0", "1", "--c0", "1", "-x", "5", "--round", "sign",
+                      "--no-color")[1]
+        rule = out.index("│ ──")
+        assert len(out[rule:out.index("╰")].splitlines()[1:]) <= 6  # parameter rows, 14 one a parameter
+        assert "│ W_fh … W_cx   1×1     1       --weights 1 (fill)" in out
+        assert "│ b_f … b_c     1       0       default 0" in out
+
+    def test_names_of_a_group_that_skips_one_are_listed(self, rnncalc):
+        out = rnncalc("lstm", "--weights", "1", "-p", "W_ix=2", "-x", "5", "--no-color")[1]
+        assert "│ W_fh W_fx W_ih W_oh W_ox W_ch W_cx   1×1" in out and "│ W_ix " in out
+
+    def test_no_header(self, rnncalc):
+        out = rnncalc("lstm", SEED, "--no-header", "--no-color")[1]
+        assert "rnncalc" not in out and out.startswith("step t = 1")
+
+    def test_steps_keep_one_width(self, rnncalc):
+        out = rnncalc("rnn", "--weights", "0.5", "--s0", "1", "-x", "1,0,-1", "--no-header", "--no-color")[1]
+        tables = out.split("final:")[0].rstrip("\n").split("\n\n")
+        assert len({len(line) for line in out.split("final:")[0].splitlines()}) == 1, tables
+
+    def test_the_cut_is_said_where_it_is(self, rnncalc):
+        out = rnncalc("rnn", "--weights", "0.5", "-x", ",".join(["1"] * 15), "--no-color")[1]
+        assert out.index("step t = 10 ") < out.index("4 steps not shown, t = 11 to 14") < out.index("step t = 15 ")
+
+    def test_gru_says_its_variant_once(self, rnncalc):
+        out = rnncalc("gru", "--weights", "1", "-x", "1", "--variant", "reset-before", "--no-color")[1]
+        assert out.count("reset-before") == 1
+
+    def test_header_facts_are_not_split_at_80_columns(self, rnncalc, monkeypatch):
+        monkeypatch.setenv("COLUMNS", "80")
+        out = rnncalc("lstm", ROOT / "samples" / "lstm_homework.yaml", "--last", "--no-color")[1]
+        assert "│ rounding: σ none, tanh none, h to nearest integer" in out
+        assert all(cell_len(line) <= 80 for line in out.splitlines())
+
+    @pytest.mark.parametrize("columns", ["60", "80", "120"])
+    def test_no_number_is_broken_across_lines(self, rnncalc, monkeypatch, columns):
+        monkeypatch.setenv("COLUMNS", columns)
+        out = rnncalc("lstm", VECTOR, "--no-header", "--no-color")[1]
+        assert re.search(r"\d\.?\n +\d", out) is None  # a line ending in a digit is not continued by one
+        # every number is whole: four decimals, or exact and short
+        assert all(re.fullmatch(r"-?\d+(\.\d{4}|\.\d{1,3})?", n) for n in re.findall(r"-?[\d.]+", out)
+                   if n not in (".",))
+
+    def test_bare_rnncalc_prints_the_help(self, rnncalc):
+        assert rnncalc()[:2] == rnncalc("--help")[:2] == (0, rnncalc("--help")[1])
+
+    def test_help_shows_each_commands_first_sentence(self, rnncalc, monkeypatch):
+        monkeypatch.setenv("COLUMNS", "80")
+        listing = " ".join(rnncalc("--help")[1].split())
+        for sentence in ("Print a commented YAML problem for CELL with every key at its shape.",
+                         "Run every problem in the files and folders and check its expect: values; one row per "
+                         "problem.", "Print the equations of CELL (or every cell) and its parameters' shapes."):
+            assert sentence in listing
+
+    @pytest.mark.parametrize("cell, weight, other", [("rnn", "W_ss", "W_fh"), ("gated", "W_gs", "W_fh"),
+                                                      ("lstm", "W_fh", "W_ss"), ("gru", "W_rh", "W_fh")])
+    def test_cell_help_speaks_of_the_cells_names(self, rnncalc, cell, weight, other):
+        text = " ".join(rnncalc(cell, "--help")[1].split())
+        assert f"-p {weight}=[[1,0],[0,1]]" in text and other not in text
+        assert "--x-file FILE" in text and "--target-file FILE" in text and "[FILE]" in text
+        assert "10:20 (10 to 20, both included)" in text
