@@ -25,7 +25,7 @@ from .errors import EXIT_EXPECTATION, EXIT_INPUT, EXIT_NONFINITE, EXIT_OK
 
 app = typer.Typer(
     add_completion=True,
-    no_args_is_help=True,
+    invoke_without_command=True,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
     help="Calculate and trace recurrent-network cells (RNN, gated RNN, LSTM, GRU) step by step.",
@@ -55,6 +55,7 @@ def _version(value: bool):
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ):
@@ -62,6 +63,8 @@ def main(
 
     Example: rnncalc lstm --weights 1 --h0 1 --c0 1 -x 5 --round sign
     """
+    if ctx.invoked_subcommand is None:  # bare rnncalc: the help, as --help prints it
+        typer.echo(ctx.get_help())
 
 
 # ---------------------------------------------------------------- the cell commands
@@ -362,11 +365,6 @@ def run(argv=None) -> int:
         _fail(str(e))
         return EXIT_INPUT
     except typer.TyperException as e:  # Click's usage errors, raised by the Click typer bundles
-        from typer._click.exceptions import NoArgsIsHelpError
-
-        if isinstance(e, NoArgsIsHelpError):  # bare rnncalc: the help, as --help prints it
-            typer.echo(e.ctx.get_help())
-            return EXIT_OK
         _fail(" ".join(e.format_message().split()) + _usage_hint(e))
         return EXIT_INPUT if e.exit_code == 2 else e.exit_code
     except (streams.Interrupted, KeyboardInterrupt):

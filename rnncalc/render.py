@@ -240,6 +240,16 @@ def step_table(problem: Problem, step, checks=(), only=None, widths=None) -> Tab
     return table
 
 
+class Fitted:
+    """A renderable laid out for the width it is finally drawn at: build(width) gives it."""
+
+    def __init__(self, build):
+        self.build = build
+
+    def __rich_console__(self, console, options):
+        yield self.build(options.max_width)
+
+
 def keep_widths(table: Table, widths, room: int):
     """Give the table's columns the widths kept from earlier steps, as far as they fit in `room`
     characters: the roomy ones, else those seen so far; the equations wrap when even those do not fit."""
@@ -290,7 +300,7 @@ class TableWriter:
     def start(self, problem):
         self.problem = problem
         if self.view.header:
-            self.console.print(header(problem, self.console.width))
+            self.console.print(Fitted(lambda width: header(problem, width)))
 
     def step(self, step, checks):
         shown = getattr(self, "shown", 0)  # the last step shown so far
@@ -302,9 +312,8 @@ class TableWriter:
             self.console.print()
         self.shown = step.t
         self.widths = getattr(self, "widths", [])
-        table = step_table(self.problem, step, checks, self.view.only, self.widths)
-        keep_widths(table, self.widths, self.console.width)
-        self.console.print(table)
+        table, widths = step_table(self.problem, step, checks, self.view.only, self.widths), list(self.widths)
+        self.console.print(Fitted(lambda width: keep_widths(table, widths, width) or table))
 
     def finish(self, summary):
         digits, console = self.problem.digits, self.console
