@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import streams
 
-streams.exit_on_interrupt()  # before the imports below, which are most of start-up
+streams.exit_on_interrupt(starting=True)  # before the imports below, which are most of start-up
 
 import inspect
 import os

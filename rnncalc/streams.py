@@ -26,16 +26,20 @@ def _raise_interrupted(signum, frame):
     raise Interrupted
 
 
-def exit_on_interrupt():
+def exit_on_interrupt(starting=False):
     """From here on Ctrl-C ends the process at once, status 130: for start-up and shutdown, where there is
-    nothing to clean up. A SIGINT ignored by the parent (a background job) stays ignored."""
+    nothing to clean up. A SIGINT ignored by the parent (a background job) stays ignored. When starting,
+    only in the rnncalc command itself (not in a program that imports rnncalc)."""
+    program = sys.argv[0] if sys.argv else ""
+    if starting and "rnncalc" not in (os.path.basename(program), os.path.basename(os.path.dirname(program))):
+        return
     if signal.getsignal(signal.SIGINT) in (signal.default_int_handler, _raise_interrupted):
         signal.signal(signal.SIGINT, _exit_now)
 
 
 def raise_on_interrupt():
     """While a command runs, Ctrl-C raises Interrupted, so open files and a progress bar are closed."""
-    if signal.getsignal(signal.SIGINT) is _exit_now:
+    if signal.getsignal(signal.SIGINT) in (signal.default_int_handler, _exit_now):
         signal.signal(signal.SIGINT, _raise_interrupted)
 
 

@@ -270,6 +270,12 @@ def test_ignored_sigint_stays_ignored():
     assert r.returncode == 0 and r.stdout.startswith(b"rnncalc ")
 
 
+def test_a_program_importing_rnncalc_keeps_its_ctrl_c():
+    script = "import signal, rnncalc.cli; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
+    r = subprocess.run([sys.executable, "-c", script], env=ENV, capture_output=True, timeout=TIMEOUT)
+    assert r.stdout == b"True\n", r.stderr
+
+
 # ---------------------------------------------------------------- user text is shown, not interpreted
 
 class TestUserText:
@@ -375,3 +381,4 @@ def test_narrow_terminal_shows_every_value(columns):
         for key in ("f", "i", "o", "c_tilde", "c", "h"):
             for v in step[key]:
                 assert f"{v:.4f}" in shown, (key, v)
+
