@@ -38,7 +38,7 @@ def check_view(view, grad=False):
         other = "-q" if view.quiet else f"--format {view.format}"
         raise InputError("--grad", f"shows the backward pass as tables or as JSON (--format json); it cannot be "
                                    f"combined with {other}")
-    saving = [flag for flag, path in (("--save-svg", view.save_svg), ("--save-html", view.save_html)) if path]
+    saving = [flag for flag, _ in _saves(view)]
     if saving and (view.format != "table" or view.quiet):
         raise InputError(saving[0], "keeps the rendered table, so it needs --format table without -q")
     if view.quiet and view.format != "table":
@@ -48,7 +48,8 @@ def check_view(view, grad=False):
 
 
 def _saves(view):
-    return [(flag, path) for flag, path in (("--save-svg", view.save_svg), ("--save-html", view.save_html)) if path]
+    return [(flag, path) for flag, path in (("--save-svg", view.save_svg), ("--save-html", view.save_html))
+            if path is not None]
 
 
 def check_saves(view, inputs):
@@ -57,6 +58,8 @@ def check_saves(view, inputs):
     taken = [(name, path) for name, path in inputs if path not in (None, "-")]
     for flag, path in _saves(view):
         where, p = f"{flag} {path}", Path(path)
+        if not path:
+            raise InputError(flag, "expected a file name, found ''")
         if p.is_dir():
             raise InputError(where, "is a directory; give a file name")
         if not p.parent.is_dir():
@@ -76,7 +79,7 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
-def _save(console, view):
+def save_recorded(console, view):
     """Write the recorded table as SVG and HTML as asked; a file the system refuses is bad input."""
     for flag, path in _saves(view):
         content = (console.export_svg(title="rnncalc", clear=False) if flag == "--save-svg"
@@ -105,7 +108,7 @@ def report(problem, view, out, fail) -> int:
     with report.progress_bar(problem.steps) as tick:
         summary = report.run(problem, view, writer, tick)
     if console is not None:
-        _save(console, view)
+        save_recorded(console, view)
     if summary.broken is not None:
         fail(str(NonFiniteError.at(*summary.broken)))
         return EXIT_NONFINITE

@@ -119,6 +119,7 @@ def _tables(stack, trace, grads, checks, view):
     from rich.text import Text
 
     from . import render
+    from .commands import save_recorded
 
     console = render.make_console(no_color=view.no_color, record=bool(view.save_svg or view.save_html))
     T = len(trace.output)
@@ -164,10 +165,7 @@ def _tables(stack, trace, grads, checks, view):
         console.print(Text(f"L = {fmt_array(grads.loss, stack.digits)}", style=render.TITLE))
         for name, g in grads.output.items():
             console.print(f"∂L/∂{name} = {fmt_array(g, stack.digits)}")
-    if view.save_svg:
-        console.save_svg(view.save_svg, title="rnncalc", clear=False)
-    if view.save_html:
-        console.save_html(view.save_html, clear=False)
+    save_recorded(console, view)
 
 
 def _finish(console, stack, layer, summary, grads, view):

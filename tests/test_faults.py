@@ -87,6 +87,21 @@ class TestUnwritableOutput:
         assert r.returncode == 2
         assert message in one_line(r.stderr)
 
+    @pytest.mark.parametrize("flag", ["--save-svg", "--save-html"])
+    def test_save_of_a_stack(self, tmp_path, flag):
+        (tmp_path / "two.yaml").write_text("cell: rnn\nactivation: linear\nx: [1, 1]\nlayers:\n"
+                                           "  - {W_ss: 1, W_sx: 1}\n  - {W_ss: 0, W_sx: 1}\n")
+        r = run("rnn", "two.yaml", flag, "/dev/full", cwd=tmp_path)
+        assert r.returncode == 2 and f"{flag} /dev/full: cannot be written" in one_line(r.stderr)
+        r = run("rnn", "two.yaml", flag, "two.yaml", cwd=tmp_path)
+        assert r.returncode == 2 and "is also the problem file" in one_line(r.stderr)
+        r = run("rnn", "two.yaml", flag, "out", cwd=tmp_path)
+        assert r.returncode == 0 and (tmp_path / "out").stat().st_size > 0
+
+    def test_save_to_an_empty_name(self, problem):
+        r = run("rnn", problem, "--save-svg", "")
+        assert r.returncode == 2 and "--save-svg: expected a file name" in one_line(r.stderr)
+
     @pytest.mark.skipif(os.geteuid() == 0, reason="root may write a read-only file")
     def test_save_read_only(self, problem, tmp_path):
         out = tmp_path / "out.svg"
