@@ -43,6 +43,28 @@ def test_to_dict_is_the_json_document(rnncalc_json, cell, keys, flags, grad):
     assert [step["t"] for step in t.steps] == [1, 2, 3]
 
 
+def samples():
+    """Each sample file holding one problem, with its cell."""
+    import yaml
+
+    for path in sorted((ROOT / "samples").glob("*.yaml")):
+        docs = list(yaml.safe_load_all(path.read_text()))
+        if len(docs) == 1 and "cell" in docs[0]:
+            yield pytest.param(docs[0]["cell"], f"samples/{path.name}", id=path.name)
+
+
+@pytest.mark.parametrize("cell, path", samples())
+def test_to_dict_is_the_json_document_of_each_sample(rnncalc, monkeypatch, cell, path):
+    monkeypatch.chdir(ROOT)
+    for grad in (False, True):
+        status, out, err = rnncalc(cell, path, "-f", "json", *(["--grad"] if grad else []))
+        if status == 2:  # --grad refuses a rounded sample, and so does trace
+            with pytest.raises(library.InputError, match=re.escape(err.removeprefix("rnncalc: ").strip())):
+                library.trace(cell, path, grad=grad)
+            continue
+        assert library.trace(cell, path, grad=grad).to_dict() == json.loads(out)
+
+
 def test_keywords_override_the_file_as_flags_do(rnncalc_json, tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text("W_ss: 0.5\nW_sx: 1\ns0: 0.25\nx: [1, 2]\n")
