@@ -124,24 +124,26 @@ def _array(entry):
     nested at most three deep (how many, aliases expanded, the reader has bounded already)."""
 
     def check(v, path, depth):
+        """v checked, and its shape returned, so that rows of other lengths or depths are found."""
         at = f" at {path}" if path else ""
         if isinstance(v, np.ndarray):
             if not np.all(np.isfinite(v)):
                 raise entry.fail(f"expected finite numbers{at}, found {v[~np.isfinite(v)].flat[0]}")
-        elif isinstance(v, bool) or not isinstance(v, (int, float, list)):
+            return v.shape
+        if isinstance(v, bool) or not isinstance(v, (int, float, list)):
             raise entry.fail(f"expected a number{at}, found {_kind(v)}")
-        elif isinstance(v, list):
-            if depth >= 3:
-                raise entry.fail(f"lists nested too deeply{at}: expected numbers, or lists of them, or lists of those")
-            if not v:
-                raise entry.fail(f"found an empty list{at}")
-            if {type(item) for item in v} <= {float, int}:  # a row of numbers: finite ones are checked below
-                return
-            for i, item in enumerate(v):
-                check(item, f"{path}[{i}]", depth + 1)
-            lengths = {len(item) if isinstance(item, (list, np.ndarray)) else None for item in v}
-            if len(lengths) > 1:
-                raise entry.fail(f"ragged list{at}: rows of different lengths")
+        if not isinstance(v, list):
+            return ()
+        if depth >= 3:
+            raise entry.fail(f"lists nested too deeply{at}: expected numbers, or lists of them, or lists of those")
+        if not v:
+            raise entry.fail(f"found an empty list{at}")
+        if {type(item) for item in v} <= {float, int}:  # a row of numbers: finite ones are checked below
+            return (len(v),)
+        shapes = {check(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(v)}
+        if len(shapes) > 1:
+            raise entry.fail(f"ragged list{at}: rows of different lengths or depths")
+        return (len(v),) + shapes.pop()
     check(entry.value, "", 0)
     try:
         a = np.array(entry.value, dtype=float)
