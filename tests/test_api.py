@@ -156,3 +156,16 @@ def test_import_is_cheap():
                              "if m.split('.')[0] in ('numpy', 'rich', 'typer', 'yaml')))"],
                             capture_output=True, text=True, check=True, cwd=ROOT)
     assert loaded.stdout.strip() == "[]"
+
+
+def test_a_stack_traces_as_the_command_line_runs_it(rnncalc, tmp_path):
+    path = tmp_path / "stack.yaml"
+    path.write_text("cell: rnn\nbidirectional: true\nactivation: linear\nx: [1, 2]\nlayers:\n"
+                    "  - forward: {W_ss: 1, W_sx: 2}\n    backward: {W_ss: 1, W_sx: 2}\n")
+    for grad in (False, True):
+        status, out, _ = rnncalc("rnn", path, "-f", "json", *(["--grad"] if grad else []))
+        t = library.trace("rnn", path, grad=grad)
+        assert status == 0 and t.to_dict() == json.loads(out)
+    # forward s = 2, then 2 + 4 = 6; backward from t = 2: s = 4, then 4 + 2 = 6 at t = 1; o_2 = (6, 4)
+    assert t.final["output"].tolist() == [6.0, 4.0]
+    assert "layer 1 · backward" in t._repr_html_()
