@@ -34,7 +34,7 @@ def trace(cell, problem=None, /, *, grad=False, **keys) -> Trace:
     """
     from .problem import Flags, build
     from .report import View, run
-    from .stack import is_stack
+    from .yamlio import is_stack
 
     if not isinstance(cell, str) or cell not in CELLS:
         raise InputError("cell", f"expected one of {', '.join(CELLS)}, found {cell!r}")

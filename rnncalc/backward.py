@@ -14,8 +14,6 @@ so a new cell or variant gets its gradients with no new backward code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from . import mathops
@@ -24,8 +22,6 @@ from .cells import Cell
 from .engine import Env
 
 
-
-@dataclass(frozen=True)
 class Loss:
     """What is differentiated, q_t being the output y_t when the cell has one, else the visible state.
 
@@ -34,28 +30,35 @@ class Loss:
     kind "xent": L = −Σ_t log y_t[k_t] on a softmax output; target (T,) the class index k_t of each step.
     kind "dot":  L = Σ_t ⟨target_t, q_t⟩: target is the upstream gradient dL/dq_t, (T, K) or (K,) as for mse.
     """
-    kind: str = "sum"
-    target: np.ndarray | None = None
+    __slots__ = ("kind", "target")  # plain classes here: every run imports them, and dataclasses start slower
+
+    def __init__(self, kind: str = "sum", target: np.ndarray | None = None):
+        self.kind, self.target = kind, target
+
+    def __repr__(self):
+        return f"Loss({self.kind!r}, {self.target!r})"
 
 
-@dataclass
 class Grads:
     """The cotangents one step's expression nodes push to their leaves (expr.Expr.backward); keyed like
-    engine.Env. prev and q hold stacks of rows (n, size), row 0 being dL/d(·); params and x row 0 only."""
-    params: dict = field(default_factory=dict)  # by parameter name, the factors of dL/dθ: [(g,) or (g, v), ...]
-    prev: dict = field(default_factory=dict)  # dL/ds_{t-1} by state name
-    x: object = 0.0  # dL/dx_t
-    q: dict = field(default_factory=dict)  # dL/dq_t by quantity name, this step's
+    engine.Env. prev and q hold stacks of rows (n, size), row 0 being dL/d(·); params and x row 0 only.
+
+    params: by parameter name, the factors of dL/dθ: [(g,) or (g, v), ...]. prev: dL/ds_{t-1} by state
+    name. x: dL/dx_t. q: dL/dq_t by quantity name, this step's."""
+    __slots__ = ("params", "prev", "x", "q")
+
+    def __init__(self, params=None, prev=None, x=0.0, q=None):
+        self.params, self.prev, self.x, self.q = params or {}, prev or {}, x, q or {}
 
 
-@dataclass
 class StepGrads:
     """One time step t. values: "d{s}" = dL/ds_t in total for each state s, "d{q}_pre" = dL/dz_q for each
     quantity with a pre-activation, "dx" = dL/dx_t. factors: this step's part of each dL/dθ as the vectors
     it is made of (Grads.params), so that a (H, H) matrix per parameter and step exists only when asked for."""
-    t: int
-    values: dict
-    factors: dict
+    __slots__ = ("t", "values", "factors")
+
+    def __init__(self, t: int, values: dict, factors: dict):
+        self.t, self.values, self.factors = t, values, factors
 
     @property
     def contributions(self):
@@ -76,15 +79,13 @@ def contribution(terms):
     return total
 
 
-@dataclass
 class Gradients:
     """loss: L. params: dL/dθ by parameter name. init: dL/ds_0 by init key ("h0", "c0", "s0").
     steps: one StepGrads per step, t = 1..T. jacobian_norms: (T,), ‖∂v_T/∂v_t‖₂ for t = 1..T."""
-    loss: float
-    params: dict
-    init: dict
-    steps: list
-    jacobian_norms: np.ndarray
+    __slots__ = ("loss", "params", "init", "steps", "jacobian_norms")
+
+    def __init__(self, loss: float, params: dict, init: dict, steps: list, jacobian_norms: np.ndarray):
+        self.loss, self.params, self.init, self.steps, self.jacobian_norms = loss, params, init, steps, jacobian_norms
 
 
 def step_keys(cell: Cell):

@@ -21,7 +21,7 @@ def calculate(cell_name, file, chosen, flags, view, inputs, out, fail) -> int:
     a failure with fail(message). The exit status. inputs: (name, path) of each file read, which
     --save-svg and --save-html may not overwrite."""
     from .problem import build
-    from .stack import is_stack
+    from .yamlio import is_stack
 
     check_view(view, flags.grad)
     check_saves(view, inputs)
@@ -148,7 +148,7 @@ def check_file(file):
     failed, message."""
     from .problem import Flags, build
     from .report import NullWriter, View, run
-    from .stack import is_stack
+    from .yamlio import is_stack
     from .text import clipped
     from .values import _kind
     from .yamlio import load_documents, read_text

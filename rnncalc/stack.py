@@ -92,10 +92,6 @@ class StackGradients:
 
 # ---------------------------------------------------------------- reading a stack file
 
-def is_stack(doc) -> bool:
-    return isinstance(doc, Document) and isinstance(doc.data, dict) and "layers" in doc.data
-
-
 def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     """Check a `layers:` problem and the command line, and build a Problem for each layer and direction."""
     source = doc.source

@@ -105,6 +105,11 @@ class Document:
         return f"{self.source}:{line}: {key}" if line else f"{self.source}: {key}"
 
 
+def is_stack(doc) -> bool:
+    """Whether doc is a layers: problem, a stacked or bidirectional network (rnncalc.stack runs it)."""
+    return isinstance(doc, Document) and isinstance(doc.data, dict) and "layers" in doc.data
+
+
 class _Open:
     """A list or mapping being read: its value, anchor, the document's count when it began, and (for
     a mapping) the key waiting for its value."""
