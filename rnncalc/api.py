@@ -59,7 +59,7 @@ def _document(problem, keys) -> Document | None:
     elif isinstance(problem, (str, Path)):
         base = read_document(str(problem))
     elif isinstance(problem, Mapping):
-        base = Document({key: _plain(value) for key, value in problem.items()}, "")
+        base = Document({_key(key): _plain(value) for key, value in problem.items()}, "")
     else:
         raise InputError("problem", f"expected a path to a YAML or .npz file or a mapping of keys, "
                                     f"found {type(problem).__name__}")
@@ -80,6 +80,13 @@ class _Keywords(Document):
         return f"keyword {key}" if key in self.keywords else super().where(key)
 
 
+def _key(key):
+    """A mapping's key, which names a YAML key: text."""
+    if not isinstance(key, str):
+        raise InputError("problem", f"expected keys that are names such as W_fh or x, found the key {key!r}")
+    return key
+
+
 def _plain(value):
     """A value given from Python as YAML would give it: numpy scalars as numbers, tuples as lists."""
     if isinstance(value, np.generic):
@@ -87,7 +94,7 @@ def _plain(value):
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, Mapping):
-        return {key: _plain(v) for key, v in value.items()}
+        return {_key(key): _plain(v) for key, v in value.items()}
     return value
 
 

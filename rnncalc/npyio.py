@@ -44,9 +44,11 @@ def _check_dtype(dtype, shape, where):
 
 def as_float64(a: np.ndarray, where: str) -> np.ndarray:
     """a as float64: as it is when it already is, else in one exact conversion; integers beyond 2**53,
-    which float64 would round, are refused."""
+    which float64 would round, are refused, and so is anything that is not numbers (text, booleans,
+    complex numbers, Python objects)."""
     if a.dtype == np.float64:
         return a
+    _check_dtype(a.dtype, None, where)
     if a.dtype.kind in "iu" and a.dtype.itemsize == 8 and a.size:
         if a.max() > EXACT_INTEGERS or a.min() < -EXACT_INTEGERS:
             raise InputError(where, "holds integers beyond 2**53, which float64 cannot hold exactly; "

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import sequences
+from . import npyio, sequences
 from .choices import ROUND_MODES
 from .engine import Rounding
 from .errors import InputError
@@ -127,6 +127,7 @@ def _array(entry):
         """v checked, and its shape returned, so that rows of other lengths or depths are found."""
         at = f" at {path}" if path else ""
         if isinstance(v, np.ndarray):
+            v = npyio.as_float64(v, entry.where + at)
             if not np.all(np.isfinite(v)):
                 raise entry.fail(f"expected finite numbers{at}, found {v[~np.isfinite(v)].flat[0]}")
             return v.shape

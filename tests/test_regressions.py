@@ -29,3 +29,24 @@ def test_rows_of_different_depths_in_a_file_are_refused(rnncalc, tmp_path):
     status, out, err = rnncalc("rnn", p, "-q")
     _one_line_refusal(status, out, err)
     assert "p.yaml:2: x" in err
+
+
+@pytest.mark.parametrize("key", ["x", "W_ss", "s0"])
+@pytest.mark.parametrize("array", [["a"], [1 + 2j], [True], [1.0, "2"]], ids=["text", "complex", "bool", "objects"])
+def test_an_array_of_what_is_not_numbers_is_refused_from_python(key, array):
+    """numpy would read the text '2' as 2.0 and drop a complex number's imaginary part with a warning;
+    text alone was a traceback."""
+    import numpy as np
+    import rnncalc
+    a = np.array(array, dtype=object if key == "s0" else None)
+    keys = {"x": [1, 2], key: a if key != "W_ss" else a.reshape(1, -1)[:, :1]}
+    with pytest.raises(rnncalc.InputError, match=f"keyword {key}.*expected an array of numbers"):
+        rnncalc.trace("rnn", weights=1, **keys)
+
+
+@pytest.mark.parametrize("problem", [{3: 4, "x": 1, "weights": 1}, {"x": 1, "weights": 1, "expect": {1: 0.5}}])
+def test_a_mapping_key_that_is_not_a_name_is_refused_from_python(problem):
+    """A key such as 3 met a string method and raised AttributeError."""
+    import rnncalc
+    with pytest.raises(rnncalc.InputError, match="expected keys that are names"):
+        rnncalc.trace("rnn", problem)
