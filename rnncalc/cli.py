@@ -47,6 +47,56 @@ ConvertCell = _choices("ConvertCell", choices.CONVERTED_CELLS)
 Direction = _choices("Direction", choices.DIRECTIONS)
 
 
+def _whole(low: int, high: Optional[int] = None):
+    """A parser for a whole-number flag, written as YAML 1.2 writes one: 17 (not 1_7, 0x11 or 17.0)."""
+    def parse(text) -> int:
+        import re
+
+        from .text import clipped
+
+        if isinstance(text, int):  # a default
+            return text
+        if re.fullmatch(r"\s*[-+]?[0-9]{1,18}\s*", text):
+            n = int(text)
+            if low <= n and (high is None or n <= high):
+                return n
+        span = f"from {low} to {high}" if high is not None else f"≥ {low}"
+        raise typer.BadParameter(f"expected a whole number {span}, found '{clipped(text)}'")
+    return parse
+
+
+def _decimal(text):
+    """text as a finite float when YAML 1.2 reads it as a decimal number (1, 1.5, 1e-3; not 1_0 or inf)."""
+    import math
+    import re
+
+    from .yamlio import DECIMAL
+
+    if re.fullmatch(rf"\s*{DECIMAL}\s*", text) and math.isfinite(float(text)):
+        return float(text)
+    return None
+
+
+def _tolerance(text) -> float:
+    """--atol: a finite number ≥ 0, as the file's atol: must be."""
+    from .text import clipped
+
+    value = text if isinstance(text, float) else _decimal(text)
+    if value is None or value < 0:
+        raise typer.BadParameter(f"expected a tolerance, a finite number ≥ 0, found '{clipped(text)}'")
+    return value
+
+
+def _finite(text) -> float:
+    """A real-number flag: a finite number."""
+    from .text import clipped
+
+    value = text if isinstance(text, float) else _decimal(text)
+    if value is None:
+        raise typer.BadParameter(f"expected a finite number, found '{clipped(text)}'")
+    return value
+
+
 def _version(value: bool):
     if value:
         typer.echo(f"rnncalc {__version__}")
@@ -90,7 +140,7 @@ def _calculate(cell_name: str, file, states: dict, **o):
     view = View(
         format=o["format"].value, last=o["last"], quiet=o["quiet"], no_color=_no_color(o["no_color"]),
         only=tuple(dict.fromkeys(n.strip() for n in o["only"].split(","))) if o["only"] else None,
-        steps=Selection.parse(o["steps"]) if o["steps"] else None,
+        steps=None if o["steps"] is None else Selection.parse(o["steps"]),
         save_svg=o["save_svg"], save_html=o["save_html"], header=not o["no_header"],
     )
     inputs = [("problem file", file), ("--x-file", o["x_file"]), ("--target-file", o["target_file"])]
@@ -122,9 +172,9 @@ COMMON = [
                                                           "layers: file, address a layer: -p "
                                                           "layers.2.backward.W_fh=... .",
                                                           show_default=False)], None),
-    ("hidden", Annotated[Optional[int], typer.Option(min=1, help="Hidden size H (else read off the shapes).",
+    ("hidden", Annotated[Optional[int], typer.Option(parser=_whole(1), metavar="H", help="Hidden size H (else read off the shapes).",
                                                      show_default=False)], None),
-    ("input", Annotated[Optional[int], typer.Option(min=1, help="Input size D (else read off the shapes).",
+    ("input", Annotated[Optional[int], typer.Option(parser=_whole(1), metavar="D", help="Input size D (else read off the shapes).",
                                                     show_default=False)], None),
     ("round", Annotated[Optional[RoundMode], typer.Option(help="Round σ and tanh: nearest integer, or their "
                                                           "sign limit.", show_default=False)], None),
@@ -140,7 +190,7 @@ COMMON = [
                                                            "Replaces the file's expect:. Exit status 1 when one "
                                                            "does not hold.", show_default=False)], None),
     ("no_expect", Annotated[bool, typer.Option("--no-expect", help="Leave out the file's expect: values.")], False),
-    ("atol", Annotated[Optional[float], typer.Option(min=0, help="Compare expected values within this tolerance "
+    ("atol", Annotated[Optional[float], typer.Option(parser=_tolerance, metavar="TOL", help="Compare expected values within this tolerance "
                                                      "instead of at the digits shown.", show_default=False)], None),
     ("grad", Annotated[bool, typer.Option("--grad", help="After the trace, backpropagate through time: a table "
                                           "per step from t = T back, each parameter's gradient, and how the "
@@ -162,7 +212,7 @@ COMMON = [
     ("last", Annotated[bool, typer.Option("--last", help="Show only the final step.")], False),
     ("quiet", Annotated[bool, typer.Option("-q", "--quiet", help="Print only the final step's visible state (or "
                                            "the --only quantities, in order), one number a line.")], False),
-    ("digits", Annotated[Optional[int], typer.Option(min=0, max=17, help="Decimals shown, and compared by "
+    ("digits", Annotated[Optional[int], typer.Option(parser=_whole(0, 17), metavar="N", help="Decimals shown, and compared by "
                                                      "--expect (default 4).", show_default=False)], None),
     ("no_color", Annotated[bool, typer.Option("--no-color", help="Plain text, no colour (also NO_COLOR=1).")], False),
     ("no_header", Annotated[bool, typer.Option("--no-header", help="Leave out the table's header (the cell, the "
@@ -225,16 +275,16 @@ def _first_sentences():
 @app.command()
 def init(
     cell: Annotated[CellName, typer.Argument(help="The cell.")],
-    hidden: Annotated[int, typer.Option(min=1, help="Hidden size H.")] = 1,
-    input: Annotated[int, typer.Option(min=1, help="Input size D.")] = 1,
+    hidden: Annotated[int, typer.Option(parser=_whole(1), metavar="H", help="Hidden size H.")] = 1,
+    input: Annotated[int, typer.Option(parser=_whole(1), metavar="D", help="Input size D.")] = 1,
 ):
     """Print a commented YAML problem for CELL with every key at its shape.
 
     Example: rnncalc init lstm --hidden 2 > problem.yaml
     """
-    from .formats import yaml_template
+    from .commands import template
 
-    sys.stdout.write(yaml_template(CELLS[cell.value](), {"H": hidden, "D": input}))
+    sys.stdout.write(template(cell.value, hidden, input))
 
 
 @app.command()
@@ -303,7 +353,7 @@ def convert(
     source: Annotated[Framework, typer.Option("--from", help="The framework that saved the arrays.")],
     cell: Annotated[Optional[ConvertCell], typer.Option(help="The layer's cell (else told by the shapes).",
                                                         show_default=False)] = None,
-    layer: Annotated[Optional[int], typer.Option(min=0, help="Write this layer only, counted from 0 at the "
+    layer: Annotated[Optional[int], typer.Option(parser=_whole(0), metavar="N", help="Write this layer only, counted from 0 at the "
                                                  "input (PyTorch's _lN); else every layer.",
                                                  show_default=False)] = None,
     direction: Annotated[Optional[Direction], typer.Option(help="With --layer, which direction of a "
@@ -312,7 +362,7 @@ def convert(
     activation: Annotated[Optional[Activation], typer.Option(help="An RNN layer's activation, which its arrays "
                                                              "do not store (default tanh).",
                                                              show_default=False)] = None,
-    forget_bias: Annotated[Optional[float], typer.Option(help="TensorFlow LSTMCell's forget_bias, added into "
+    forget_bias: Annotated[Optional[float], typer.Option(parser=_finite, metavar="FLOAT", help="TensorFlow LSTMCell's forget_bias, added into "
                                                          "b_f (default 1.0, as TensorFlow's).",
                                                          show_default=False)] = None,
     output: Annotated[Optional[Output], typer.Option(help="The activation of a Keras model's final Dense layer, "

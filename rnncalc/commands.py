@@ -122,6 +122,31 @@ def report(problem, view, out, fail) -> int:
 
 # ---------------------------------------------------------------- check
 
+def template(cell_name: str, h: int, d: int) -> str:
+    """rnncalc init: the cell's YAML template at H and D, within the sizes a cell command reads and the
+    size of a YAML problem."""
+    import math
+
+    from .formats import yaml_template
+    from .values import MAX_SIZE
+    from .yamlio import MAX_YAML_BYTES
+
+    for flag, name, n in (("--hidden", "hidden size H", h), ("--input", "input size D", d)):
+        if n > MAX_SIZE:
+            raise InputError(flag, f"the {name} = {n} is over rnncalc's limit of {MAX_SIZE}")
+    cell = CELLS[cell_name]()
+    numbers = sum(math.prod({"H": h, "D": d}[dim] for dim in p.shape) for p in cell.params if "K" not in p.shape)
+    too_big = InputError(f"--hidden {h} --input {d}", f"the template would be over {MAX_YAML_BYTES // 2**20} MiB, "
+                                                      "the most a YAML problem may hold; give parameters this "
+                                                      "large in an .npz file")
+    if 3 * numbers > MAX_YAML_BYTES:  # "0, " a number
+        raise too_big
+    text = yaml_template(cell, {"H": h, "D": d})
+    if len(text.encode()) > MAX_YAML_BYTES:
+        raise too_big
+    return text
+
+
 def check_problems(paths) -> list[dict]:
     """Run every problem in the files and folders (a path, or a list of them) and check its expect:
     values: a record a problem (see rnncalc.check)."""

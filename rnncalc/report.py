@@ -43,8 +43,8 @@ class Selection:
     def parse(cls, text: str):
         ranges = []
         for part in text.split(","):
-            m = re.fullmatch(r"\s*(\d*)\s*(:?)\s*(\d*)\s*", part)
-            if not m or not (m.group(1) or m.group(3)) or (not m.group(2) and not m.group(1)):
+            m = re.fullmatch(r"\s*([0-9]{0,18})\s*(:?)\s*([0-9]{0,18})\s*", part)
+            if not m or not (m.group(1) or m.group(3)) or not m.group(2) and (not m.group(1) or m.group(3)):
                 raise InputError("--steps", f"expected a step, A:B, A: or :B (steps count from 1), found "
                                  f"'{_clipped(part)}'")
             first = int(m.group(1)) if m.group(1) else 1
@@ -53,6 +53,13 @@ class Selection:
                 raise InputError("--steps", f"expected steps from 1 on, first ≤ last, found '{_clipped(part)}'")
             ranges.append((first, last))
         return cls(ranges, text)
+
+    def check(self, T):
+        """InputError when a step named is past T, the last: nothing would be shown for it."""
+        named = [t for first, last in self.ranges for t in (first, last) if t is not None]
+        if max(named) > T:
+            t = min(t for t in named if t > T)
+            raise InputError("--steps", f"step {t} is past the last step, T = {T}")
 
     def __contains__(self, t):
         firsts, at = self._firsts, self._at
@@ -166,6 +173,8 @@ def run(problem, view: View, writer, progress=None) -> Summary:
     A writer with a write_rows(block, indices, ties) method takes the shown steps of a block at once.
     """
     check_names(problem, view.only)
+    if view.steps is not None and problem.steps is not None:
+        view.steps.check(problem.steps)
     summary = Summary()
     writer.start(problem)
     # A stream from stdin (-x -) is answered a step as each line arrives, unless only the last step is
@@ -227,6 +236,8 @@ def run(problem, view: View, writer, progress=None) -> Summary:
         summary.final = block.states(n - 1)
         for cs in _checks(problem, block, n, True, None, final_only=True).values():
             summary.checks += cs
+    if view.steps is not None and summary.broken is None:
+        view.steps.check(summary.total)  # a stream, whose T is known only now
     for e in problem.expect:
         if not e.final_only and summary.broken is None and len(e.values) != summary.total:
             raise InputError(e.where, f"expected one value per step ({summary.total}) or one for the final "

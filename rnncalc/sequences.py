@@ -11,11 +11,11 @@ import numpy as np
 from . import npyio
 from .errors import InputError
 from .text import clipped
+from .yamlio import DECIMAL
 
 MAX_LINE = 2**20  # characters in one line: a step of 2048 numbers leaves each 500
 _SEPARATOR = re.compile(r"[,\s]+")
-_NUMBER = r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"  # decimal, as YAML 1.2 reads it
-_LINE = re.compile(rf"[,\s]*{_NUMBER}(?:[,\s]+{_NUMBER})*[,\s]*")
+_LINE = re.compile(rf"[,\s]*{DECIMAL}(?:[,\s]+{DECIMAL})*[,\s]*")
 _NOT_FINITE = {"inf", "infinity", "nan"}
 
 

@@ -19,6 +19,8 @@ def report_stack(stack: Stack, view, out, fail) -> int:
     """Run the stack, write it to out as the view asks, report a failure with fail(message); the exit status."""
     for layer in stack.layers:
         check_names(layer.problem, view.only)
+    if view.steps is not None:
+        view.steps.check(len(stack.xs))
     trace = run_stack(stack)
     if trace.broken is not None:
         label, t, key = trace.broken

@@ -26,7 +26,8 @@ MAX_DIGITS = 4300  # an integer's digits, as Python's int() allows
 MAX_DOCUMENTS = 1000  # documents in one file for rnncalc check
 
 _CORE = "tag:yaml.org,2002:"
-_DECIMAL = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")  # 17, 1.5, 1e-3, .5
+DECIMAL = r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"  # 17, 1.5, 1e-3, .5: YAML 1.2's decimals
+_DECIMAL = re.compile(DECIMAL)
 _BASED = re.compile(r"0o[0-7]+|0x[0-9a-fA-F]+")
 _SPECIAL = {f"{sign}.{word}": float(f"{sign}inf") for sign in ("", "+", "-") for word in ("inf", "Inf", "INF")}
 _SPECIAL.update({f".{word}": math.nan for word in ("nan", "NaN", "NAN")})

@@ -2,6 +2,7 @@
 oversized or malicious document before it is built."""
 
 import io
+import json
 import math
 import subprocess
 import sys
@@ -246,9 +247,10 @@ class TestSizes:
         assert (status, err) == (2, "rnncalc: -x step 1: expected a finite number, found an integer beyond "
                                     "float64's range\n")
 
-    def test_check_bounds_the_documents(self, rnncalc, tmp_path, monkeypatch):
-        monkeypatch.setenv("COLUMNS", "300")
+    def test_check_bounds_the_documents(self, rnncalc, tmp_path):
         path = tmp_path / "many.yaml"
         path.write_text("---\ncell: rnn\nweights: 1\nx: [1]\n" * (MAX_DOCUMENTS + 1))
-        status, out, err = rnncalc("check", path)
-        assert status == 2 and f"{path}: holds more than 1,000 YAML documents; split it into several files" in out
+        status, out, err = rnncalc("check", path, "--format", "json")
+        assert status == 2 and json.loads(out) == [
+            {"file": str(path), "problem": None, "index": None, "verdict": "error", "checked": 0, "failed": 0,
+             "message": f"{path}: holds more than 1,000 YAML documents; split it into several files"}]
