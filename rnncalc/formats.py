@@ -106,15 +106,17 @@ def nested(a):
     return (np.asarray(a, dtype=float) + 0.0).tolist()
 
 
-def gradient_record(problem, summary) -> dict:
+def gradient_record(problem, summary, lists=True) -> dict:
     """--grad as JSON-ready data: L; dL/dθ for each parameter as the input named it (a concatenated W_f as
     the block [dL/dW_fh dL/dW_fx]) and for each initial state; the step records of the steps shown, in time
-    order; and ‖∂v_T/∂v_t‖₂ for t = 1..T."""
+    order; and ‖∂v_T/∂v_t‖₂ for t = 1..T. With lists=False the gradients stay arrays (dump_array writes one
+    a row at a time: a 2048×2048 matrix as nested lists takes 130 MB)."""
     grads = summary.gradients
     shown = set(summary.shown)
     return {
         "loss": grads.loss,
-        "grad": {name: nested(g) for name, g in {**problem.as_given(grads.params), **grads.init}.items()},
+        "grad": {name: nested(g) if lists else g
+                 for name, g in {**problem.as_given(grads.params), **grads.init}.items()},
         "backward": [{"t": r.t, **{k: floats(v) for k, v in r.values.items()}} for r in grads.steps if r.t in shown],
         "jacobian_norms": floats(grads.jacobian_norms),
     }
@@ -125,9 +127,9 @@ def check_records(checks) -> list:
             for c in checks]
 
 
-def json_document(problem, steps, summary) -> dict:
+def json_document(problem, steps, summary, lists=True) -> dict:
     """The run as the --format json document: its facts, the step records shown, the final state, with --grad
-    the loss and gradients, and the checks."""
+    the loss and gradients (as arrays with lists=False), and the checks."""
     r = problem.rounding
     doc = {"cell": problem.cell.name, "hidden_size": problem.sizes["H"], "input_size": problem.sizes["D"]}
     if "K" in problem.sizes:
@@ -137,7 +139,7 @@ def json_document(problem, steps, summary) -> dict:
     doc["steps"] = steps
     doc["final"] = {name: floats(value) for name, value in summary.final.items()}
     if summary.gradients is not None:
-        doc.update(gradient_record(problem, summary))
+        doc.update(gradient_record(problem, summary, lists))
     if summary.checks:
         doc["expect"] = check_records(summary.checks)
     return doc
@@ -145,6 +147,13 @@ def json_document(problem, steps, summary) -> dict:
 
 def _dump(value) -> str:
     return json.dumps(value, allow_nan=False)  # non-ASCII as \u escapes: valid JSON in any encoding
+
+
+def dump_array(a) -> str:
+    """_dump(nested(a)), built a row at a time."""
+    if np.ndim(a) < 2:
+        return _dump(nested(a))
+    return "[" + ", ".join(dump_array(row) for row in a) + "]"
 
 
 class BlockText:
@@ -209,18 +218,21 @@ class JsonWriter:
         self.steps.append(record(self.problem, step, self.view.only))
 
     def finish(self, summary):
-        doc = json_document(self.problem, self.steps, summary)
-        lines = []
-        for key, value in doc.items():
+        doc = json_document(self.problem, self.steps, summary, lists=False)
+        write = self.out.write
+        for n, (key, value) in enumerate(doc.items()):
+            write("{\n" if n == 0 else ",\n")
             if key in ("steps", "expect", "backward") and value:
                 body = ",\n".join(f"    {_dump(item)}" for item in value)
-                lines.append(f'  "{key}": [\n{body}\n  ]')
-            elif key == "grad":
-                body = ",\n".join(f"    {_dump(name)}: {_dump(g)}" for name, g in value.items())
-                lines.append(f'  "{key}": {{\n{body}\n  }}')
+                write(f'  "{key}": [\n{body}\n  ]')
+            elif key == "grad":  # a gradient at a time: the largest is 2048×2048
+                write(f'  "{key}": {{\n')
+                for m, (name, g) in enumerate(value.items()):
+                    write((",\n" if m else "") + f"    {_dump(name)}: {dump_array(g)}")
+                write("\n  }")
             else:
-                lines.append(f"  {_dump(key)}: {_dump(value)}")
-        self.out.write("{\n" + ",\n".join(lines) + "\n}\n")
+                write(f"  {_dump(key)}: {_dump(value)}")
+        write("\n}\n")
 
 
 class JsonlWriter:
