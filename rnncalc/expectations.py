@@ -14,6 +14,7 @@ from . import sequences
 from .backward import Loss
 from .choices import LOSS_KINDS
 from .errors import InputError
+from .text import clipped
 from .values import Entry, _array, _choice, _fmt_shape, _kind, _named_flags
 from .yamlio import parse_flow
 
@@ -34,15 +35,15 @@ def _expectations(cell, sizes, count, file_entry, flag_items, no_expect=False):
         if not isinstance(file_entry.value, dict):
             raise file_entry.fail(f"expected a mapping such as {{h: [0, 1, 1]}}, found {_kind(file_entry.value)}")
         for name, value in file_entry.value.items():
-            entries[str(name)] = Entry(value, f"{file_entry.where} {name}", file_entry.origin)
+            entries[str(name)] = Entry(value, f"{file_entry.where} {clipped(name)}", file_entry.origin)
     entries.update(_named_flags(flag_items, "--expect", "NAME=V1,V2,..."))
     sizes_of = {q: sizes[cell.equation(q.removesuffix("_pre")).dim] for q in cell.quantities}
     result = []
     for name, entry in entries.items():
         if name not in sizes_of:
-            close = difflib.get_close_matches(name, list(sizes_of), n=1)
+            close = difflib.get_close_matches(name, list(sizes_of), n=1) if len(name) < 100 else []
             hint = f"; did you mean {close[0]}?" if close else f"; the {cell.name} cell has {' '.join(sizes_of)}"
-            raise entry.fail(f"no quantity '{name}'{hint}")
+            raise entry.fail(f"no quantity '{clipped(name)}'{hint}")
         result.append(_expectation(name, entry, sizes_of[name], count))
     return result
 

@@ -15,6 +15,7 @@ from . import cells, sequences
 from .backward import Loss
 from .engine import Rounding
 from .errors import InputError
+from .text import clipped
 from .pasted import unprinted
 from .expectations import _expectations, _loss, _refuse_rounding
 from .values import (MAX_SIZE, Entry, _array, _choice, _fill, _fmt_shape, _input, _kind, _mapping, _named_flags,
@@ -259,7 +260,7 @@ def _reject_unknown(cell, file, params):
         others = [n for n, entry_of in cells.CELLS.items()
                   if n != cell.name and any(_knows(entry_of(**page), key) for page in entry_of.pages)]
         hint = f"; it belongs to the {' and '.join(others)} cell" if others else ""
-        close = difflib.get_close_matches(key, sorted(known), n=1)
+        close = difflib.get_close_matches(key, sorted(known), n=1) if len(key) < 100 else []
         if course:
             hint = f"; {course}"
         elif close and not others:
@@ -270,7 +271,7 @@ def _reject_unknown(cell, file, params):
         named = (entry.origin == "--param" or others or close and close[0] in parameters
                  or course and key not in INPUT_NAMES)
         kind = "parameter" if named else "key"
-        raise InputError(entry.at or entry.where, f"unknown {kind} '{key}' for the {cell.name} cell{hint}")
+        raise InputError(entry.at or entry.where, f"unknown {kind} '{clipped(key)}' for the {cell.name} cell{hint}")
     for name, pair in cell.concatenated.items():
         other = next((n for n in pair if n in params), None)
         if name in params and other:

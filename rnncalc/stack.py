@@ -25,7 +25,8 @@ from .choices import DIRECTIONS
 from .errors import InputError
 from .expectations import _expectation, _loss
 from .problem import CELL_OPTIONS, Flags, Problem, build
-from .values import Entry, _array, _mapping, _named_flags, _shaped, _tolerance, _whole
+from .text import clipped
+from .values import Entry, _array, _kind, _mapping, _named_flags, _shaped, _tolerance, _whole
 from .yamlio import Document, parse_flow
 
 # Top-level keys of a stack file; every other key belongs in a layer's mapping.
@@ -98,15 +99,18 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     data = _mapping(doc)
     top = {k: Entry(v, doc.where(k), source, doc.where(k).rsplit(": ", 1)[0]) for k, v in data.items()}
     if "cell" in top and top["cell"].value != cell_name:
-        raise top["cell"].fail(f"this file describes cell '{top['cell'].value}', not '{cell_name}'; "
-                               f"run rnncalc {top['cell'].value} or change the key")
+        given = top["cell"].value
+        if not (isinstance(given, str) and given in cells.CELLS):
+            raise top["cell"].fail(f"expected one of {', '.join(cells.CELLS)}, found {_kind(given)}")
+        raise top["cell"].fail(f"this file describes cell '{given}', not '{cell_name}'; "
+                               f"run rnncalc {given} or change the key")
     for key, entry in top.items():
         if key not in (*STACK_KEYS, *LAYER_DEFAULTS):
-            raise InputError(entry.at or entry.where, f"'{key}' belongs in a layer's mapping under layers:, "
+            raise InputError(entry.at or entry.where, f"'{clipped(key)}' belongs in a layer's mapping under layers:, "
                                                       "or is not a key of a stack file")
     bidirectional = top["bidirectional"].value if "bidirectional" in top else False
     if not isinstance(bidirectional, bool):
-        raise top["bidirectional"].fail(f"expected true or false, found {bidirectional!r}")
+        raise top["bidirectional"].fail(f"expected true or false, found {_kind(bidirectional)}")
     mappings = _layer_mappings(top["layers"], bidirectional)
     for flag, value in flags.states.items():
         address = "layers.1.forward" if bidirectional else "layers.1"
@@ -241,7 +245,7 @@ def _overrides(items, mappings, bidirectional):
         address, sep, text = item.partition("=")
         address = address.strip()
         if not sep or not address:
-            raise InputError("--param", f"expected NAME=VALUE, found '{item}'")
+            raise InputError("--param", f"expected NAME=VALUE, found '{clipped(item)}'")
         if address in ("W_y", "b_y"):
             top[address] = Entry(parse_flow(text, f"--param {address}"), f"--param {address}", "--param")
             continue
@@ -305,7 +309,7 @@ def _output_layer(top, overrides, flags, width):
         else np.zeros(W.shape[0])
     act = act_flag or (top["output"].value if "output" in top else "softmax")
     if act not in cells.OUTPUTS:
-        raise top["output"].fail(f"expected one of {', '.join(cells.OUTPUTS)}, found {act!r}")
+        raise top["output"].fail(f"expected one of {', '.join(cells.OUTPUTS)}, found {_kind(act)}")
     return {"W_y": W, "b_y": b, "act": act}
 
 

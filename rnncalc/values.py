@@ -52,7 +52,7 @@ def _named_flags(items, flag, form):
         name, sep, text = item.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise InputError(flag, f"expected {form}, found '{item}'")
+            raise InputError(flag, f"expected {form}, found '{clipped(item)}'")
         if name in entries:
             raise InputError(f"{flag} {name}", "given twice")
         where = f"{flag} {name}"
@@ -216,7 +216,7 @@ def _rounding(file, flags):
         if isinstance(value, dict):
             for fn, mode in value.items():
                 if fn not in modes:
-                    raise entry.fail(f"expected keys sigmoid and tanh, found '{fn}'")
+                    raise entry.fail(f"expected keys sigmoid and tanh, found '{clipped(fn)}'")
                 modes[fn] = _round_mode(entry, mode)
         else:
             modes = dict.fromkeys(modes, _round_mode(entry, value))
@@ -237,7 +237,7 @@ def _rounding(file, flags):
 
 def _round_mode(entry, mode):
     if mode not in ROUND_MODES:
-        raise entry.fail(f"expected a rounding mode ({', '.join(ROUND_MODES)}), found {_kind(mode) if not isinstance(mode, str) else repr(mode)}")
+        raise entry.fail(f"expected a rounding mode ({', '.join(ROUND_MODES)}), found {_kind(mode) if not isinstance(mode, str) else repr(clipped(mode))}")
     return mode
 
 

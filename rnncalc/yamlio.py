@@ -103,7 +103,7 @@ class Document:
         line = self.lines.get(key)
         if not self.source:
             return key
-        return f"{self.source}:{line}: {key}" if line else f"{self.source}: {key}"
+        return f"{self.source}:{line}: {clipped(key)}" if line else f"{self.source}: {clipped(key)}"
 
 
 def is_stack(doc) -> bool:

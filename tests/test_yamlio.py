@@ -254,3 +254,16 @@ class TestSizes:
         assert status == 2 and json.loads(out) == [
             {"file": str(path), "problem": None, "index": None, "verdict": "error", "checked": 0, "failed": 0,
              "message": f"{path}: holds more than 1,000 YAML documents; split it into several files"}]
+
+
+class TestMessagesClipValues:
+    @pytest.mark.parametrize("text", [
+        "? {key}\n: 1\n", "x: [1]\nexpect:\n  ? {key}\n  : 1\n", "x: [1]\nround: {key}\n",
+        "x: [1]\nround:\n  ? {key}\n  : sign\n",
+        "x: [1]\nbidirectional: {key}\nlayers: [{{}}]\n",
+    ])
+    def test_a_long_key_or_text(self, rnncalc, tmp_path, text):
+        path = tmp_path / "p.yaml"
+        path.write_text(text.format(key="k" * 2**20))
+        status, out, err = rnncalc("rnn", path, "--weights", "1")
+        assert status == 2 and len(err) < 500 and "k…" in err and err.count("\n") == 1
