@@ -38,7 +38,7 @@ def check_view(view, grad=False):
         other = "-q" if view.quiet else f"--format {view.format}"
         raise InputError("--grad", f"shows the backward pass as tables or as JSON (--format json); it cannot be "
                                    f"combined with {other}")
-    saving = [flag for flag, _ in _saves(view)]
+    saving = [flag for flag, _ in view.saves()]
     if saving and (view.format != "table" or view.quiet):
         raise InputError(saving[0], "keeps the rendered table, so it needs --format table without -q")
     if view.quiet and view.format != "table":
@@ -47,16 +47,11 @@ def check_view(view, grad=False):
         raise InputError("--last", "--steps already chooses the steps shown; give one of them")
 
 
-def _saves(view):
-    return [(flag, path) for flag, path in (("--save-svg", view.save_svg), ("--save-html", view.save_html))
-            if path is not None]
-
-
 def check_saves(view, inputs):
     """Each --save-svg/--save-html path is a file that can be written, and neither an input nor the other
     output (through a symbolic or hard link too): refused before anything is read or written."""
     taken = [(name, path) for name, path in inputs if path not in (None, "-")]
-    for flag, path in _saves(view):
+    for flag, path in view.saves():
         where, p = f"{flag} {path}", Path(path)
         if not path:
             raise InputError(flag, "expected a file name, found ''")
@@ -79,18 +74,6 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
-def save_recorded(console, view):
-    """Write the recorded table as SVG and HTML as asked; a file the system refuses is bad input."""
-    for flag, path in _saves(view):
-        content = (console.export_svg(title="rnncalc", clear=False) if flag == "--save-svg"
-                   else console.export_html(clear=False))
-        try:
-            with open(path, "w", encoding="utf-8") as out:
-                out.write(content)
-        except OSError as e:
-            raise InputError(f"{flag} {path}", f"cannot be written: {e.strerror or e}") from None
-
-
 def report(problem, view, out, fail) -> int:
     """Run the problem, write it to out as the view asks, report a failure with fail(message); the exit status."""
     from . import formats, report
@@ -108,7 +91,7 @@ def report(problem, view, out, fail) -> int:
     with report.progress_bar(problem.steps) as tick:
         summary = report.run(problem, view, writer, tick)
     if console is not None:
-        save_recorded(console, view)
+        render.save_recorded(console, view)
     if summary.broken is not None:
         fail(str(NonFiniteError.at(*summary.broken)))
         return EXIT_NONFINITE

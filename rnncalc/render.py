@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Span, Text
 
 from . import mathops
+from .errors import InputError
 from .cells import ACT_SYMBOL, Cell, symbolic
 from .formats import fmt_array, fmt_norm, substituted
 from .problem import Problem
@@ -519,3 +520,17 @@ def equations_panel(cell: Cell) -> Panel:
              for name, (a, b) in cell.concatenated.items()]
     return Panel(Group(eqs, Text(""), params, Text("\n".join(notes), style=DIM)),
                  title=f"{cell.name}: {cell.title}", title_align="left", expand=False)
+
+
+# ---------------------------------------------------------------- --save-svg and --save-html
+
+def save_recorded(console, view):
+    """Write the recorded table as SVG and HTML as asked; a file the system refuses is bad input."""
+    for flag, path in view.saves():
+        content = (console.export_svg(title="rnncalc", clear=False) if flag == "--save-svg"
+                   else console.export_html(clear=False))
+        try:
+            with open(path, "w", encoding="utf-8") as out:
+                out.write(content)
+        except OSError as e:
+            raise InputError(f"{flag} {path}", f"cannot be written: {e.strerror or e}") from None

@@ -96,6 +96,11 @@ class View:
     no_color: bool = False
     save_svg: str | None = None
     save_html: str | None = None
+
+    def saves(self):
+        """(flag, path) for each picture of the table asked for: --save-svg, --save-html."""
+        return [(flag, path) for flag, path in (("--save-svg", self.save_svg), ("--save-html", self.save_html))
+                if path is not None]
     header: bool = True  # the table's header: the cell, the sizes, the parameters
 
 

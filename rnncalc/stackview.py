@@ -121,7 +121,6 @@ def _tables(stack, trace, grads, checks, view):
     from rich.text import Text
 
     from . import render
-    from .commands import save_recorded
 
     console = render.make_console(no_color=view.no_color, record=bool(view.save_svg or view.save_html))
     T = len(trace.output)
@@ -167,7 +166,7 @@ def _tables(stack, trace, grads, checks, view):
         console.print(Text(f"L = {fmt_array(grads.loss, stack.digits)}", style=render.TITLE))
         for name, g in grads.output.items():
             console.print(f"∂L/∂{name} = {fmt_array(g, stack.digits)}")
-    save_recorded(console, view)
+    render.save_recorded(console, view)
 
 
 def _finish(console, stack, layer, summary, grads, view):
