@@ -24,7 +24,7 @@ from rnncalc.cli import run
 _SHARED = dict(deadline=None, print_blob=True, derandomize=False,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("default", max_examples=25, **_SHARED)
-settings.register_profile("deep", max_examples=600, **_SHARED)
+settings.register_profile("deep", max_examples=400, **_SHARED)
 settings.load_profile(os.environ.get("RNNCALC_HYPOTHESIS_PROFILE", "default"))
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # so tests can `import strategies`

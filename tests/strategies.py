@@ -280,8 +280,8 @@ def cell_flags(draw, name):
 class FileMaker:
     """Writes one file into a folder and returns its path; shown by what it writes when a test fails."""
 
-    def __init__(self, description, write):
-        self.description, self.write = description, write
+    def __init__(self, description, write, text=""):
+        self.description, self.write, self.text = description, write, text  # text: what it writes, if text
 
     def __call__(self, folder):
         return self.write(folder)
@@ -376,7 +376,7 @@ def _text_file(name, data):
         path = folder / name
         (path.write_bytes if isinstance(data, bytes) else path.write_text)(data)
         return path
-    return FileMaker(f"{name} holding {data[:40]!r}", write)
+    return FileMaker(f"{name} holding {data[:40]!r}", write, data if isinstance(data, str) else "")
 
 
 def _symlink(target):
@@ -402,7 +402,8 @@ ODD_FILES = [
 def odd_files(names=("x", "W_ss", "W_sx", "h0", "s0", "weight_ih_l0", "kernel", "arr_0")):
     """A function writing one odd file into a folder and returning its path: .npz variants, FIFOs, unreadable
     files, directories, odd encodings, .npy/.csv/.txt inputs that are almost right."""
-    fifo = problem_texts().map(lambda p: FileMaker(f"a FIFO fed {p[1]!r}", lambda folder: _fifo(folder, p[1])))
+    fifo = problem_texts().map(lambda p: FileMaker(f"a FIFO fed {p[1][:200]!r}", lambda folder: _fifo(folder, p[1]),
+                                                   p[1]))
     return st.one_of(st.sampled_from(ODD_FILES), npz_files(list(names)), fifo)
 
 
@@ -418,3 +419,24 @@ odd_outputs = st.sampled_from([
     _symlink("/nonexistent/p.svg"), _named("p.yaml"), _named("[red]p.svg"), _named("[/x].html"),
     _named("\x1b[2Jp.svg"), _named("no folder/p.svg"), _named(""),
 ])
+
+
+# ---------------------------------------------------------------- faults of the machine around a run
+
+# Command lines that write each kind of output (tables, every format, help, templates, refusals), run
+# from the repository's root. LONG_X is replaced by a file of 3,000 steps, LONG_X_400 by one of 400: more
+# output than a pipe holds.
+FAULT_COMMANDS = [
+    *[["lstm", "samples/seed.yaml", "-f", fmt, "--no-expect"]
+      for fmt in ("table", "json", "jsonl", "csv", "markdown", "latex")],
+    ["lstm", "samples/seed.yaml", "-q"], ["rnn", "samples/vanishing_rnn.yaml", "--grad"],
+    ["gated", "samples/gated.yaml", "--save-svg", "SAVE"], ["equations"], ["init", "gru", "--hidden", "3"],
+    ["check", "samples"], ["convert", "tests/reference/convert_lstm_H2_D3.npz", "--from", "pytorch"], ["--help"],
+    ["lstm", "--help"], ["--version"], ["rnn", "missing.yaml"], ["lstm", "samples/seed.yaml", "-p", "W_fhh=1"],
+    ["rnn", "-", "--weights", "0.5"], ["rnn", "--weights", "0.5", "-x", "-"],
+    *[["rnn", "--weights", "0.5", "--x-file", "LONG_X", "-f", fmt] for fmt in ("jsonl", "csv", "json")],
+    *[["rnn", "--weights", "0.5", "--x-file", "LONG_X_400", "-f", fmt, "--steps", "1:"]
+      for fmt in ("table", "markdown")],
+]
+FAULTS = ["stdout /dev/full", "stdout closed", "stderr /dev/full", "stderr closed", "stdin closed", "broken pipe",
+          "PYTHONIOENCODING=ascii", "PYTHONIOENCODING=latin-1", "LC_ALL=C", "COLUMNS=0", "COLUMNS=12", "TERM=dumb"]
