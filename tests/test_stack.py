@@ -373,3 +373,19 @@ def test_steps_and_write_ups(tmp_path, rnncalc):
     assert status == 0, err
     assert out.index("### layer 1 · forward") < out.index("### layer 1 · backward")
     assert out.count("**Step t = ") == 4
+
+
+@pytest.mark.filterwarnings("error")
+def test_xent_of_saturated_logits_through_a_stack_is_finite():
+    # W_y = 0 and b_y = (800, −800): y_t = (1, 0) exactly at every step, y_t[1] underflows to 0, and
+    # L = −Σ_t log softmax(z_t)[1] = 2 · 1600 for T = 2 (log(1 + e^−1600) is 0 in float64).
+    from rnncalc.problem import Flags
+    from rnncalc.stack import backward_stack, build_stack, run_stack
+    from rnncalc.yamlio import Document
+
+    data = {"cell": "rnn", "x": [[1.0], [2.0]], "layers": [{"W_ss": 0.5, "W_sx": 0.5}, {"W_ss": 0.5, "W_sx": 0.5}],
+            "W_y": [[0.0], [0.0]], "b_y": [800.0, -800.0], "output": "softmax"}
+    stack = build_stack("rnn", Document(data, "s.yaml"), Flags(grad=True, loss="xent", target="1,1"))
+    grads = backward_stack(stack, run_stack(stack))
+    assert grads.loss == 3200.0
+    assert grads.output["b_y"].tolist() == [2.0, -2.0]  # Σ_t (y_t − e_1)
