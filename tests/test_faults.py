@@ -178,6 +178,20 @@ class TestUnreadableInput:
         r = run("rnn", tmp_path)
         assert r.returncode == 2 and "is a directory" in one_line(r.stderr)
 
+    def test_permission_denied_in_process(self, problem, rnncalc, monkeypatch):
+        """As test_permission_denied, for a user (root) who may read any file: the system's refusal faked."""
+        real_open = Path.open
+
+        def refuse(self, *args, **kw):
+            if self == problem:
+                raise PermissionError(13, "Permission denied", str(self))
+            return real_open(self, *args, **kw)
+
+        monkeypatch.setattr(Path, "open", refuse)
+        status, out, err = rnncalc("rnn", problem)
+        assert (status, out) == (2, "")
+        assert err == f"rnncalc: {problem}: cannot be read: Permission denied\n"
+
     @pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
     def test_permission_denied(self, problem):
         problem.chmod(0)
