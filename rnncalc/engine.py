@@ -83,7 +83,7 @@ class _Op:
     args: tuple
 
 
-ELEMENTWISE = {"add", "subtract", "multiply", "sigmoid", "tanh", "relu", "linear",
+ELEMENTWISE = {"add", "subtract", "multiply", "sigmoid_into", "tanh", "relu", "linear",
                "round_nearest", "round_sign_sigmoid", "round_sign_tanh"}
 ROW, PARAM = "row", "p"  # the block's row of quantities; the parameter vectors laid end to end
 
@@ -116,8 +116,8 @@ class Program:
         self.P = np.concatenate([np.ravel(params[n]) for n in self.pvec]) if self.pvec else np.zeros(0)
         self.source = self._source()
         namespace = {"np": np, "matmul": np.matmul, "add": np.add, "subtract": np.subtract,
-                     "multiply": np.multiply, **{name: getattr(mathops, name) for name in
-                                                 ("sigmoid", "tanh", "relu", "linear", "softmax", "round_nearest",
+                     "multiply": np.multiply, "tanh": np.tanh,  # mathops.tanh is numpy's
+                     **{name: getattr(mathops, name) for name in ("sigmoid_into", "relu", "linear", "softmax", "round_nearest",
                                                   "round_sign_sigmoid", "round_sign_tanh")},
                      **{f"Wh_{s}": W for s, W in self.Wh.items()}, **self.consts,
                      **{f"W_{name}": params[name] for name in cell.param_names}}
@@ -239,7 +239,7 @@ class Program:
                 z = self._leaf(eq.expr)
             rule = self.rounding.rule(eq.act)
             exact = self._col(f"{eq.name}_exact") if rule or rounds_state else value
-            self.ops.append(_Op(eq.act, exact, (z,)))
+            self.ops.append(_Op("sigmoid_into" if eq.act == "sigmoid" else eq.act, exact, (z,)))
             result = exact
             if rule is not None:
                 ruled = self._temp(size) if rounds_state else value
@@ -312,32 +312,38 @@ class Program:
         return f"{space}_{start}_{stop}"
 
     def _source(self):
+        """The loop: zip walks the block's column ranges a row at a time, each step's operands arriving as
+        views of that row, so a step makes no slice of its own."""
         states = [s.name for s in self.cell.states]
+        arrays = {ROW: "data", "px": "PX", **{f"ph_{s}": f"PH_{s}" for s in self.h_products}}
         whole = {"px": sum(b - a for _, a, b in self.x_products.values()),
                  **{f"ph_{s}": sum(b - a for _, a, b in nodes.values()) for s, nodes in self.h_products.items()}}
-        lines = [f"def loop(data, PX, X, {', '.join(f'PH_{s}' for s in self.h_products)}"
-                 f"{', ' if self.h_products else ''}{', '.join(f'prev_{s}' for s in states)}):",
-                 "    for t in range(len(data)):",
-                 "        row = data[t]",
-                 "        px = PX[t]",
-                 "        x = X[t]"]
-        for s in self.h_products:
-            lines.append(f"        ph_{s} = PH_{s}[t]")
-            lines.append(f"        matmul(Wh_{s}, prev_{s}, out=ph_{s})")
-        made = set()
+        products = {s: (f"ph_{s}", 0, whole[f"ph_{s}"]) for s in self.h_products}
+        ranges = {self._name(a): a for a in products.values()}
         for op in self.ops:
             for a in (op.out, *op.args):
-                if isinstance(a, tuple) and a[0] != PARAM and self._name(a) not in made:
-                    made.add(self._name(a))
-                    if a[0] in whole and a[1] == 0 and a[2] == whole[a[0]]:
-                        lines.append(f"        {self._name(a)} = {a[0]}")
-                    else:
-                        lines.append(f"        {self._name(a)} = {a[0]}[{a[1]}:{a[2]}]")
+                if isinstance(a, tuple) and a[0] != PARAM:
+                    ranges.setdefault(self._name(a), a)
+        for s in states:
+            sl = self.layout[s]
+            ranges.setdefault(self._name((ROW, sl.start, sl.stop)), (ROW, sl.start, sl.stop))
+        views = [f"{arrays[a[0]]}[:, {a[1]}:{a[2]}]" if a[0] not in whole or (a[1], a[2]) != (0, whole[a[0]])
+                 else arrays[a[0]] for a in ranges.values()]
+        names = list(ranges)
+        if any("x" in op.args for op in self.ops):
+            views.append("X")
+            names.append("x")
+        lines = [f"def loop(data, PX, X, {''.join(f'PH_{s}, ' for s in self.h_products)}"
+                 f"{', '.join(f'prev_{s}' for s in states)}):",
+                 f"    for {', '.join(names)}, in zip({', '.join(views)}):"]
+        for s in self.h_products:
+            lines.append(f"        matmul(Wh_{s}, prev_{s}, out={self._name(products[s])})")
+        for op in self.ops:
             args = ", ".join(self._name(a) for a in op.args)
             lines.append(f"        {op.fn}({args}, out={self._name(op.out)})")
         for s in states:
             sl = self.layout[s]
-            lines.append(f"        prev_{s} = row[{sl.start}:{sl.stop}]")
+            lines.append(f"        prev_{s} = {self._name((ROW, sl.start, sl.stop))}")
         lines.append(f"    return {', '.join(f'prev_{s}' for s in states)},")
         return "\n".join(lines) + "\n"
 
