@@ -437,15 +437,15 @@ class Block:
 def blocks(cell: Cell, params: dict, init: dict, xs, rounding: Rounding, live=False) -> Iterator[Block]:
     """The Blocks of the run over xs, from the states in init ({"h": h0, ...}).
 
-    xs is a (T, D) array, cut into blocks of CHUNK rows, or an iterable of (D,) rows (a stream,
-    one block a row) or of (n, D) arrays (each cut as an array, from its own first row).
-    Each block is yielded once the next is read, to mark the last; live, as soon as it is computed,
-    none marked last (the caller knows the final one once xs ends).
+    xs is a (T, D) array or an iterable of (D,) rows, cut into blocks of CHUNK rows from step 1 on,
+    so the same numbers give the same blocks however they came; live (a stream answered as it is
+    read), a block a row, each yielded as soon as it is computed and none marked last (the caller
+    knows the final one once xs ends). Otherwise each block is yielded once the next is read.
     """
     program = Program(cell, params, rounding)
     states = {s.name: np.asarray(init[s.name], dtype=float) for s in cell.states}
     t = 1
-    pieces = ((X, False) for X in _pieces(xs)) if live else with_last(_pieces(xs))
+    pieces = ((X, False) for X in _pieces(xs, 1)) if live else with_last(_pieces(xs, CHUNK))
     for X, last in pieces:
         block = program.run(t, states, X)
         block.last = last
@@ -453,16 +453,20 @@ def blocks(cell: Cell, params: dict, init: dict, xs, rounding: Rounding, live=Fa
         states, t = block.states(len(block) - 1), t + len(block)
 
 
-def _pieces(xs):
+def _pieces(xs, rows):
+    """xs as (n, D) blocks of `rows` rows (the last may be shorter)."""
     if isinstance(xs, np.ndarray) and xs.ndim == 2:
-        xs = (xs,)
-    for item in xs:
-        item = np.asarray(item, dtype=float)
-        if item.ndim == 1:
-            yield item[None, :]  # (1, D)
-            continue
-        for start in range(0, len(item), CHUNK):
-            yield np.ascontiguousarray(item[start:start + CHUNK])
+        for start in range(0, len(xs), rows):
+            yield np.ascontiguousarray(xs[start:start + rows], dtype=float)
+        return
+    pending = []
+    for row in xs:
+        pending.append(row)
+        if len(pending) == rows:
+            yield np.array(pending, dtype=float).reshape(rows, -1)  # (rows, D)
+            pending = []
+    if pending:
+        yield np.array(pending, dtype=float).reshape(len(pending), -1)
 
 
 def run(cell: Cell, params: dict, init: dict, xs, rounding: Rounding) -> Iterator[Step]:
