@@ -3,8 +3,10 @@
     python bench/bench.py            # everything (a few minutes)
     python bench/bench.py --quick    # fewer repetitions and a shorter memory run
 
-Prints one table: each scenario, rnncalc's time, the references' (a hand-optimised numpy loop;
-PyTorch float64 and float32 when torch is installed), the ratio and the target it is held to.
+Prints one table: each scenario, rnncalc's time, the references' (a careful hand-written numpy loop,
+bench/hand_lstm.py; for the full trace a plain numpy loop writing each step with json.dumps,
+bench/trace_reference.py; PyTorch float64 and float32 when torch is installed), the ratio, the target
+it is held to, and by how much rnncalc's numbers and the reference's agree (|Δ|).
 Times are medians of whole-process runs, except PyTorch's, which time its forward pass alone
 (its import alone takes over a second).
 """
@@ -44,6 +46,30 @@ def timed(cmd, repeat, stdin=None):
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=stdin, check=True, env=ENV)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def timed_pair(ours, reference, repeat):
+    """Median wall times of ours and the reference, run alternately (after one untimed run of each), so
+    that a busy machine slows both alike."""
+    times = ([], [])
+    for cmd in (ours, reference):
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=ENV)
+    for _ in range(repeat):
+        for cmd, spent in zip((ours, reference), times):
+            start = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=ENV)
+            spent.append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
+def trace_numbers(text, form):
+    """Every number of a jsonl or csv trace, in order, and its keys (the JSON keys or the CSV header)."""
+    if form == "csv":
+        header, *lines = text.splitlines()
+        return np.array([[float(v) for v in line.split(",")] for line in lines]), header
+    records = [json.loads(line) for line in text.splitlines()]
+    keys = list(records[0])
+    return np.array([[r["t"], *(v for k in keys[1:] for v in r[k])] for r in records]), keys
 
 
 def peak_rss_mb(cmd):
@@ -117,9 +143,9 @@ def main():
                     numpy_import, 2.0))
     rows.append(row("seed example, table", timed([*RNNCALC, *SEED], repeat), numpy_import, 3.0))
 
-    # 2. The engine on a long sequence, against a hand-optimised numpy loop loading the same files.
+    # 2. The engine on a long sequence, against a careful hand-written numpy loop loading the same files.
     with tempfile.TemporaryDirectory() as tmp:
-        for T, D, H, target in [(20000, 64, 128, 1.3), (1000, 1, 1, None), (1000, 16, 32, None),
+        for T, D, H, target in [(20000, 64, 128, 1.1), (1000, 1, 1, None), (1000, 16, 32, None),
                                 (1000, 256, 512, None)]:
             yaml_path, x_path, params = write_problem(tmp, T, D, H, npz=H > 128)  # big parameters: .npz
             cmd = [*RNNCALC, "lstm", str(yaml_path), "--x-file", str(x_path), "--last", "--format", "json"]
@@ -128,7 +154,7 @@ def main():
             hand_h = json.loads(subprocess.run(hand, capture_output=True, text=True, check=True).stdout)["h"]
             agree = float(np.max(np.abs(np.array(ours_h) - np.array(hand_h))))
             reps = max(3, repeat // 3)
-            ours, ref = timed(cmd, reps), timed(hand, reps)
+            ours, ref = timed_pair(cmd, hand, reps)
             f64, f32 = torch_seconds(params, x_path, "float64"), torch_seconds(params, x_path, "float32")
             torch_cols = tuple("—" if v is None else f"{v:.3f} s" for v in (f64, f32))
             name = f"LSTM T={T} D={D} H={H} {yaml_path.suffix} --last (|Δh| {agree:.0e})"
@@ -136,7 +162,23 @@ def main():
             if target is None:
                 rows[-1][-1] = "(for reference)"
 
-    # 3. Memory while streaming: a million steps of a size-8 LSTM as JSON lines to /dev/null.
+    # 3. The full trace: every quantity of every step, against a plain numpy loop writing each step with
+    # json.dumps (or a CSV row), both reading the same files and writing to /dev/null.
+    with tempfile.TemporaryDirectory() as tmp:
+        yaml_path, x_path, _ = write_problem(tmp, 20000, 4, 8)
+        for form in ("jsonl", "csv"):
+            cmd = [*RNNCALC, "lstm", str(yaml_path), "--x-file", str(x_path), "--format", form]
+            ref_cmd = [PY, str(HERE / "trace_reference.py"), str(yaml_path), str(x_path), form]
+            ours_numbers, ours_keys = trace_numbers(subprocess.run(cmd, capture_output=True, text=True,
+                                                                   check=True).stdout, form)
+            ref_numbers, ref_keys = trace_numbers(subprocess.run(ref_cmd, capture_output=True, text=True,
+                                                                 check=True).stdout, form)
+            assert ours_keys == ref_keys and ours_numbers.shape == ref_numbers.shape, (ours_keys, ref_keys)
+            agree = float(np.max(np.abs(ours_numbers - ref_numbers)))
+            ours, ref = timed_pair(cmd, ref_cmd, max(3, repeat // 3))
+            rows.append(row(f"LSTM T=20000 D=4 H=8 every quantity as {form} (|Δ| {agree:.0e})", ours, ref, 0.5))
+
+    # 4. Memory while streaming: a million steps of a size-8 LSTM as JSON lines to /dev/null.
     steps = 100_000 if args.quick else 1_000_000
     with tempfile.TemporaryDirectory() as tmp:
         x_txt = Path(tmp) / "x.txt"
@@ -153,8 +195,10 @@ def main():
           f"numpy {np.__version__}")
     for r in table:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+    minute = seconds / steps * 1_000_000 < 60
     print(f"streaming {steps:,} steps of an H = 8 LSTM as jsonl: peak {rss:.0f} MB (target < 100 MB: "
-          f"{'met' if rss < 100 else 'NOT met'}), {seconds:.1f} s, {seconds / steps * 1e6:.0f} µs a step")
+          f"{'met' if rss < 100 else 'NOT met'}), {seconds:.1f} s, {seconds / steps * 1e6:.0f} µs a step "
+          f"(target 10^6 steps < 60 s: {'met' if minute else 'NOT met'})")
 
 
 if __name__ == "__main__":

@@ -97,7 +97,8 @@ class Program:
     """The cell's equations compiled, for these parameters and rounding, into a Python loop over a block.
 
     layout: the columns of each key (JSON key order, computation order) in a block's row.
-    run(states, X) -> Block computes the rows of X (n, D) from the states before them.
+    run(t0, states, X) -> Block computes the steps t0, t0 + 1, ... of the rows of X (n, D) from the states
+    before them.
     """
 
     def __init__(self, cell: Cell, params: dict, rounding: Rounding):
@@ -107,7 +108,7 @@ class Program:
         self.ncols = max(sl.stop for sl in self.layout.values())
         self.x_products, self.h_products = {}, {}  # MatVec node -> columns of PX, of PH_s
         self.pvec, self.consts, self.ops, self.temps = {}, {}, [], {}
-        self.ties = []  # (name, rule or None, state rounded?) for each equation that rounds
+        self.ties = []  # (equation, its (rule, tie test) or None, state rounded?) for each that rounds
         for eq in cell.equations:
             self._equation(eq)
         self._fuse()
@@ -117,8 +118,9 @@ class Program:
         self.source = self._source()
         namespace = {"np": np, "matmul": np.matmul, "add": np.add, "subtract": np.subtract,
                      "multiply": np.multiply, "tanh": np.tanh,  # mathops.tanh is numpy's
-                     **{name: getattr(mathops, name) for name in ("sigmoid_into", "relu", "linear", "softmax", "round_nearest",
-                                                  "round_sign_sigmoid", "round_sign_tanh")},
+                     **{name: getattr(mathops, name) for name in (
+                         "sigmoid_into", "relu", "linear", "softmax",
+                         "round_nearest", "round_sign_sigmoid", "round_sign_tanh")},
                      **{f"Wh_{s}": W for s, W in self.Wh.items()}, **self.consts,
                      **{f"W_{name}": params[name] for name in cell.param_names}}
         namespace.update(self._const_slices())
