@@ -45,6 +45,10 @@ class Rounding:
     def active(self):
         return self.sigmoid != "none" or self.tanh != "none" or self.state
 
+    def rounds(self, eq, cell) -> bool:
+        """Whether the equation's value is rounded, so that its value before rounding is kept as name_exact."""
+        return eq.act is not None and self.rule(eq.act) is not None or self.state and eq.name == cell.visible
+
 
 @dataclass
 class Env:
@@ -143,7 +147,7 @@ class Program:
     def _layout(self):
         cols, start = {}, 0
         kinds = [("_pre", lambda eq: eq.records_pre),
-                 ("_exact", lambda eq: eq.act is not None and self.rounding.rule(eq.act) or self._rounds_state(eq)),
+                 ("_exact", lambda eq: self.rounding.rounds(eq, self.cell)),
                  ("", lambda eq: True)]
         for suffix, has in kinds:
             for eq in self.cell.equations:

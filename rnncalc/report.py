@@ -162,8 +162,7 @@ def check_names(problem, only):
     import difflib
 
     known = ["x", *problem.cell.quantities]
-    if problem.rounding.active:
-        known += [f"{q}_exact" for q in problem.cell.quantities if not q.endswith("_pre")]
+    known += [f"{eq.name}_exact" for eq in problem.cell.equations if problem.rounding.rounds(eq, problem.cell)]
     for name in only or ():
         if name not in known:
             close = difflib.get_close_matches(name, known, n=1)

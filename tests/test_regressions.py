@@ -50,3 +50,20 @@ def test_a_mapping_key_that_is_not_a_name_is_refused_from_python(problem):
     import rnncalc
     with pytest.raises(rnncalc.InputError, match="expected keys that are names"):
         rnncalc.trace("rnn", problem)
+
+
+@pytest.mark.parametrize("form", [["-q"], ["-f", "csv"], ["-f", "jsonl"], ["-f", "json"]])
+def test_only_a_value_before_rounding_that_was_never_rounded_is_refused(rnncalc, form):
+    """samples/seed.yaml rounds σ and tanh, but c_t = f ⊙ c + i ⊙ c̃ is no σ or tanh, so there is no
+    c_exact: -q raised KeyError, and csv printed a lone t column."""
+    status, out, err = rnncalc("lstm", "samples/seed.yaml", *form, "--only", "c_exact")
+    _one_line_refusal(status, out, err)
+    assert "no quantity 'c_exact'" in err
+
+
+def test_only_a_value_before_rounding_that_was_rounded_is_printed(rnncalc):
+    """With σ rounded by sign, f_6 = σ(1·1 + 1·5) = σ(6) ≈ 0.99753 is f_exact; the rounded f is 1."""
+    import math
+    status, out, err = rnncalc("lstm", "samples/seed.yaml", "-q", "--only", "f_exact,f")
+    assert status == 0, err
+    assert [float(v) for v in out.split()] == pytest.approx([1 / (1 + math.exp(-6)), 1.0], rel=1e-15)
