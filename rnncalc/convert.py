@@ -30,6 +30,7 @@ import numpy as np
 
 from .choices import DIRECTIONS, FRAMEWORKS
 from .errors import InputError
+from .npyio import read_npz
 
 BLOCKS = {"lstm": 4, "gru": 3, "rnn": 1}  # G, the gate blocks stacked in one array
 CELL_OF_BLOCKS = {g: cell for cell, g in BLOCKS.items()}
@@ -247,7 +248,8 @@ def course_model(model: Model, activation: str | None, output: str | None, sourc
 # ---------------------------------------------------------------- reading the file
 
 def load_npz(path: str) -> dict:
-    """Every array in an .npz (numpy.savez's zip of .npy files), by name; nothing pickled is loaded."""
+    """Every array in an .npz (numpy.savez's zip of .npy files), by name; nothing pickled is loaded, and
+    a member that would unpack past the size limit is refused from its header."""
     p = Path(path)
     if not p.exists():
         raise InputError(path, "no such file")
@@ -256,22 +258,7 @@ def load_npz(path: str) -> dict:
     not_npz = "is not an .npz file; save the arrays with numpy.savez(path, **arrays)"
     if not zipfile.is_zipfile(p):
         raise InputError(path, not_npz)
-    arrays = {}
-    try:
-        with np.load(p, allow_pickle=False) as npz:
-            for name in npz.files:
-                try:
-                    arrays[name] = npz[name]
-                except ValueError:  # an object array, which only unpickling could read
-                    raise InputError(f"{path}: {name}", "holds Python objects, not numbers; "
-                                     "save plain arrays (tensor.numpy())") from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError):
-        raise InputError(path, not_npz) from None
-    if not all(isinstance(a, np.ndarray) for a in arrays.values()):  # a zip of other files
-        raise InputError(path, not_npz)
-    if not arrays:
-        raise InputError(path, "holds no arrays")
-    return arrays
+    return read_npz(path)  # every header checked against the size limit before any data is unpacked
 
 
 def _numbers(a, where):

@@ -235,3 +235,10 @@ class TestInputWithoutCopies:
             sequences.checked_steps(a, 2, "src", block=3)
         assert sequences.checked_steps(np.ones((5, 2)), 2, "src", block=2).shape == (5, 2)
         assert not math.isnan(sequences.checked_steps(np.ones((1, 1)), 1, "src")[0, 0])
+
+
+def test_convert_refuses_a_zip_bomb_from_its_header(rnncalc, tmp_path):
+    path = zip_of(tmp_path / "m.npz", {"weight_ih_l0.npy": _header((2**13, 2**13), "<f8")})  # 512 MiB declared
+    status, out, err = rnncalc("convert", path, "--from", "pytorch")
+    assert (status, err) == (2, f"rnncalc: {path}: weight_ih_l0: takes the file past 33,554,432 numbers, the "
+                                "limit for an .npz; give a long input as .npy with --x-file\n")
