@@ -36,8 +36,8 @@ def calculate(cell_name, file, chosen, flags, view, inputs, out, fail) -> int:
 def check_view(view, grad=False):
     if grad and (view.quiet or view.format not in ("table", "json")):
         other = "-q" if view.quiet else f"--format {view.format}"
-        raise InputError("--grad", f"shows the backward pass as tables or as JSON (--format json); it cannot be "
-                                   f"combined with {other}")
+        raise InputError("--grad", f"shows the backward pass as tables or as JSON; instead of {other}, use "
+                                   "--format json (its loss, grad and backward keys) or the table")
     saving = [flag for flag, _ in view.saves()]
     if saving and (view.format != "table" or view.quiet):
         raise InputError(saving[0], "keeps the rendered table, so it needs --format table without -q")

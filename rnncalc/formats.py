@@ -61,6 +61,81 @@ def fmt_array(a, digits: int) -> str:
     return "[" + ", ".join(fmt_array(row, digits) for row in a) + "]"
 
 
+# ---------------------------------------------------------------- the header's facts
+
+def header_facts(problem) -> list:
+    """The facts the header states after the cell's title: sizes, T, rounding, file, options."""
+    cell = problem.cell
+    facts = ["  ".join(f"{d} = {n}" for d, n in problem.sizes.items()),
+             f"T = {problem.steps if problem.steps is not None else 'streamed'}", describe_rounding(problem)]
+    if problem.source:
+        facts.append(f"file {problem.source}")
+    facts += [f"{key} {value if isinstance(value, str) else ' '.join(value)}" for key, value in cell.options.items()
+              if not (isinstance(value, str) and value in cell.title)]  # GRU (reset-before) says its variant
+    return facts
+
+
+def describe_rounding(problem) -> str:
+    r = problem.rounding
+    if not r.active:
+        return "no rounding"
+    parts = [f"σ {r.sigmoid}", f"tanh {r.tanh}"]
+    if r.state:
+        parts.append(f"{problem.cell.visible} to nearest integer")
+    return "rounding: " + ", ".join(parts)
+
+
+def parameter_rows(problem, large: int = 16) -> list:
+    """The header's rows, (names, shape, value, from): the parameters and initial states, those of one kind
+    that share their value and its source on one row; an array of more than `large` numbers is counted."""
+    rows = {}  # (kind, shape, value, origin) -> the names sharing them, in order
+    for name, value in (*problem.params.items(),
+                        *((s.init_key, problem.init[s.name]) for s in problem.cell.states)):
+        origin = problem.origins[name]
+        if problem.source:
+            origin = origin.replace(problem.source, "file")
+        shown = fmt_array(value, problem.digits) if value.size <= large else f"{value.size} numbers"
+        rows.setdefault((_kind(name), "×".join(map(str, value.shape)), shown, origin), []).append(name)
+    order = [*problem.params, *(s.init_key for s in problem.cell.states)]
+    return [(name_range(names, order), shape, shown, origin) for (_, shape, shown, origin), names in rows.items()]
+
+
+def name_range(names, order) -> str:
+    """Names sharing one header row: "W_fh … W_cx" when they are every name of their kind (weights W_,
+    biases b_, ...) from the first to the last, else each name.
+
+    >>> name_range(["W_ss", "W_sx"], ["W_ss", "W_sx", "b_s"]), name_range(["W_a", "W_c"], ["W_a", "W_b", "W_c"])
+    ('W_ss W_sx', 'W_a W_c')
+    >>> name_range(["W_a", "W_b", "W_c"], ["W_a", "b_a", "W_b", "W_c"])
+    'W_a … W_c'
+    """
+    if len(names) < 3 or len({_kind(n) for n in names}) > 1:
+        return " ".join(names)
+    same = [n for n in order if _kind(n) == _kind(names[0])]
+    run = same[same.index(names[0]):same.index(names[-1]) + 1]
+    return f"{names[0]} … {names[-1]}" if run == names else " ".join(names)
+
+
+def _kind(name):
+    """W (a weight), b (a bias), P (a peephole) or state (h0, c0, s0)."""
+    return name.split("_")[0] if "_" in name else "state"
+
+
+def final_line(summary, digits) -> str:
+    """final: h_T = 1   c_T = 2"""
+    return "final: " + "   ".join(f"{name}_T = {fmt_array(value, digits)}" for name, value in summary.final.items())
+
+
+def checks_line(summary) -> str:
+    """✓ all 2 expected values hold, or ✗ 1 of 2 expected values do not hold; "" without checks."""
+    failed = [c for c in summary.checks if not c.ok]
+    if not summary.checks:
+        return ""
+    if failed:
+        return f"✗ {len(failed)} of {len(summary.checks)} expected values do not hold"
+    return f"✓ all {len(summary.checks)} expected values hold"
+
+
 def fmt_norm(v: float) -> str:
     """A norm to 3 significant digits in scientific notation, so sizes decades apart stay readable.
 
@@ -346,6 +421,23 @@ class _DocumentWriter:
 
 
 class MarkdownWriter(_DocumentWriter):
+    """The header (cell, facts, parameters), a table a step, the final states and the checks' verdict."""
+
+    def start(self, problem):
+        super().start(problem)
+        if not self.view.header:
+            return
+        self.out.write(f"**{problem.cell.title}** · " + " · ".join(header_facts(problem)) + "\n\n")
+        self.out.write("| parameter | shape | value | from |\n|---|---|---|---|\n")
+        for names, shape, shown, origin in parameter_rows(problem):
+            cells = [f"`{names}`", shape, shown, origin]
+            self.out.write("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |\n")
+
+    def finish(self, summary):
+        self.out.write(f"\n**{final_line(summary, self.digits)}**\n")
+        if summary.checks:
+            self.out.write(f"\n{checks_line(summary)}\n")
+
     def step(self, step, checks):
         rows = list(self.rows(step, checks))
         extra = [i for i in (5, 6) if any(r[i] for r in rows)]  # the rounded and check columns, when used
@@ -357,9 +449,31 @@ class MarkdownWriter(_DocumentWriter):
             self.out.write("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |\n")
 
 
-LATEX_SYMBOLS = {"σ": r"\sigma", "⊙": r"\odot", "−": "-", "·": r"\cdot ",
+LATEX_SYMBOLS = {"σ": r"\sigma", "⊙": r"\odot", "−": "-", "·": r"\cdot ", "≈": r"\approx ", "…": r"\ldots ",
+                 "×": r"\times ",
                  "tanh": r"\tanh", "softmax": r"\operatorname{softmax}", "relu": r"\operatorname{relu}",
                  "✓": r"\checkmark", "✗": r"$\times$"}
+
+
+def latex_text(text: str) -> str:
+    """Plain text for LaTeX's text mode: its special characters escaped, σ ≈ × … ✓ ✗ as commands.
+
+    >>> print(latex_text("file my_run.yaml: ✗ expected ≈1, 50% (σ sign)"))
+    file my\\_run.yaml: $\\times$ expected $\\approx$1, 50\\% ($\\sigma$ sign)
+    """
+    import re
+
+    special = {"\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+    text = re.sub(r"[\\&%$#_{}~^]", lambda m: special.get(m[0], "\\" + m[0]), text)
+    for plain, tex in {"σ": r"$\sigma$", "≈": r"$\approx$", "×": r"$\times$", "…": r"\ldots{}",
+                       "✓": r"$\checkmark$", "✗": r"$\times$", "−": "-", "·": r"$\cdot$", "—": "---"}.items():
+        text = text.replace(plain, tex)
+    return text
+
+
+def latex_number(text: str) -> str:
+    """A number as shown, for math mode: ≈1 (rounded for display at --digits 0) as \\approx 1."""
+    return text.replace(APPROX, r"\approx ")
 
 
 def latex_math(text: str) -> str:
@@ -375,6 +489,31 @@ def latex_math(text: str) -> str:
 
 
 class LatexWriter(_DocumentWriter):
+    """The parameters as a table, a table a step, the final states and the checks' verdict, in ASCII
+    for a document with no more than \\documentclass{article} and \\usepackage{amssymb}."""
+
+    def start(self, problem):
+        super().start(problem)
+        if not self.view.header:
+            return
+        title = latex_text(problem.cell.title)
+        facts = ", ".join(latex_text(f) for f in header_facts(problem))
+        out = self.out
+        out.write(f"% rnncalc: {title}\n\\begin{{table}}[h]\n\\centering\n\\caption{{{title}: {facts}}}\n")
+        out.write("\\begin{tabular}{llll}\n\\hline\nparameter & shape & value & from \\\\\n\\hline\n")
+        for names, shape, shown, origin in parameter_rows(problem):
+            names = ", ".join(f"${latex_math(n)}$" if n != "…" else r"\ldots" for n in names.split())
+            out.write(f"{names} & ${latex_math(shape)}$ & ${latex_math(shown)}$ & "
+                      f"{latex_text(origin)} \\\\\n")
+        out.write("\\hline\n\\end{tabular}\n\\end{table}\n")
+
+    def finish(self, summary):
+        final = ", ".join(f"${latex_math(name)}_T = {latex_math(fmt_array(value, self.digits))}$"
+                          for name, value in summary.final.items())
+        self.out.write(f"\n\\noindent final: {final}\n")
+        if summary.checks:
+            self.out.write(f"\n\\noindent {latex_text(checks_line(summary))}\n")
+
     def step(self, step, checks):
         rows = list(self.rows(step, checks))
         rounded = any(r[5] for r in rows)
@@ -387,10 +526,10 @@ class LatexWriter(_DocumentWriter):
         out.write(f"\\begin{{tabular}}{{{cols}}}\n\\hline\n" + " & ".join(head) + r" \\" + "\n\\hline\n")
         for r in rows:
             cells = [f"${latex_math(r[0])}$", f"${latex_math(r[1])}$", f"${latex_math(r[2])}$",
-                     f"${r[3]}$" if r[3] else "", f"${r[4]}$"]
-            cells += [f"${r[5]}$" if r[5] else ""] * rounded
+                     f"${latex_number(r[3])}$" if r[3] else "", f"${latex_number(r[4])}$"]
+            cells += [f"${latex_number(r[5])}$" if r[5] else ""] * rounded
             if checked:
-                cells.append(r[6].replace("✓", r"\checkmark").replace("✗", r"$\times$"))
+                cells.append(latex_text(r[6]))
             out.write(" & ".join(cells) + r" \\" + "\n")
         out.write("\\hline\n\\end{tabular}\n\\end{table}\n")
 

@@ -15,7 +15,7 @@ from rich.text import Span, Text
 from . import mathops
 from .errors import InputError
 from .cells import ACT_SYMBOL, Cell, symbolic
-from .formats import fmt_array, fmt_norm, substituted
+from .formats import fmt_array, fmt_norm, header_facts, parameter_rows, substituted
 from .problem import Problem
 from .text import printable, spelled
 
@@ -114,31 +114,15 @@ def make_console(file=None, no_color=False, width=None, record=False) -> Console
 def header(problem: Problem, width: int = PIPE_WIDTH) -> Panel:
     """The cell, its sizes, the rounding and every parameter in force, with where each came from; the
     facts are laid out in lines of `width` characters at most, each fact whole on one line."""
-    cell, sizes, digits = problem.cell, problem.sizes, problem.digits
-    facts = ["  ".join(f"{d} = {n}" for d, n in sizes.items()),
-             f"T = {problem.steps if problem.steps is not None else 'streamed'}", describe_rounding(problem)]
-    if problem.source:
-        facts.append(f"file {printable(problem.source)}")
-    facts += [f"{key} {value if isinstance(value, str) else ' '.join(value)}" for key, value in cell.options.items()
-              if not (isinstance(value, str) and value in cell.title)]  # GRU (reset-before) says its variant
     params = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in ("parameter", "shape", "value", "from"):
         params.add_column(column, style=QUANTITY if column == "parameter" else None, overflow="fold")
-    rows = {}  # (kind, shape, value, origin) -> the names sharing them, in order
-    for name, value in (*problem.params.items(),
-                        *((s.init_key, problem.init[s.name]) for s in cell.states)):
-        origin = problem.origins[name]
-        if problem.source:
-            origin = origin.replace(problem.source, "file")
-        shown = fmt_array(value, digits) if value.size <= LARGE else f"{value.size} numbers"
-        rows.setdefault((_kind(name), "×".join(map(str, value.shape)), shown, origin), []).append(name)
-    order = [*problem.params, *(s.init_key for s in cell.states)]
-    for (_, shape, shown, origin), names in rows.items():
-        params.add_row(name_range(names, order), shape, shown,
-                       Text(printable(origin), style=DIM if origin.startswith("default") else ""))
-    title = Text(cell.title, style=TITLE)
-    line = cell.title
-    for fact in facts:
+    for names, shape, shown, origin in parameter_rows(problem, LARGE):
+        params.add_row(names, shape, shown, Text(printable(origin), style=DIM if origin.startswith("default") else ""))
+    title = Text(problem.cell.title, style=TITLE)
+    line = problem.cell.title
+    for fact in header_facts(problem):
+        fact = printable(fact)
         if cell_len(f"{line}   {fact}") <= width - 4:  # the panel's borders and padding
             title.append(f"   {fact}")
             line += f"   {fact}"
@@ -147,37 +131,6 @@ def header(problem: Problem, width: int = PIPE_WIDTH) -> Panel:
             line = fact
     return Panel(Group(title, params), title="rnncalc", title_align="left",
                  box=box.ROUNDED, expand=False)
-
-
-def name_range(names, order) -> str:
-    """Names sharing one header row: "W_fh … W_cx" when they are every name of their kind (weights W_,
-    biases b_, ...) from the first to the last, else each name.
-
-    >>> name_range(["W_ss", "W_sx"], ["W_ss", "W_sx", "b_s"]), name_range(["W_a", "W_c"], ["W_a", "W_b", "W_c"])
-    ('W_ss W_sx', 'W_a W_c')
-    >>> name_range(["W_a", "W_b", "W_c"], ["W_a", "b_a", "W_b", "W_c"])
-    'W_a … W_c'
-    """
-    if len(names) < 3 or len({_kind(n) for n in names}) > 1:
-        return " ".join(names)
-    same = [n for n in order if _kind(n) == _kind(names[0])]
-    run = same[same.index(names[0]):same.index(names[-1]) + 1]
-    return f"{names[0]} … {names[-1]}" if run == names else " ".join(names)
-
-
-def _kind(name):
-    """W (a weight), b (a bias), P (a peephole) or state (h0, c0, s0)."""
-    return name.split("_")[0] if "_" in name else "state"
-
-
-def describe_rounding(problem: Problem) -> str:
-    r = problem.rounding
-    if not r.active:
-        return "no rounding"
-    parts = [f"σ {r.sigmoid}", f"tanh {r.tanh}"]
-    if r.state:
-        parts.append(f"{problem.cell.visible} to nearest integer")
-    return "rounding: " + ", ".join(parts)
 
 
 def gate_style(value) -> str:

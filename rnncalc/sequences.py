@@ -19,6 +19,24 @@ _LINE = re.compile(rf"[,\s]*{DECIMAL}(?:[,\s]+{DECIMAL})*[,\s]*")
 _NOT_FINITE = {"inf", "infinity", "nan"}
 
 
+def is_header(line: str) -> bool:
+    """Whether a line is a CSV header row: fields, none of them a number.
+
+    >>> is_header('x1,x2'), is_header('"a", "b"'), is_header('1,2'), is_header('t,1'), is_header('')
+    (True, True, False, False, False)
+    """
+    fields = [f.strip('"\'') for f in _SEPARATOR.split(line.strip()) if f]
+    if not fields:
+        return False
+    for field in fields:
+        try:
+            float(field)
+            return False
+        except ValueError:
+            pass
+    return True
+
+
 class LineSteps:
     """One step a line, numbers separated by spaces or commas; blank lines are skipped.
 
@@ -26,13 +44,15 @@ class LineSteps:
     can start before the input ends.
     """
 
-    def __init__(self, lines, source: str):
+    def __init__(self, lines, source: str, header: bool = False):
         self.source = source
-        self._numbered = self._lines(lines)
+        self._numbered = self._lines(lines, header)
         self._first = None
         self.line = 0  # the number of the line last parsed
 
-    def _lines(self, stream):
+    def _lines(self, stream, header):
+        """(number, line) of each line not blank; with header, a first line of names (a CSV's header row,
+        no field of it a number) is passed over."""
         n = 0
         try:
             while line := stream.readline(MAX_LINE + 1):
@@ -40,6 +60,8 @@ class LineSteps:
                 if len(line) > MAX_LINE and not line.endswith("\n"):
                     raise InputError(f"{self.source}:{n}", f"a line of more than {MAX_LINE:,} characters; expected "
                                      "one step a line")
+                if header and n == 1 and is_header(line):
+                    continue
                 if line.strip():
                     yield n, line
         except UnicodeDecodeError:
@@ -116,7 +138,8 @@ def open_steps(path: str):
         return as_steps(npyio.open_npy(path), path)
     if p.suffix in (".txt", ".csv", ""):
         try:
-            return LineSteps(p.open(encoding="utf-8", errors="strict"), path)
+            # utf-8-sig: the byte-order mark a spreadsheet writes first is no part of a number
+            return LineSteps(p.open(encoding="utf-8-sig", errors="strict"), path, header=True)
         except OSError as e:
             raise InputError(path, f"cannot be read: {e.strerror or e}") from None
     raise InputError(path, f"expected a .npy, .csv or .txt file, found '{p.suffix}'")

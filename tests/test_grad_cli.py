@@ -417,19 +417,20 @@ SOFTMAX = ["rnn", SAMPLES / "rnn_softmax.yaml", "--grad"]
     ([*SOFTMAX, "--loss", "l2"],
      "Invalid value for '--loss': 'l2' is not one of 'sum', 'mse', 'xent', 'dot'. (see rnncalc rnn --help)"),
     ([*SOFTMAX, "-f", "csv"],
-     "--grad: shows the backward pass as tables or as JSON (--format json); it cannot be combined with "
-     "--format csv"),
+     "--grad: shows the backward pass as tables or as JSON; instead of --format csv, use --format json (its loss, "
+     "grad and backward keys) or the table"),
     ([*SOFTMAX, "-f", "jsonl"],
-     "--grad: shows the backward pass as tables or as JSON (--format json); it cannot be combined with "
-     "--format jsonl"),
+     "--grad: shows the backward pass as tables or as JSON; instead of --format jsonl, use --format json (its loss, "
+     "grad and backward keys) or the table"),
     ([*SOFTMAX, "-f", "markdown"],
-     "--grad: shows the backward pass as tables or as JSON (--format json); it cannot be combined with "
-     "--format markdown"),
+     "--grad: shows the backward pass as tables or as JSON; instead of --format markdown, use --format json (its loss, "
+     "grad and backward keys) or the table"),
     ([*SOFTMAX, "-f", "latex"],
-     "--grad: shows the backward pass as tables or as JSON (--format json); it cannot be combined with "
-     "--format latex"),
+     "--grad: shows the backward pass as tables or as JSON; instead of --format latex, use --format json (its loss, "
+     "grad and backward keys) or the table"),
     ([*SOFTMAX, "-q"],
-     "--grad: shows the backward pass as tables or as JSON (--format json); it cannot be combined with -q"),
+     "--grad: shows the backward pass as tables or as JSON; instead of -q, use --format json (its loss, grad "
+     "and backward keys) or the table"),
 ], ids=lambda v: " ".join(map(str, v))[:60] if isinstance(v, list) else None)
 def test_refusals(rnncalc, args, message):
     assert err(rnncalc, *args) == f"rnncalc: {message}"

@@ -496,3 +496,58 @@ class TestTableAtAGlance:
         assert f"-p {weight}=[[1,0],[0,1]]" in text and other not in text
         assert "--x-file FILE" in text and "--target-file FILE" in text and "[FILE]" in text
         assert "10:20 (10 to 20, both included)" in text
+
+
+LATEX_RUNS = [
+    ["lstm", SEED],
+    ["lstm", ROOT / "samples" / "lstm_homework.yaml", "--digits", "0", "--expect", "h=0,0,1,1,1,0"],  # ✗, ≈
+    ["gru", "--weights", "0.5", "--h0", "1", "-x", "1,2", "--variant", "reset-before", "--z-weighs", "new"],
+    ["rnn", ROOT / "samples" / "rnn_softmax.yaml"],
+    ["gated", ROOT / "samples" / "gated.yaml"],
+    ["lstm", VECTOR, "-p", "P_f=[0.5, 0.5]", "--no-expect"],
+]
+
+
+class TestDocumentFormats:
+    def test_markdown_carries_the_parameters_and_the_final_line(self, rnncalc):
+        status, out, _ = rnncalc("lstm", SEED, "-f", "markdown")
+        assert status == 0
+        assert "| `W_fh … W_cx` | 1×1 | 1 |" in out and "| `b_f … b_c` | 1 | 0 | default 0 |" in out
+        assert out.rstrip().endswith("**final: h_T = 1   c_T = 2**\n\n✓ all 2 expected values hold")
+        assert "parameter" not in rnncalc("lstm", SEED, "-f", "markdown", "--no-header")[1]
+
+    @pytest.mark.parametrize("args", LATEX_RUNS, ids=lambda a: " ".join(map(str, a[:2])))
+    def test_latex_is_ascii(self, rnncalc, args):
+        out = rnncalc(*args, "-f", "latex")[1]
+        assert out.isascii(), sorted({c for c in out if not c.isascii()})
+        assert "final: $" in out
+
+    def test_latex_compiles_in_the_readmes_preamble(self, rnncalc, tmp_path):
+        import shutil
+
+        if shutil.which("pdflatex") is None:
+            if os.environ.get("RNNCALC_REQUIRE_LATEX"):  # set by .ci/run, which installs it
+                pytest.fail("pdflatex is not installed")
+            pytest.skip("pdflatex is not installed")
+        readme = (ROOT / "README.md").read_text()
+        [document] = re.findall(r"```latex\n(.*?)```", readme, re.S)
+        body = "".join(rnncalc(*args, "-f", "latex")[1] for args in LATEX_RUNS)
+        (tmp_path / "trace.tex").write_text(re.sub(r"% rnncalc's --format latex output here\n", lambda m: body,
+                                                   document))
+        result = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "trace.tex"],
+                                cwd=tmp_path, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout[-2000:]
+
+    @pytest.mark.parametrize("text", ["\ufeffx_1,x_2\n1,0\n0.5,0.5\n", "x_1,x_2\r\n1,0\r\n0.5,0.5\r\n",
+                                      '"x1","x2"\n1,0\n0.5,0.5\n', "1,0\n0.5,0.5\n"])
+    def test_x_file_csv_with_a_header_row_and_a_byte_order_mark(self, rnncalc, tmp_path, text):
+        path = tmp_path / "x.csv"
+        path.write_bytes(text.encode())
+        assert rnncalc("lstm", "--weights", "0.5", "--x-file", path, "-q")[1] == \
+            rnncalc("lstm", "--weights", "0.5", "-x", "[[1, 0], [0.5, 0.5]]", "-q")[1]
+
+    def test_x_file_later_lines_are_numbers(self, rnncalc, tmp_path):
+        path = tmp_path / "x.csv"
+        path.write_text("x_1,x_2\n1,0\na,b\n")
+        assert rnncalc("lstm", "--weights", "0.5", "--x-file", path, "-q")[2] == \
+            f"rnncalc: {path}:3: expected numbers separated by spaces or commas, found 'a,b'\n"
