@@ -24,9 +24,9 @@ def loaded_after(*args):
     return set(json.loads(r.stdout.splitlines()[-1].replace("'", '"')))
 
 
-def test_flags_alone_need_no_yaml_and_json_needs_no_rich():
-    loaded = loaded_after("lstm", "--weights", "1", "--h0", "1", "--c0", "1", "-x", "5", "-p", "W_fh=[[1]]",
-                          "--format", "json")
+@pytest.mark.parametrize("output", [["--format", "json"], ["--format", "jsonl"], ["--format", "csv"], ["-q"]])
+def test_flags_alone_need_no_yaml_and_plain_formats_no_rich(output):
+    loaded = loaded_after("lstm", "--weights", "1", "--h0", "1", "--c0", "1", "-x", "5", "-p", "W_fh=[[1]]", *output)
     assert "numpy" in loaded and "yaml" not in loaded and "rich" not in loaded
 
 
