@@ -75,13 +75,15 @@ def read_printed(text: str):
 
 def unprinted(value):
     """A YAML value with printed arrays read back: a text such as 'array([1., 2.])' or '[1 2]' held by a
-    key, a list holding one text of numbers ([1. 0.] reads in YAML as the list ['1. 0.']) and a list of
-    such lists. Anything else, or text that does not read as an array, is returned as it is."""
+    key, a list holding one text of numbers ([1. 0.] reads in YAML as the list ['1. 0.']), a list of
+    such lists, and each of these one mapping down (expect: {h: [0 1 1]}). Anything else, or text that does not read as an array, is returned as it is."""
     if isinstance(value, str) and looks_printed(value):
         try:
             return read_printed(value)
         except NotPrinted:
             return value
+    if isinstance(value, dict):  # expect: {h: [0 1 1]}
+        return {key: unprinted(item) if not isinstance(item, dict) else item for key, item in value.items()}
     if _one_text(value):
         return _row(value[0], value)
     if isinstance(value, list) and value and all(_one_text(item) for item in value):

@@ -180,7 +180,7 @@ def _fill(key, flag_text, file_entry):
     if flag_text is not None:
         entry = Entry(parse_flow(flag_text, option), option, f"{option} {flag_text}")
     elif file_entry is not None:
-        entry = Entry(file_entry.value, file_entry.where, f"{file_entry.origin} {key}:")
+        entry = Entry(file_entry.value, file_entry.where, f"{file_entry.origin} {key}: {file_entry.value}")
     else:
         return None
     if key == "weights" and isinstance(entry.value, (list, bool)):

@@ -551,3 +551,14 @@ class TestDocumentFormats:
         path.write_text("x_1,x_2\n1,0\na,b\n")
         assert rnncalc("lstm", "--weights", "0.5", "--x-file", path, "-q")[2] == \
             f"rnncalc: {path}:3: expected numbers separated by spaces or commas, found 'a,b'\n"
+
+
+def test_a_files_expect_takes_pasted_vectors(rnncalc, tmp_path):
+    # s_1 = tanh(1) = 0.7616, s_2 = tanh(0.7616 + 0) = 0.6420 with every weight 1 and s_0 = 0
+    path = tmp_path / "p.yaml"
+    path.write_text("cell: rnn\nweights: 1\nx: [1 0]\nexpect: {s: [0.7616 0.6420]}\n")
+    assert rnncalc("rnn", path, "-f", "json")[0] == 0
+
+
+def test_a_files_fill_says_its_value(rnncalc):
+    assert "│ W_fh … W_cx   1×1     1       file weights: 1 (fill)" in rnncalc("lstm", SEED, "--no-color")[1]
