@@ -3,10 +3,11 @@
     python bench/bench.py            # everything (a few minutes)
     python bench/bench.py --quick    # fewer repetitions and a shorter memory run
 
-Prints one table: each scenario, rnncalc's time, the references' (a careful hand-written numpy loop,
-bench/hand_lstm.py; for the full trace a plain numpy loop writing each step with json.dumps,
-bench/trace_reference.py; PyTorch float64 and float32 when torch is installed), the ratio, the target
-it is held to, and by how much rnncalc's numbers and the reference's agree (|Δ|).
+Prints one table: each scenario, rnncalc's time, the references' (`python -c "import numpy"` for
+start-up; a careful hand-written numpy loop, bench/hand_lstm.py; for the full trace a plain numpy loop
+writing each step with json.dumps, bench/trace_reference.py; PyTorch float64 and float32 when torch is
+installed; for --grad the same run without it; for --steps with many ranges one range), the ratio, the
+target it is held to, and by how much rnncalc's numbers and the reference's agree (|Δ|).
 Times are medians of whole-process runs, except PyTorch's, which time its forward pass alone
 (its import alone takes over a second).
 """
@@ -140,8 +141,12 @@ def main():
     rows.append(row("rnncalc --version", timed([*RNNCALC, "--version"], repeat), numpy_import, 1.5))
     rows.append(row("rnncalc --help", timed([*RNNCALC, "--help"], repeat), numpy_import, 1.5))
     rows.append(row("seed example, --format json", timed([*RNNCALC, *SEED, "--format", "json"], repeat),
-                    numpy_import, 2.0))
-    rows.append(row("seed example, table", timed([*RNNCALC, *SEED], repeat), numpy_import, 3.0))
+                    numpy_import, 1.8))
+    rows.append(row("seed example, table", timed([*RNNCALC, *SEED], repeat), numpy_import, 2.5))
+    seed_file = [*RNNCALC, "lstm", str(HERE.parent / "samples" / "seed.yaml")]
+    rows.append(row("samples/seed.yaml, --format json", timed([*seed_file, "--format", "json"], repeat),
+                    numpy_import, 1.8))
+    rows.append(row("samples/seed.yaml, table", timed(seed_file, repeat), numpy_import, 2.5))
 
     # 2. The engine on a long sequence, against a careful hand-written numpy loop loading the same files.
     with tempfile.TemporaryDirectory() as tmp:
@@ -188,7 +193,33 @@ def main():
         rss = peak_rss_mb(cmd)
         seconds = time.perf_counter() - start
 
-    header = ["scenario", "rnncalc", "numpy / import numpy", "PyTorch f64", "PyTorch f32", "ratio", "target"]
+    # 5. The backward pass, against the forward trace of the same problem as JSON (rnncalc without --grad).
+    with tempfile.TemporaryDirectory() as tmp:
+        for T, H, target in [(200, 128, 3.0), (200, 512, None), (1, 2048, None)]:
+            path, x_path, _ = write_problem(tmp, T, 8, H, npz=H > 128)
+            forward = [*RNNCALC, "lstm", str(path), "--x-file", str(x_path), "--format", "json"]
+            reps = max(3, repeat // 3) if target else 1
+            ours, ref = timed_pair([*forward, "--grad"], forward, reps)
+            rows.append(row(f"--grad json, LSTM T={T} D=8 H={H} {path.suffix} (ref.: without --grad)", ours, ref,
+                            target or float("inf")))
+            if target is None:
+                rows[-1][-1] = "(for reference)"
+            else:
+                grad_rss = peak_rss_mb([*forward, "--grad"])
+
+    # 6. --steps with many ranges: k = 17,000 single steps over T = 100,000, against the same number of
+    # steps as one range, so that only the selection differs.
+    with tempfile.TemporaryDirectory() as tmp:
+        x_path = Path(tmp) / "x.npy"
+        np.save(x_path, np.sin(np.arange(100_000) / 10)[:, None])
+        chosen = sorted(set(np.random.default_rng(0).integers(1, 100_000, 17_000).tolist()))
+        many = ",".join(map(str, np.random.default_rng(1).permutation(chosen).tolist()))  # in no order
+        base = [*RNNCALC, "rnn", "--weights", "0.5", "--x-file", str(x_path), "--format", "jsonl", "--steps"]
+        reps = max(3, repeat // 3)
+        ours, ref = timed_pair([*base, many], [*base, f"1:{len(chosen)}"], reps)
+        rows.append(row(f"--steps with {len(chosen):,} ranges, T=100,000 (ref.: one range)", ours, ref, 1.5))
+
+    header = ["scenario", "rnncalc", "reference", "PyTorch f64", "PyTorch f32", "ratio", "target"]
     table = [header] + [r if len(r) == 7 else r[:3] + ["", ""] + r[3:] for r in rows]
     widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
     print(f"rnncalc benchmark: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -199,6 +230,8 @@ def main():
     print(f"streaming {steps:,} steps of an H = 8 LSTM as jsonl: peak {rss:.0f} MB (target < 100 MB: "
           f"{'met' if rss < 100 else 'NOT met'}), {seconds:.1f} s, {seconds / steps * 1e6:.0f} µs a step "
           f"(target 10^6 steps < 60 s: {'met' if minute else 'NOT met'})")
+    print(f"--grad --format json of the T = 200, D = 8, H = 128 LSTM: peak {grad_rss:.0f} MB (target < 400 MB: "
+          f"{'met' if grad_rss < 400 else 'NOT met'})")
 
 
 if __name__ == "__main__":
