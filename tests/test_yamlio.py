@@ -161,6 +161,14 @@ class TestBytes:
             2, "rnncalc: <stdin>:1: a line of more than 1,048,576 characters; expected one step a line\n")
 
 
+def test_a_long_line_of_a_text_input(rnncalc, tmp_path):
+    path = tmp_path / "x.txt"
+    path.write_text("1\n" + "1," * 2**19 + "1\n")  # 2**20 + 1 characters on line 2
+    status, out, err = rnncalc(*RNN, "--x-file", path)
+    assert (status, err) == (2, f"rnncalc: {path}:2: a line of more than 1,048,576 characters; expected one step "
+                                "a line\n")
+
+
 def peak_bytes(call):
     tracemalloc.start()
     try:
