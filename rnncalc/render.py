@@ -426,11 +426,11 @@ def check_summary(records, width: int = 80) -> Table:
     wanted = [max(4, *(len(r["file"]) for r in records)) if records else 4, max(7, *map(len, labels), 0),
               max(20, *(len(r["message"]) for r in records)) if records else 20]
     verdict_width = max(7, *(len(r["verdict"]) for r in records)) if records else 7
-    room = max(30, width - 13 - verdict_width)  # less 4 columns' padding, 5 rules and the verdict column
+    room = max(18, width - 13 - verdict_width)  # less 4 columns' padding, 5 rules and the verdict column
     widths = [None] * 3
     if sum(wanted) > room:  # wrap the message and the problem's name before the file's name
         widths[0] = min(wanted[0], room // 2)
-        widths[1] = min(wanted[1], max(7, (room - widths[0]) // 3))
+        widths[1] = min(wanted[1], max(min(7, room // 5), (room - widths[0]) // 3))
         widths[2] = room - widths[0] - widths[1]
     table = Table(box=box.SIMPLE_HEAD)
     table.add_column("file", overflow="fold", width=widths[0])
