@@ -414,3 +414,21 @@ def test_a_stream_from_stdin_gives_the_same_bits_answered_live_or_at_its_end(mon
     live_final = json.loads(outputs[0].splitlines()[-1])["h"]
     assert bits(json.loads(outputs[1])["final"]["h"]) == bits(live_final)
     assert bits([float(v) for v in outputs[2].split()]) == bits(live_final)
+
+
+@pytest.mark.parametrize("only", ["h", "x,c,f_pre", "i_exact,h"])
+def test_only_picks_the_same_numbers_in_json_jsonl_and_csv(tmp_path, only):
+    # --only chooses keys, not arithmetic: the steps of json, jsonl and csv hold the same bits, across a block.
+    args = ["lstm", "--weights", "0.4", "--hidden", "2", "--round", "nearest", "--only", only,
+            "-x", ",".join(str(math.sin(t)) for t in range(CHUNK + 3))]
+    status, out, err = cli(*args, "-f", "json")
+    assert status == 0, err
+    steps = json.loads(out)["steps"]
+    status, out, err = cli(*args, "-f", "jsonl")
+    assert [bits(json.loads(line)) for line in out.splitlines()] == bits(steps)
+    status, out, err = cli(*args, "-f", "csv")
+    header, *rows = list(csv.reader(io.StringIO(out)))
+    assert [k.split("[")[0] for k in header[1:]] == [k for s in steps[:1] for k, v in s.items() if k != "t"
+                                                     for _ in v]
+    assert [bits([float(v) for v in row[1:]]) for row in rows] == [
+        bits([v for k, vs in s.items() if k != "t" for v in vs]) for s in steps]
