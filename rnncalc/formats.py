@@ -27,11 +27,14 @@ def fmt_number(v: float, digits: int) -> str:
 
     >>> fmt_number(1.0, 4), fmt_number(0.9613, 4), fmt_number(1.0, 0), fmt_number(0.9613, 0)
     ('1', '0.9613', '1', '≈1')
+    >>> fmt_number(2e12, 0), fmt_number(1.5e12, 0)
+    ('2e+12', '≈2e+12')
     """
     if not math.isfinite(v):
         return str(v)
     if v != 0 and abs(v) >= 1e12:
-        return f"{v:.{digits}e}"
+        text = f"{v:.{digits}e}"
+        return APPROX + text if digits == 0 and float(text) != v else text
     text = f"{v:.{digits}f}"
     exact = float(text) == v
     if "." in text and exact:

@@ -71,6 +71,10 @@ class TestRoundedLooksRounded:
         assert fmt_number(0.9612928425291203, digits) != fmt_number(1.0, digits)
         assert fmt_number(1.0, digits) == "1"
 
+    @pytest.mark.parametrize("rounded, exact", [(0.9613, 1.0), (-0.4, 0.0), (-1.5, -2.0), (1.5e12, 2e12)])
+    def test_at_digits_0(self, rounded, exact):
+        assert fmt_number(rounded, 0) == "≈" + fmt_number(exact, 0)
+
     def test_digits_0_marks_the_rounded_value(self, rnncalc):
         _, out, _ = rnncalc(*SEED_UNROUNDED, "--digits", "0", "--no-color")
         assert out.rstrip().endswith("final: h_T = ≈1   c_T = ≈2")
