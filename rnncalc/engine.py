@@ -9,7 +9,8 @@ the first quantity in computation order), whichever output asked.
 The loop's arithmetic is the equations' own: sums in the order of the equation's text,
 ((W_h h_{t-1} + W_x x_t) + b), and mathops's activations and rounding. What makes it fast is
 where the numbers go, not a different formula:
-- every product W x_t of a block is one matrix product (n, D) @ (D, Σ rows), done before the loop;
+- every product W x_t of a block is one stacked (Σ rows, D) @ (D,) product a row, done before the loop
+  (a row at a time, so that a row's numbers do not depend on the rows read with it);
 - every product on a previous state is one stacked (Σ rows, H) @ (H,) product a step;
 - element-wise work on neighbouring columns (the gates' pre-activations, their σ) is one call.
 Arrays are cut into blocks of CHUNK rows from step 1 on, and a stream into blocks of one row.
@@ -360,9 +361,23 @@ class Program:
         PH = {s: np.empty((n, W.shape[0])) for s, W in self.Wh.items()}  # (n, Σ rows)
         init = {s.name: states[s.name] for s in self.cell.states}
         with np.errstate(all="ignore"):
-            PX = X @ self.Wx.T if self.Wx is not None else np.zeros((n, 0))  # (n, D) @ (D, Σ rows)
+            PX = x_products(self.Wx, X)
             self._loop(data, PX, X, *PH.values(), *init.values())
         return Block(self, t0, X, data, PX, PH, init)
+
+
+def x_products(Wx, X):
+    """Every row's products on x_t, Wx x_t for each row x_t of X (n, D): (n, Σ rows). One matrix-vector
+    product a row, never one (n, D) @ (D, Σ rows) product: BLAS sums a block's rows in another order than
+    a single row's, and a row's numbers must not depend on how many rows were read with it (a stream
+    reads one at a time)."""
+    n = len(X)
+    if Wx is None:
+        return np.zeros((n, 0))
+    PX = np.empty((n, Wx.shape[0]))
+    for x, px in zip(X, PX):
+        np.matmul(Wx, x, out=px)  # (Σ rows, D) @ (D,)
+    return PX
 
 
 # ---------------------------------------------------------------- blocks and their steps
