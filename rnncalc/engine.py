@@ -371,13 +371,9 @@ def x_products(Wx, X):
     product a row, never one (n, D) @ (D, Σ rows) product: BLAS sums a block's rows in another order than
     a single row's, and a row's numbers must not depend on how many rows were read with it (a stream
     reads one at a time)."""
-    n = len(X)
     if Wx is None:
-        return np.zeros((n, 0))
-    PX = np.empty((n, Wx.shape[0]))
-    for x, px in zip(X, PX):
-        np.matmul(Wx, x, out=px)  # (Σ rows, D) @ (D,)
-    return PX
+        return np.zeros((len(X), 0))
+    return np.matmul(Wx, X[:, :, None])[:, :, 0]  # n × ((Σ rows, D) @ (D, 1)), each product on its own
 
 
 # ---------------------------------------------------------------- blocks and their steps
