@@ -206,8 +206,13 @@ def problem_texts(draw, cell_name=None):
     params = list(cell.params)
     if draw(st.booleans()):
         params = list(cell.with_output(draw(st.sampled_from(cells.OUTPUTS))).params)
+    joined = {}
+    if fill == "concatenated":  # W_f = [W_fh W_fx], shape (H, H+D)
+        for name_joined, pair in cell.concatenated.items():
+            joined.update(dict.fromkeys(pair, name_joined))
+            lines.append(f"{name_joined}: {draw(number_lists([n['H'], n['H'] + n['D']]))}")
     for p in params:
-        if fill == "weights" and p.kind == "weight" and p.name not in ("W_y",):
+        if fill == "weights" and p.kind == "weight" and p.name not in ("W_y",) or p.name in joined:
             continue
         if p.kind == "bias" and draw(st.booleans()):
             continue
