@@ -17,7 +17,7 @@ import re
 _WRAPPER = re.compile(r"^\s*(?:np\.|numpy\.|torch\.)?(array|tensor)\((.*)\)\s*$", re.S)
 _KEYWORDS = re.compile(r",\s*(?:dtype|device|requires_grad|grad_fn)\s*=.*$", re.S)
 _TOKEN = re.compile(r"\[|\]|[^\s,\[\]]+")
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)")
+_NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?:nan|inf)")  # ASCII digits only, as YAML 1.2 reads them
 
 
 class NotPrinted(ValueError):

@@ -106,3 +106,9 @@ class TestInit:
         path.write_text(out)
         assert status == 0 and len(out.encode()) < 16 * 2**20
         assert rnncalc("rnn", path, "-q")[0] == 0
+
+
+def test_pasted_arrays_read_ascii_digits_only(rnncalc):
+    status, out, err = rnncalc("rnn", "--weights", "1", "-x", "[０ 2]")
+    assert (status, err) == (2, "rnncalc: -x: cannot read '[０ 2]' as an array: expected numbers and brackets, "
+                                "found '０'\n")
