@@ -5,8 +5,9 @@ Profiles (choose with RNNCALC_HYPOTHESIS_PROFILE=NAME or pytest's --hypothesis-p
 - deep: what CI runs (.ci/run), many more examples.
 Both draw new random inputs on every run (nothing is derandomized). A failure prints the
 falsifying example and the `@reproduce_failure` blob to replay it; Hypothesis also keeps it
-in .hypothesis/ and tries it first on the next run. Property tests set deadline or health checks
-with @settings as they need, but not max_examples: the profile decides how hard to look.
+in .hypothesis/ and tries it first on the next run. Property tests set health checks with @settings
+as they need, but no fixed max_examples: the profile decides how hard to look (a test whose every
+example costs a process may take a fraction of settings.default.max_examples).
 """
 
 import difflib

@@ -209,6 +209,7 @@ import io  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from conftest import CELL_NAMES  # noqa: E402
 from rnncalc.cli import run  # noqa: E402
 
 FUZZ = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
@@ -245,7 +246,7 @@ addresses = st.builds(lambda n, d, k, v: f"layers.{n}{d}.{k}={v}", st.integers(0
 
 
 @FUZZ
-@given(cell=st.sampled_from(["rnn", "lstm", "gru", "gated"]), doc=stack_docs, params=st.lists(addresses, max_size=2),
+@given(cell=st.sampled_from(CELL_NAMES), doc=stack_docs, params=st.lists(addresses, max_size=2),
        fmt=st.sampled_from(["table", "json", "csv", "jsonl"]), grad=st.booleans())
 def test_random_stack_files_are_answered(tmp_path_factory, cell, doc, params, fmt, grad):
     import yaml
