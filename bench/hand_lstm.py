@@ -9,10 +9,12 @@ Prints the final h as JSON.
 """
 
 import json
+import os
 import sys
 
-import numpy as np
-import yaml
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as rnncalc runs: one BLAS thread unless told otherwise
+import numpy as np  # noqa: E402
+import yaml  # noqa: E402
 
 
 def main(params_path, x_path):

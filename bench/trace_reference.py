@@ -9,10 +9,12 @@ Parameters through PyYAML's C loader, inputs from .npy, as rnncalc reads them.
 
 import csv
 import json
+import os
 import sys
 
-import numpy as np
-import yaml
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as rnncalc runs: one BLAS thread unless told otherwise
+import numpy as np  # noqa: E402
+import yaml  # noqa: E402
 
 
 def sigmoid(z):
