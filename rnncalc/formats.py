@@ -256,10 +256,15 @@ class BlockText:
         self.template = self.line(["x"] * self.with_x + self.keys, self.sizes, self.number, self.sep)
 
     def text(self, block, rows, ties=None):
+        """The lines of the given rows of the block, a few thousand numbers at a time (so memory stays small)."""
         if not rows:
             return ""
         if self.program is not block.program:
             self._compile(block)
+        step = max(1, 65536 // (1 + sum(self.sizes)))
+        return "".join(self._lines(block, rows[i:i + step], ties) for i in range(0, len(rows), step))
+
+    def _lines(self, block, rows, ties):
         rows = np.asarray(rows)
         parts = [(block.t0 + rows)[:, None].astype(float)]  # (n, 1): t, written by %d
         if self.with_x:
