@@ -409,6 +409,7 @@ def run(argv=None) -> int:
     command = typer.main.get_command(app)
     try:
         _refuse_split_params(sys.argv[1:] if argv is None else argv)
+        _refuse_repeated_options(command, sys.argv[1:] if argv is None else argv)
         result = command.main(args=argv, prog_name="rnncalc", standalone_mode=False)
         sys.stdout.flush()
     except InputError as e:
@@ -449,6 +450,28 @@ def _refuse_split_params(args):
         if flag in ("-p", "--param") and "=" not in name and (not following.startswith("-")
                                                                or following[1:2].isdigit()):
             raise InputError("--param", f"expected NAME=VALUE, found '{name}'; did you mean -p {name}={following}?")
+
+
+def _refuse_repeated_options(command, args):
+    """An option that takes one value, given twice (-x 1 -x 2): refused, as the first value would be
+    dropped without a word. Repeatable options (-p, --expect) and switches may come several times."""
+    from .errors import InputError
+
+    sub = command.commands.get(args[0]) if args and hasattr(command, "commands") else None
+    if sub is None:
+        return
+    try:
+        _, _, order = sub.make_parser(typer.Context(sub)).parse_args(list(args[1:]))
+    except typer.TyperException:
+        return  # a usage error, which the command itself reports
+    seen = set()
+    for param in order:
+        if param.param_type_name != "option" or param.multiple or param.is_flag or param.count:
+            continue
+        if param.name in seen:
+            flag = max(param.opts, key=len)
+            raise InputError(flag, "given twice; give it once")
+        seen.add(param.name)
 
 
 def _usage_hint(e) -> str:

@@ -67,3 +67,19 @@ def test_only_a_value_before_rounding_that_was_rounded_is_printed(rnncalc):
     status, out, err = rnncalc("lstm", "samples/seed.yaml", "-q", "--only", "f_exact,f")
     assert status == 0, err
     assert [float(v) for v in out.split()] == pytest.approx([1 / (1 + math.exp(-6)), 1.0], rel=1e-15)
+
+
+@pytest.mark.parametrize("args", [["-x", "1", "-x", "2"], ["-x", "1", "--x=2"], ["-x", "1", "--weights", "2"],
+                                  ["-x", "1", "-f", "json", "--format", "csv"], ["-x", "1", "--only", "s", "--only", "s_pre"]])
+def test_an_option_of_one_value_given_twice_is_refused(rnncalc, args):
+    """-x 1 -x 2 ran x = 2 alone: the first value was dropped without a word."""
+    status, out, err = rnncalc("rnn", "--weights", "1", *args)
+    _one_line_refusal(status, out, err)
+    assert "given twice" in err
+
+
+def test_repeatable_options_and_switches_may_come_twice(rnncalc):
+    """s_1 = tanh(1·0 + 1·1 + 0) = tanh(1) = 0.7616 and s_pre = 1: both expectations hold."""
+    status, out, err = rnncalc("rnn", "--weights", "1", "-x", "1", "-p", "W_ss=1", "-p", "b_s=0",
+                               "--expect", "s=0.7616", "--expect", "s_pre=1", "--last", "--last", "-q")
+    assert status == 0, err
