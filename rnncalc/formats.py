@@ -459,7 +459,7 @@ class MarkdownWriter(_DocumentWriter):
 
 LATEX_SYMBOLS = {"σ": r"\sigma", "⊙": r"\odot", "−": "-", "·": r"\cdot ", "≈": r"\approx ", "…": r"\ldots ",
                  "×": r"\times ",
-                 "tanh": r"\tanh", "softmax": r"\operatorname{softmax}", "relu": r"\operatorname{relu}",
+                 "tanh": r"\tanh", "softmax": r"\mathrm{softmax}", "relu": r"\mathrm{relu}",
                  "✓": r"\checkmark", "✗": r"$\times$"}
 
 
