@@ -130,10 +130,13 @@ def checked_steps(a: np.ndarray, d: int, source: str, block: int = 2**16) -> np.
 
 
 def open_steps(path: str):
-    """The input sequence in a file: .npy (T, D) or (T,) as an array, .txt or .csv as LineSteps."""
+    """The input sequence in a file: .npy (T, D) or (T,) as an array, .txt or .csv as LineSteps, also
+    from a named pipe or a shell's <(...), read as it comes."""
     p = Path(path)
-    if not p.is_file():
-        raise InputError(path, "no such file" if not p.exists() else "is not a file")
+    if not p.exists():
+        raise InputError(path, "no such file")
+    if p.is_dir() or p.suffix == ".npy" and not p.is_file():
+        raise InputError(path, "is not a file")
     if p.suffix == ".npy":
         return as_steps(npyio.open_npy(path), path)
     if p.suffix in (".txt", ".csv", ""):

@@ -83,3 +83,30 @@ def test_repeatable_options_and_switches_may_come_twice(rnncalc):
     status, out, err = rnncalc("rnn", "--weights", "1", "-x", "1", "-p", "W_ss=1", "-p", "b_s=0",
                                "--expect", "s=0.7616", "--expect", "s_pre=1", "--last", "--last", "-q")
     assert status == 0, err
+
+
+def test_x_file_from_a_named_pipe_is_read_as_it_comes(rnncalc, tmp_path):
+    """--x-file <(...) or a FIFO was refused as 'is not a file'. With every weight 1 and x = 1, 2:
+    the same numbers as -x 1,2, which the README's trace derives step by step."""
+    import os
+    import threading
+
+    fifo = tmp_path / "steps"
+    os.mkfifo(fifo)
+
+    def write():
+        with open(fifo, "w") as f:
+            f.write("1\n2\n")
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    status, out, err = rnncalc("lstm", "--weights", "1", "--x-file", fifo, "-q")
+    writer.join()
+    assert status == 0, err
+    assert out == rnncalc("lstm", "--weights", "1", "-x", "1,2", "-q")[1]
+
+
+def test_x_file_that_is_a_folder_is_refused(rnncalc, tmp_path):
+    status, out, err = rnncalc("lstm", "--weights", "1", "--x-file", tmp_path)
+    _one_line_refusal(status, out, err)
+    assert "is not a file" in err
