@@ -25,6 +25,9 @@ def calculate(cell_name, file, chosen, flags, view, inputs, out, fail) -> int:
 
     check_view(view, flags.grad)
     check_saves(view, inputs)
+    if file == "-" and flags.x == "-":
+        raise InputError("-x -", "standard input holds the problem file (FILE -), so it cannot also hold the "
+                                 "steps; give the problem as a file, or the steps with -x or --x-file")
     document = read_document(file, chosen)
     if is_stack(document):  # a layers: file, stacked or bidirectional
         from .stack import build_stack

@@ -110,3 +110,10 @@ def test_x_file_that_is_a_folder_is_refused(rnncalc, tmp_path):
     status, out, err = rnncalc("lstm", "--weights", "1", "--x-file", tmp_path)
     _one_line_refusal(status, out, err)
     assert "is not a file" in err
+
+
+def test_standard_input_for_both_the_problem_and_the_steps_is_refused(rnncalc):
+    """rnncalc lstm - -x - read the steps as YAML and said it expected a mapping, found the text '1 2'."""
+    status, out, err = rnncalc("lstm", "-", "-x", "-")
+    _one_line_refusal(status, out, err)
+    assert err.startswith("rnncalc: -x -: standard input holds the problem file")
