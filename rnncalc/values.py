@@ -128,6 +128,8 @@ def _array(entry):
         at = f" at {path}" if path else ""
         if isinstance(v, np.ndarray):
             v = npyio.as_float64(v, entry.where + at)
+            if not v.size:
+                raise entry.fail(f"found an empty array{at}, of shape {v.shape}")
             if not np.all(np.isfinite(v)):
                 raise entry.fail(f"expected finite numbers{at}, found {v[~np.isfinite(v)].flat[0]}")
             return v.shape

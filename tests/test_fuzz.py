@@ -324,6 +324,14 @@ def test_a_npy_file_named_npz_is_refused(rnncalc, tmp_path):
     assert status == 2 and err.count("\n") == 1
 
 
+@pytest.mark.parametrize("shape", [(0,), (0, 0), (2, 0)])
+def test_an_empty_array_in_an_npz_is_refused(rnncalc, tmp_path, shape):
+    # An empty b_s once made a gated RNN of H = 0 that printed empty tables and numpy's warnings.
+    np.savez(tmp_path / "p.npz", b_s=np.zeros(shape))
+    status, out, err = rnncalc("gated", tmp_path / "p.npz", "--weights", "0.5", "-x", "1")
+    assert status == 2 and err.count("\n") == 1 and "empty" in err and out == ""
+
+
 # ---------------------------------------------------------------- invariants of valid problems
 
 @st.composite
