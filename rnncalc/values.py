@@ -60,7 +60,7 @@ def _named_flags(items, flag, form):
     return entries
 
 
-def _input(file, flags, source):
+def _input(file, flags):
     """The x entry, and the stream its steps come from when they are not in the YAML (else None)."""
     given = [name for name, v in (("-x", flags.x), ("--x-file", flags.x_file)) if v is not None]
     if len(given) > 1:
@@ -68,8 +68,6 @@ def _input(file, flags, source):
     if flags.x_file is not None:
         return Entry(None, "--x-file", flags.x_file), sequences.open_steps(flags.x_file)
     if flags.x == "-":
-        if source == "<stdin>":
-            raise InputError("-x -", "the problem file is already read from stdin; give x in it or from a file")
         return Entry(None, "-x -", "<stdin>"), sequences.LineSteps(stdin_text("-x -"), "<stdin>")
     if flags.x is not None:
         return Entry(parse_flow(flags.x, "-x"), "-x", "-x"), None
