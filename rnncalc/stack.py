@@ -349,7 +349,7 @@ def run_stack(stack: Stack) -> Trace:
     trace = Trace(steps, xs)
     if stack.output:
         with np.errstate(all="ignore"):
-            z = xs @ stack.output["W_y"].T + stack.output["b_y"]  # (T, K)
+            z = engine.x_products(stack.output["W_y"], xs) + stack.output["b_y"]  # (T, K), as a single layer
             trace.y = np.array([mathops.ACTIVATIONS[stack.output["act"]](row) for row in z])
         if not np.all(np.isfinite(trace.y)):
             trace.broken = ("output", int(np.argmin(np.all(np.isfinite(trace.y), axis=1))) + 1, "y")
@@ -374,7 +374,7 @@ def output_cotangent(stack: Stack, trace: Trace):
         return float(np.sum(o[-1])), g, grads
     if loss.kind == "xent":  # y = softmax(z): dL/dz_t = y_t − onehot(k_t)
         k = np.asarray(loss.target).astype(int)
-        z = o @ stack.output["W_y"].T + stack.output["b_y"]  # (T, K)
+        z = engine.x_products(stack.output["W_y"], o) + stack.output["b_y"]  # (T, K), as a single layer
         value = -float(sum(mathops.log_softmax(z[t])[k[t]] for t in range(T)))  # finite where y_t[k_t] underflows
         dz = trace.y - np.eye(trace.y.shape[1])[k]
     else:
@@ -390,7 +390,7 @@ def output_cotangent(stack: Stack, trace: Trace):
         if not stack.output:
             return value, dq, grads
         act = stack.output["act"]
-        z = o @ stack.output["W_y"].T + stack.output["b_y"]  # (T, K)
+        z = engine.x_products(stack.output["W_y"], o) + stack.output["b_y"]  # (T, K), as a single layer
         dz = np.array([mathops.activation_vjp(act, z[t], trace.y[t], dq[t]) for t in range(T)])
     grads["W_y"] = dz.T @ o  # Σ_t dz_t o_tᵀ, (K, width)
     grads["b_y"] = dz.sum(axis=0)

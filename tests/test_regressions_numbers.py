@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+import yaml
 
 from rnncalc.cli import run
 
@@ -67,3 +68,31 @@ def test_streamed_input_of_several_numbers_a_step_gives_the_bits_of_the_file(tmp
             assert bits([float(v) for v in out.split()]) == bits(whole["final"][visible])
         else:
             assert bits(json.loads(out)["steps"]) == bits(whole["steps"][-1:])
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("output", ["softmax", "linear"])
+def test_one_layer_stack_output_layer_gives_the_bits_of_the_single_layer(tmp_path, cell, output):
+    # The stack's y_t was W_y applied to every step at once, (T, H) @ (H, K), which BLAS sums in another
+    # order than the single layer's W_y v_t a step: y differed in the last bit on most entries.
+    rng = np.random.default_rng(3)
+    H, D, K, T = 7, 5, 6, 40
+    status, out, err = cli("init", cell, "--hidden", H, "--input", D)
+    assert status == 0, err
+    layer = {k: v for k, v in yaml.safe_load(out).items() if k not in ("cell", "hidden", "input", "x", "round",
+                                                                        "round_state")}
+    layer = {k: rng.standard_normal(np.shape(v)).tolist() for k, v in layer.items() if isinstance(v, list)}
+    common = {"x": rng.standard_normal((T, D)).tolist(), "W_y": rng.standard_normal((K, H)).tolist(),
+              "b_y": rng.standard_normal(K).tolist(), "output": output}
+    single, stack = tmp_path / "single.yaml", tmp_path / "stack.yaml"
+    single.write_text(json.dumps({**layer, **common}))
+    stack.write_text(json.dumps({"cell": cell, "layers": [layer], **common}))
+    status, out, err = cli(cell, single, "-f", "json")
+    assert status == 0, err
+    want = [s["y"] for s in json.loads(out)["steps"]]
+    status, out, err = cli(cell, stack, "-f", "json")
+    assert status == 0, err
+    assert bits(json.loads(out)["y"]) == bits(want)
+    status, out, err = cli(cell, stack, "--last", "-f", "json")
+    assert status == 0, err
+    assert bits(json.loads(out)["y"][-1]) == bits(want[-1])
