@@ -119,7 +119,7 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
         if key not in inits:
             raise InputError(f"--{key}", f"cell {cell.name} has no state {key[:-1]}")
         inits[key] = Entry(parse_flow(text, f"--{key}"), f"--{key}", f"--{key}")
-    x, stream = _input(file, flags)
+    x, stream = _input(file, flags, source)
     arrays = {k: _array(e) for k, e in {**params, **inits}.items() if e is not None}
     if stream is None:
         steps = _steps(x)

@@ -60,7 +60,7 @@ def _named_flags(items, flag, form):
     return entries
 
 
-def _input(file, flags):
+def _input(file, flags, source):
     """The x entry, and the stream its steps come from when they are not in the YAML (else None)."""
     given = [name for name, v in (("-x", flags.x), ("--x-file", flags.x_file)) if v is not None]
     if len(given) > 1:
