@@ -392,8 +392,11 @@ def output_cotangent(stack: Stack, trace: Trace):
         act = stack.output["act"]
         z = engine.x_products(stack.output["W_y"], o) + stack.output["b_y"]  # (T, K), as a single layer
         dz = np.array([mathops.activation_vjp(act, z[t], trace.y[t], dq[t]) for t in range(T)])
-    grads["W_y"] = dz.T @ o  # Σ_t dz_t o_tᵀ, (K, width)
-    grads["b_y"] = dz.sum(axis=0)
+    grads["W_y"] = np.zeros((dz.shape[1], o.shape[1]))  # Σ_t dz_t o_tᵀ, (K, width), in time order as a
+    grads["b_y"] = np.zeros(dz.shape[1])  # single layer sums its steps' parts
+    for dz_t, o_t in zip(dz, o):
+        grads["W_y"] += np.multiply.outer(dz_t, o_t)
+        grads["b_y"] += dz_t
     return value, dz @ stack.output["W_y"], grads  # dL/do_t = W_yᵀ dz_t
 
 

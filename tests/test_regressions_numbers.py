@@ -96,3 +96,28 @@ def test_one_layer_stack_output_layer_gives_the_bits_of_the_single_layer(tmp_pat
     status, out, err = cli(cell, stack, "--last", "-f", "json")
     assert status == 0, err
     assert bits(json.loads(out)["y"][-1]) == bits(want[-1])
+
+
+def test_one_layer_stack_output_weight_gradient_gives_the_bits_of_the_single_layer(tmp_path):
+    # The stack's dL/dW_y was dzᵀ o, one (K, T) @ (T, H) product; the single layer sums its steps' parts
+    # dz_t o_tᵀ in time order, and the two differed in the last bit.
+    rng = np.random.default_rng(5)
+    H, D, K, T = 3, 2, 4, 300
+    layer = {"W_ss": rng.standard_normal((H, H)).tolist(), "W_sx": rng.standard_normal((H, D)).tolist(),
+             "b_s": rng.standard_normal(H).tolist(), "s0": rng.standard_normal(H).tolist()}
+    common = {"x": rng.standard_normal((T, D)).tolist(), "W_y": rng.standard_normal((K, H)).tolist(),
+              "b_y": rng.standard_normal(K).tolist(), "output": "linear", "loss": "mse",
+              "target": rng.standard_normal((T, K)).tolist()}
+    single, stack = tmp_path / "single.yaml", tmp_path / "stack.yaml"
+    single.write_text(json.dumps({**layer, **common}))
+    stack.write_text(json.dumps({"cell": "rnn", "layers": [layer], **common}))
+    status, out, err = cli("rnn", single, "-f", "json", "--grad")
+    assert status == 0, err
+    want = json.loads(out)
+    status, out, err = cli("rnn", stack, "-f", "json", "--grad")
+    assert status == 0, err
+    got = json.loads(out)
+    assert got["loss"] == want["loss"]
+    for key in ("W_y", "b_y"):
+        assert bits(got["grad"][key]) == bits(want["grad"][key]), key
+    assert bits(got["grad"]["layers"][0]["W_ss"]) == bits(want["grad"]["W_ss"])
