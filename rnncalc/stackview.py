@@ -17,7 +17,7 @@ from .stack import Stack, backward_stack, run_stack
 
 def report_stack(stack: Stack, view, out, fail) -> int:
     """Run the stack, write it to out as the view asks, report a failure with fail(message); the exit status."""
-    for layer in stack.layers:
+    for layer in stack.layers if not view.quiet else ():  # -q checks its own names: output, y
         check_names(layer.problem, view.only)
     if view.steps is not None:
         view.steps.check(len(stack.xs))

@@ -121,3 +121,24 @@ def test_one_layer_stack_output_weight_gradient_gives_the_bits_of_the_single_lay
     for key in ("W_y", "b_y"):
         assert bits(got["grad"][key]) == bits(want["grad"][key]), key
     assert bits(got["grad"]["layers"][0]["W_ss"]) == bits(want["grad"]["W_ss"])
+
+
+def test_quiet_only_y_prints_a_stacks_final_output_layer(tmp_path):
+    # -q --only y on a stack with W_y was refused as "no quantity 'y'" of the layers' cell.
+    rng = np.random.default_rng(9)
+    H, D, K, T = 2, 2, 3, 4
+    layer = {"W_ss": rng.standard_normal((H, H)).tolist(), "W_sx": rng.standard_normal((H, D)).tolist()}
+    path = tmp_path / "stack.yaml"
+    path.write_text(json.dumps({"cell": "rnn", "layers": [layer, layer], "x": rng.standard_normal((T, D)).tolist(),
+                                "W_y": rng.standard_normal((K, H)).tolist()}))
+    status, out, err = cli("rnn", path, "-f", "json")
+    assert status == 0, err
+    doc = json.loads(out)
+    status, out, err = cli("rnn", path, "-q", "--only", "y")
+    assert status == 0, err
+    assert bits([float(v) for v in out.split()]) == bits(doc["y"][-1])
+    status, out, err = cli("rnn", path, "-q", "--only", "output")
+    assert status == 0, err
+    assert bits([float(v) for v in out.split()]) == bits(doc["output"][-1])
+    status, _, err = cli("rnn", path, "-q", "--only", "s")
+    assert status == 2 and err.count("\n") == 1
