@@ -231,6 +231,8 @@ def load_documents(text: str, source: str, max_documents: int = MAX_DOCUMENTS) -
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        if "maximum nesting depth" in problem:  # PyYAML ≥ 6.0.4 stops at its own depth, far past MAX_DEPTH
+            raise InputError(where, f"lists and mappings nested more than {MAX_DEPTH} deep") from None
         raise InputError(where, f"not valid YAML: {problem}") from None
     finally:
         if parser is not None:
