@@ -96,7 +96,7 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
     data = _mapping(doc)
     file = {k: Entry(unprinted(v), doc.where(k), source, doc.where(k).rsplit(": ", 1)[0]) for k, v in data.items()}
 
-    if "cell" in file and file["cell"].value != cell_name:
+    if "cell" in file and not (isinstance(file["cell"].value, str) and file["cell"].value == cell_name):
         given = file["cell"].value
         if not (isinstance(given, str) and given in cells.CELLS):
             raise file["cell"].fail(f"expected one of {', '.join(cells.CELLS)}, found {_kind(given)}")

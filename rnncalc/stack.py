@@ -98,7 +98,7 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     source = doc.source
     data = _mapping(doc)
     top = {k: Entry(v, doc.where(k), source, doc.where(k).rsplit(": ", 1)[0]) for k, v in data.items()}
-    if "cell" in top and top["cell"].value != cell_name:
+    if "cell" in top and not (isinstance(top["cell"].value, str) and top["cell"].value == cell_name):
         given = top["cell"].value
         if not (isinstance(given, str) and given in cells.CELLS):
             raise top["cell"].fail(f"expected one of {', '.join(cells.CELLS)}, found {_kind(given)}")

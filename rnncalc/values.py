@@ -236,13 +236,13 @@ def _rounding(file, flags):
 
 
 def _round_mode(entry, mode):
-    if mode not in ROUND_MODES:
+    if not isinstance(mode, str) or mode not in ROUND_MODES:
         raise entry.fail(f"expected a rounding mode ({', '.join(ROUND_MODES)}), found {_kind(mode) if not isinstance(mode, str) else repr(clipped(mode))}")
     return mode
 
 
 def _choice(entry, choices):
-    if entry.value not in choices:
+    if not isinstance(entry.value, str) or entry.value not in choices:
         raise entry.fail(f"expected one of {', '.join(choices)}, found {_kind(entry.value)}")
     return entry.value
 
