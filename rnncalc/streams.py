@@ -45,11 +45,20 @@ def raise_on_interrupt():
 
 def use_ascii_fallbacks():
     """Streams that cannot encode the notation (PYTHONIOENCODING=ascii, latin-1) spell it in ASCII."""
-    from .text import ERRORS, can_encode
+    import codecs
+
+    from .text import ASCII_CODEC, ERRORS, can_encode
 
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper) and not can_encode(stream):
-            stream.reconfigure(errors=ERRORS)
+            try:
+                ascii_stream = codecs.lookup(stream.encoding).name == "ascii"
+            except LookupError:
+                ascii_stream = False
+            if ascii_stream:  # Click would write UTF-8 to a stream it finds named ASCII (--help)
+                stream.reconfigure(encoding=ASCII_CODEC, errors=ERRORS)
+            else:
+                stream.reconfigure(errors=ERRORS)
 
 
 def stdin_text(where: str):

@@ -83,6 +83,21 @@ def _ascii_fallback(error: UnicodeEncodeError):
 codecs.register_error(ERRORS, _ascii_fallback)
 
 
+def _ascii_by_another_name(name):
+    """ASCII itself, named so that Click does not take the stream for a misconfigured one and write UTF-8."""
+    if name.replace("-", "_") == ASCII_CODEC.replace("-", "_"):
+        import encodings.ascii as ascii_codec
+        return codecs.CodecInfo(codecs.ascii_encode, codecs.ascii_decode, name=ASCII_CODEC,
+                                incrementalencoder=ascii_codec.IncrementalEncoder,
+                                incrementaldecoder=ascii_codec.IncrementalDecoder,
+                                streamwriter=ascii_codec.StreamWriter, streamreader=ascii_codec.StreamReader)
+    return None
+
+
+ASCII_CODEC = "rnncalc-ascii"
+codecs.register(_ascii_by_another_name)
+
+
 def can_encode(stream, text: str = "σ⊙✓─") -> bool:
     """Whether the stream's encoding holds the notation's symbols."""
     try:

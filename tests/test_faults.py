@@ -411,3 +411,11 @@ def test_narrow_terminal_shows_every_value(columns):
             for v in step[key]:
                 assert f"{v:.4f}" in shown, (key, v)
 
+
+
+def test_help_on_an_ascii_stream_is_spelled_in_ascii():
+    # Click writes UTF-8 to a stream whose encoding is named ASCII; the help must still be ASCII there.
+    r = run("lstm", "--help", env={"PYTHONIOENCODING": "ascii"})
+    assert r.returncode == 0 and r.stderr == b""
+    text = r.stdout.decode("ascii")
+    assert "sigma(" in text and "σ" not in text

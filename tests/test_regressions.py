@@ -117,3 +117,14 @@ def test_standard_input_for_both_the_problem_and_the_steps_is_refused(rnncalc):
     status, out, err = rnncalc("lstm", "-", "-x", "-")
     _one_line_refusal(status, out, err)
     assert err.startswith("rnncalc: -x -: standard input holds the problem file")
+
+
+@pytest.mark.parametrize("key", ["round", "cell", "variant", "activation", "output", "loss"])
+def test_a_text_option_given_as_an_npz_array_is_refused(rnncalc, tmp_path, key):
+    # An .npz holds only arrays, so a key that takes a word arrives as one; it was compared element-wise.
+    import numpy as np
+
+    path = tmp_path / "p.npz"
+    np.savez(path, **{key: np.zeros((0,))})
+    status, out, err = rnncalc("gru", path, "--weights", "0.5", "-x", "1")
+    assert status == 2 and err.count("\n") == 1 and err.startswith(f"rnncalc: {path}") and key in err, err
