@@ -90,18 +90,23 @@ class Problem:
         return given
 
 
+def check_cell(entry: Entry | None, cell_name: str) -> None:
+    """A file's cell: key, if given, must name the cell of the command that reads it."""
+    if entry is None or (isinstance(entry.value, str) and entry.value == cell_name):
+        return
+    given = entry.value
+    if not (isinstance(given, str) and given in cells.CELLS):
+        raise entry.fail(f"expected one of {', '.join(cells.CELLS)}, found {_kind(given)}")
+    raise entry.fail(f"this file describes cell '{given}', not '{cell_name}'; run rnncalc {given} or change the key")
+
+
 def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
     """Check everything the user gave for one calculation and return it as a Problem."""
     source = doc.source if doc else ""
     data = _mapping(doc)
     file = {k: Entry(unprinted(v), doc.where(k), source, doc.where(k).rsplit(": ", 1)[0]) for k, v in data.items()}
 
-    if "cell" in file and not (isinstance(file["cell"].value, str) and file["cell"].value == cell_name):
-        given = file["cell"].value
-        if not (isinstance(given, str) and given in cells.CELLS):
-            raise file["cell"].fail(f"expected one of {', '.join(cells.CELLS)}, found {_kind(given)}")
-        raise file["cell"].fail(f"this file describes cell '{given}', not '{cell_name}'; "
-                                f"run rnncalc {given} or change the key")
+    check_cell(file.get("cell"), cell_name)
 
     params = _param_entries(file, flags, cells.CELLS[cell_name]())
     cell = _cell(cell_name, file, flags, params)

@@ -24,7 +24,7 @@ from .backward import Gradients, Loss, reverse, totals
 from .choices import DIRECTIONS
 from .errors import InputError
 from .expectations import _expectation, _loss
-from .problem import CELL_OPTIONS, Flags, Problem, build
+from .problem import CELL_OPTIONS, Flags, Problem, build, check_cell
 from .text import clipped
 from .values import Entry, _array, _kind, _mapping, _named_flags, _shaped, _tolerance, _whole
 from .yamlio import Document, parse_flow
@@ -98,12 +98,7 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     source = doc.source
     data = _mapping(doc)
     top = {k: Entry(v, doc.where(k), source, doc.where(k).rsplit(": ", 1)[0]) for k, v in data.items()}
-    if "cell" in top and not (isinstance(top["cell"].value, str) and top["cell"].value == cell_name):
-        given = top["cell"].value
-        if not (isinstance(given, str) and given in cells.CELLS):
-            raise top["cell"].fail(f"expected one of {', '.join(cells.CELLS)}, found {_kind(given)}")
-        raise top["cell"].fail(f"this file describes cell '{given}', not '{cell_name}'; "
-                               f"run rnncalc {given} or change the key")
+    check_cell(top.get("cell"), cell_name)
     for key, entry in top.items():
         if key not in (*STACK_KEYS, *LAYER_DEFAULTS):
             raise InputError(entry.at or entry.where, f"'{clipped(key)}' belongs in a layer's mapping under layers:, "
