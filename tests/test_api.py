@@ -34,7 +34,7 @@ def problems():
             yield pytest.param(name, keys, flags, id=f"{name}{page or ''}")
 
 
-@pytest.mark.parametrize("cell, keys, flags", problems())
+@pytest.mark.parametrize("cell, keys, flags", list(problems()))
 @pytest.mark.parametrize("grad", [False, True], ids=["forward", "grad"])
 def test_to_dict_is_the_json_document(rnncalc_json, cell, keys, flags, grad):
     t = library.trace(cell, grad=grad, **keys)
