@@ -53,7 +53,7 @@ def samples():
             yield pytest.param(docs[0]["cell"], f"samples/{path.name}", id=path.name)
 
 
-@pytest.mark.parametrize("cell, path", samples())
+@pytest.mark.parametrize("cell, path", list(samples()))
 def test_to_dict_is_the_json_document_of_each_sample(rnncalc, monkeypatch, cell, path):
     monkeypatch.chdir(ROOT)
     for grad in (False, True):
