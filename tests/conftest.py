@@ -83,6 +83,17 @@ def torch():
 
 # ---------------------------------------------------------------- snapshots
 
+def bits(value):
+    """Floats as their exact hexadecimal text, inside any lists and dicts: for comparing bit for bit."""
+    if isinstance(value, float):
+        return value.hex()
+    if isinstance(value, list):
+        return [bits(v) for v in value]
+    if isinstance(value, dict):
+        return {k: bits(v) for k, v in value.items()}
+    return value
+
+
 def _numbers_equal(a, b):
     """JSON values equal as numbers: 1 and 1.0 agree, every float to its last bit, keys in any order."""
     if isinstance(a, dict) and isinstance(b, dict):

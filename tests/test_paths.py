@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from rnncalc import cells, expr
+from conftest import bits
 from rnncalc.cli import run
 from rnncalc.engine import CHUNK
 from rnncalc.formats import fmt_array
@@ -73,17 +74,6 @@ def cli(*args):
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), wide_terminal():
         status = run([str(a) for a in args])
     return status, out.getvalue(), err.getvalue()
-
-
-def bits(value):
-    """Floats as their exact hexadecimal text, inside any lists and dicts."""
-    if isinstance(value, float):
-        return value.hex()
-    if isinstance(value, list):
-        return [bits(v) for v in value]
-    if isinstance(value, dict):
-        return {k: bits(v) for k, v in value.items()}
-    return value
 
 
 @st.composite

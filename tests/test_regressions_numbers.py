@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
+from conftest import bits
 from rnncalc.cli import run
 
 
@@ -26,17 +27,6 @@ def cli(*args, stdin=None):
     finally:
         sys.stdin = before
     return status, out.getvalue(), err.getvalue()
-
-
-def bits(value):
-    """Floats as their exact hexadecimal text, inside lists and dicts."""
-    if isinstance(value, float):
-        return value.hex()
-    if isinstance(value, list):
-        return [bits(v) for v in value]
-    if isinstance(value, dict):
-        return {k: bits(v) for k, v in value.items()}
-    return value
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gated", "lstm", "gru"])
