@@ -18,6 +18,7 @@ Arrays are cut into blocks of CHUNK rows from step 1 on, and a stream into block
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -103,34 +104,76 @@ class Program:
 
     layout: the columns of each key (JSON key order, computation order) in a block's row.
     run(t0, states, X) -> Block computes the steps t0, t0 + 1, ... of the rows of X (n, D) from the states
-    before them.
+    before them. The loop's code depends only on the cell, the rounding and the parameters' shapes, so it
+    is compiled once for them (_Plan) and given each problem's parameters here.
     """
 
     def __init__(self, cell: Cell, params: dict, rounding: Rounding):
+        plan = _plan(cell, rounding, tuple((n, np.shape(params[n])) for n in cell.param_names))
         self.cell, self.params, self.rounding = cell, params, rounding
-        self.width = {eq.name: self._size(eq) for eq in cell.equations}
-        self.layout = self._layout()
-        self.ncols = max(sl.stop for sl in self.layout.values())
-        self.x_products, self.h_products = {}, {}  # MatVec node -> columns of PX, of PH_s
-        self.pvec, self.consts, self.ops, self.temps = {}, {}, [], {}
-        self.ties = []  # (equation, its (rule, tie test) or None, state rounded?) for each that rounds
-        for eq in cell.equations:
-            self._equation(eq)
-        self._fuse()
-        self.Wx = self._stack(self.x_products)  # (Σ rows, D)
-        self.Wh = {s: self._stack(nodes) for s, nodes in self.h_products.items()}  # (Σ rows, H)
-        self.P = np.concatenate([np.ravel(params[n]) for n in self.pvec]) if self.pvec else np.zeros(0)
-        self.source = self._source()
+        self.layout, self.ncols, self.ties = plan.layout, plan.ncols, plan.ties
+        self.x_products, self.h_products = plan.x_products, plan.h_products  # MatVec node -> columns
+        self.Wx = _stack(params, plan.x_products)  # (Σ rows, D)
+        self.Wh = {s: _stack(params, nodes) for s, nodes in plan.h_products.items()}  # (Σ rows, H)
+        P = np.concatenate([np.ravel(params[n]) for n in plan.pvec]) if plan.pvec else np.zeros(0)
         namespace = {"np": np, "matmul": np.matmul, "add": np.add, "subtract": np.subtract,
                      "multiply": np.multiply, "tanh": np.tanh,  # mathops.tanh is numpy's
                      **{name: getattr(mathops, name) for name in (
                          "sigmoid_into", "relu", "linear", "softmax",
                          "round_nearest", "round_sign_sigmoid", "round_sign_tanh")},
-                     **{f"Wh_{s}": W for s, W in self.Wh.items()}, **self.consts,
-                     **{f"W_{name}": params[name] for name in cell.param_names}}
-        namespace.update(self._const_slices())
-        exec(compile(self.source, f"<rnncalc {cell.name} loop>", "exec"), namespace)
+                     **{f"Wh_{s}": W for s, W in self.Wh.items()},
+                     **{name: np.zeros(size) for name, size in plan.temps.items()},
+                     **{f"W_{name}": params[name] for name in cell.param_names},
+                     **{name: P[start:stop] for name, (start, stop) in plan.param_slices.items()}}
+        exec(plan.code, namespace)
         self._loop = namespace["loop"]
+
+    def run(self, t0: int, states: dict, X: np.ndarray) -> "Block":
+        """Every quantity of the steps t0, t0+1, ... whose inputs are the rows of X (n, D)."""
+        n = len(X)
+        data = np.empty((n, self.ncols))  # (n, every quantity's columns)
+        PH = {s: np.empty((n, W.shape[0])) for s, W in self.Wh.items()}  # (n, Σ rows)
+        init = {s.name: states[s.name] for s in self.cell.states}
+        with np.errstate(all="ignore"):
+            PX = x_products(self.Wx, X)
+            self._loop(data, PX, X, *PH.values(), *init.values())
+        return Block(self, t0, X, data, PX, PH, init)
+
+
+def _stack(params, nodes):
+    return np.vstack([params[m.weight.name] for m in nodes]) if nodes else None
+
+
+_PLANS = {}  # (equations, states, rounding, parameter shapes) -> _Plan
+
+
+def _plan(cell, rounding, shapes):
+    key = (cell.equations, cell.states, rounding, shapes)
+    if key not in _PLANS:
+        if len(_PLANS) >= 64:
+            _PLANS.clear()
+        _PLANS[key] = _Plan(cell, rounding, dict(shapes))
+    return _PLANS[key]
+
+
+class _Plan:
+    """What the loop is for a cell, a rounding and parameter shapes: the columns of each quantity, the
+    operations on column ranges, and the loop's compiled code; no parameter's value."""
+
+    def __init__(self, cell: Cell, rounding: Rounding, shapes: dict):
+        self.cell, self.rounding, self.shapes = cell, rounding, shapes
+        self.width = {eq.name: self._size(eq) for eq in cell.equations}
+        self.layout = self._layout()
+        self.ncols = max(sl.stop for sl in self.layout.values())
+        self.x_products, self.h_products = {}, {}  # MatVec node -> columns of PX, of PH_s
+        self.pvec, self.ops, self.temps = {}, [], {}
+        self.ties = []  # (equation, its (rule, tie test) or None, state rounded?) for each that rounds
+        for eq in cell.equations:
+            self._equation(eq)
+        self._fuse()
+        self.param_slices = {self._name(a): a[1:] for op in self.ops for a in (op.out, *op.args)
+                             if isinstance(a, tuple) and a[0] == PARAM}
+        self.code = compile(self._source(), f"<rnncalc {cell.name} loop>", "exec")
 
     # -- layout: pre-activations, then exact values, then values, each in equation order, so that
     # -- the same step of neighbouring gates (f, i, o) sits side by side.
@@ -138,8 +181,8 @@ class Program:
         """The length of eq's quantity: its first product's rows, else the state size H."""
         weights = [n.weight.name for n in eq.expr.walk() if isinstance(n, MatVec)]
         if weights:
-            return self.params[weights[0]].shape[0]
-        return next(self.params[n.weight.name].shape[1] for e in self.cell.equations for n in e.expr.walk()
+            return self.shapes[weights[0]][0]
+        return next(self.shapes[n.weight.name][1] for e in self.cell.equations for n in e.expr.walk()
                     if isinstance(n, MatVec) and isinstance(n.operand, Prev))
 
     def _rounds_state(self, eq):
@@ -166,18 +209,14 @@ class Program:
 
     def _param(self, name):
         if name not in self.pvec:
-            start = sum(np.size(self.params[n]) for n in self.pvec)
-            self.pvec[name] = (PARAM, start, start + np.size(self.params[name]))
+            start = sum(math.prod(self.shapes[n]) for n in self.pvec)
+            self.pvec[name] = (PARAM, start, start + math.prod(self.shapes[name]))
         return self.pvec[name]
 
     def _temp(self, size):
         name = f"tmp{len(self.temps)}"
-        self.temps[name] = np.zeros(size)
-        self.consts[name] = self.temps[name]
+        self.temps[name] = size
         return name
-
-    def _stack(self, nodes):
-        return np.vstack([self.params[m.weight.name] for m in nodes]) if nodes else None
 
     # -- each equation as operations on column ranges
     def _leaf(self, e):
@@ -195,8 +234,8 @@ class Program:
                 self.h_products.setdefault(e.operand.state, {})
             space = "px" if isinstance(e.operand, Input) else f"ph_{e.operand.state}"
             if e not in products:
-                start = sum(self.params[m.weight.name].shape[0] for m in products)
-                products[e] = (space, start, start + self.params[e.weight.name].shape[0])
+                start = sum(self.shapes[m.weight.name][0] for m in products)
+                products[e] = (space, start, start + self.shapes[e.weight.name][0])
             return products[e]
         return None
 
@@ -225,7 +264,7 @@ class Program:
         elif isinstance(e, OneMinus):
             self.ops.append(_Op("subtract", dest, (1.0, self._operand(e.a, size))))
         elif isinstance(e, MatVec):
-            inner = self.params[e.weight.name].shape[1]
+            inner = self.shapes[e.weight.name][1]
             self.ops.append(_Op("matmul", dest, (f"W_{e.weight.name}", self._operand(e.operand, inner))))
         else:
             self.ops.append(_Op("add", dest, (self._leaf(e), 0.0)))
@@ -302,14 +341,6 @@ class Program:
         return include_out and hits(earlier.out, later.out)
 
     # -- the Python source of the loop
-    def _const_slices(self):
-        slices = {}
-        for op in self.ops:
-            for a in (op.out, *op.args):
-                if isinstance(a, tuple) and a[0] == PARAM:
-                    slices[self._name(a)] = self.P[a[1]:a[2]]
-        return slices
-
     def _name(self, a):
         if isinstance(a, float):
             return repr(a)
@@ -353,17 +384,6 @@ class Program:
             lines.append(f"        prev_{s} = {self._name((ROW, sl.start, sl.stop))}")
         lines.append(f"    return {', '.join(f'prev_{s}' for s in states)},")
         return "\n".join(lines) + "\n"
-
-    def run(self, t0: int, states: dict, X: np.ndarray) -> "Block":
-        """Every quantity of the steps t0, t0+1, ... whose inputs are the rows of X (n, D)."""
-        n = len(X)
-        data = np.empty((n, self.ncols))  # (n, every quantity's columns)
-        PH = {s: np.empty((n, W.shape[0])) for s, W in self.Wh.items()}  # (n, Σ rows)
-        init = {s.name: states[s.name] for s in self.cell.states}
-        with np.errstate(all="ignore"):
-            PX = x_products(self.Wx, X)
-            self._loop(data, PX, X, *PH.values(), *init.values())
-        return Block(self, t0, X, data, PX, PH, init)
 
 
 def x_products(Wx, X):

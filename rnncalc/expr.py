@@ -18,11 +18,12 @@ class Expr:
     """
 
     _fields = ()
-    __slots__ = ()
+    __slots__ = ("_hash",)  # computed once: a compiled loop is looked up by its equations
 
     def __init__(self, *values):
         for name, value in zip(self._fields, values, strict=True):
             object.__setattr__(self, name, value)
+        object.__setattr__(self, "_hash", hash(self._key()))
 
     def __setattr__(self, name, value):
         raise AttributeError(f"{type(self).__name__} is immutable")
@@ -34,7 +35,7 @@ class Expr:
         return isinstance(other, Expr) and self._key() == other._key()
 
     def __hash__(self):
-        return hash(self._key())
+        return self._hash
 
     def __repr__(self):
         return f"{type(self).__name__}({', '.join(repr(getattr(self, f)) for f in self._fields)})"
