@@ -3,6 +3,7 @@ from .npy (mapped, not read) or .npz, checked a block of rows at a time."""
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -84,22 +85,22 @@ class LineSteps:
 
     def _parse(self, n, line):
         self.line = n
-        fields = [f for f in _SEPARATOR.split(line.strip()) if f]
         if not _LINE.fullmatch(line):
+            fields = _SEPARATOR.split(line.strip())
             finite = not any(f.lstrip("+-").lower() in _NOT_FINITE for f in fields)
             raise InputError(f"{self.source}:{n}", f"expected {'' if finite else 'finite '}numbers separated by "
                              f"spaces or commas, found '{clipped(line.strip(), 40)}'")
-        values = np.array([float(f) for f in fields])
-        if not np.all(np.isfinite(values)):
+        values = [float(f) for f in _SEPARATOR.split(line) if f]
+        if not all(map(math.isfinite, values)):  # 1e999
             raise InputError(f"{self.source}:{n}", f"expected finite numbers, found '{clipped(line.strip(), 40)}'")
-        return values
+        return np.array(values)
 
 
 def checked_rows(steps, d: int, source: str):
     """The steps of a text stream as float arrays, each checked to hold D finite numbers."""
     for t, row in enumerate(steps, start=1):
-        where = f"{source}:{steps.line}" if isinstance(steps, LineSteps) else source
         if row.shape != (d,):
+            where = f"{source}:{steps.line}" if isinstance(steps, LineSteps) else source
             raise InputError(where, f"step {t} has {row.size} number{'s' * (row.size != 1)}, "
                              f"but the input size D is {d}")
         yield row
