@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -71,10 +70,13 @@ def _document(problem, keys) -> Document | None:
     return _Keywords(data, base.source, {k: n for k, n in base.lines.items() if k not in keys}, frozenset(keys))
 
 
-@dataclass
 class _Keywords(Document):
     """A document whose keys given as keywords are named as such in errors."""
-    keywords: frozenset = frozenset()
+    __slots__ = ("keywords",)
+
+    def __init__(self, data, source: str, lines: dict, keywords: frozenset):
+        super().__init__(data, source, lines)
+        self.keywords = keywords
 
     def where(self, key):
         return f"keyword {key}" if key in self.keywords else super().where(key)

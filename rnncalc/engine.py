@@ -19,7 +19,7 @@ Arrays are cut into blocks of CHUNK rows from step 1 on, and a stream into block
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
@@ -52,27 +52,27 @@ class Rounding:
         return eq.act is not None and self.rule(eq.act) is not None or self.state and eq.name == cell.visible
 
 
-@dataclass
 class Env:
     """What an equation can see: the parameters, the previous states, x_t, this step's quantities,
-    and the products W v the loop computed (by MatVec node), so that nothing is computed twice."""
-    params: dict
-    prev: dict
-    x: np.ndarray
-    q: dict = field(default_factory=dict)
-    products: dict = field(default_factory=dict)
+    and the products W v the loop computed (by MatVec node), so that nothing is computed twice.
+    (This and the other records on the command line's path are plain classes: a dataclass costs
+    every call its start-up.)"""
+    __slots__ = ("params", "prev", "x", "q", "products")
+
+    def __init__(self, params: dict, prev: dict, x: np.ndarray, q=None, products=None):
+        self.params, self.prev, self.x = params, prev, x
+        self.q = {} if q is None else q
+        self.products = {} if products is None else products
 
 
-@dataclass
 class Step:
     """One time step. values holds, by JSON key: each quantity (the value passed on), its
-    pre-activation as name_pre, and its value before rounding as name_exact when rounded."""
-    t: int
-    x: np.ndarray
-    values: dict
-    ties: list
-    env: Env
-    last: bool = False  # whether this is the sequence's final step
+    pre-activation as name_pre, and its value before rounding as name_exact when rounded; last says
+    whether it is the sequence's final step."""
+    __slots__ = ("t", "x", "values", "ties", "env", "last")
+
+    def __init__(self, t: int, x: np.ndarray, values: dict, ties: list, env: Env, last: bool = False):
+        self.t, self.x, self.values, self.ties, self.env, self.last = t, x, values, ties, env, last
 
     def nonfinite(self):
         """The first quantity that is not finite, or None."""
@@ -81,12 +81,12 @@ class Step:
 
 # ---------------------------------------------------------------- the compiled loop
 
-@dataclass
 class _Op:
     """out = fn(*args): each operand a (space, start, stop) range, a float, or a name of a whole array."""
-    fn: str
-    out: tuple
-    args: tuple
+    __slots__ = ("fn", "out", "args")
+
+    def __init__(self, fn: str, out, args: tuple):
+        self.fn, self.out, self.args = fn, out, args
 
 
 ELEMENTWISE = {"add", "subtract", "multiply", "sigmoid_into", "tanh", "relu", "linear",
@@ -398,17 +398,16 @@ def x_products(Wx, X):
 
 # ---------------------------------------------------------------- blocks and their steps
 
-@dataclass
 class Block:
-    """Steps t0 .. t0 + n - 1, as the loop recorded them."""
-    program: Program
-    t0: int
-    x: np.ndarray  # (n, D)
-    data: np.ndarray  # (n, columns): program.layout says whose
-    px: np.ndarray  # (n, Σ rows): the products on x_t
-    ph: dict  # state -> (n, Σ rows): the products on that state's previous value
-    init: dict  # the states before the first row
-    last: bool = False  # whether the sequence ends with this block
+    """Steps t0 .. t0 + n - 1, as the loop recorded them: x (n, D) their inputs; data (n, columns) every
+    quantity, program.layout says whose columns; px (n, Σ rows) the products on x_t; ph, by state, (n, Σ rows)
+    the products on its previous value; init the states before the first row; last whether the sequence
+    ends with this block."""
+    __slots__ = ("program", "t0", "x", "data", "px", "ph", "init", "last")
+
+    def __init__(self, program: Program, t0: int, x, data, px, ph: dict, init: dict, last: bool = False):
+        self.program, self.t0, self.x, self.data, self.px, self.ph, self.init = program, t0, x, data, px, ph, init
+        self.last = last
 
     def __len__(self):
         return len(self.data)

@@ -6,7 +6,6 @@ Both follow one rule: one value per step, or one for the final step.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,13 +17,13 @@ from .text import clipped
 from .values import Entry, _array, _choice, _fmt_shape, _kind, _named_flags
 from .yamlio import parse_flow
 
-@dataclass
 class Expectation:
-    """What the user says a quantity should be: one value per step, or one for the final step."""
-    name: str
-    values: np.ndarray  # (n, size): n = T for one per step, 1 for the final step only
-    final_only: bool
-    where: str
+    """What the user says a quantity should be: one value per step, or one for the final step; values
+    is (n, size), n = T for one per step, 1 for the final step only."""
+    __slots__ = ("name", "values", "final_only", "where")
+
+    def __init__(self, name: str, values, final_only: bool, where: str):
+        self.name, self.values, self.final_only, self.where = name, values, final_only, where
 
 
 def _expectations(cell, sizes, count, file_entry, flag_items, no_expect=False):

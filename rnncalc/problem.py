@@ -7,7 +7,7 @@ InputError naming the file and line (or the flag), the key, what was expected an
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from types import MappingProxyType, SimpleNamespace
 
 import numpy as np
 
@@ -30,35 +30,35 @@ DEFAULT_DIGITS = 4
 DIM_NAMES = {"H": "hidden size", "D": "input size", "K": "output size"}
 
 
-@dataclass
-class Flags:
-    """What the command line said; None (or empty) where it said nothing."""
-    x: str | None = None  # YAML flow text, or "-" for one step a line from stdin
-    x_file: str | None = None  # .npy, .csv or .txt
-    states: dict = field(default_factory=dict)  # {"h0": "1"}
-    params: list = field(default_factory=list)  # ["W_fh=1", ...]
-    weights: str | None = None
-    biases: str | None = None
-    hidden: int | None = None
-    input: int | None = None
-    round: str | None = None
-    round_sigmoid: str | None = None
-    round_tanh: str | None = None
-    round_state: bool | None = None
-    options: dict = field(default_factory=dict)  # {"activation": "relu", "output": "linear", ...}
-    expect: list = field(default_factory=list)  # ["h=0,0,1", ...]: these replace the file's expect:
-    no_expect: bool = False  # --no-expect: leave the file's expect: out
-    digits: int | None = None
-    atol: float | None = None
-    grad: bool = False  # --grad: backpropagate through time after the forward pass
-    loss: str | None = None  # --loss: one of choices.LOSS_KINDS
-    target: str | None = None  # --target, YAML flow text
-    target_file: str | None = None  # --target-file: .npy or .csv
+class Flags(SimpleNamespace):
+    """What the command line said, by keyword; None (or empty) where it said nothing, as the class says.
+    (The records on the command line's path are plain classes: a dataclass costs every call its start-up.)"""
+    x = None  # YAML flow text, or "-" for one step a line from stdin
+    x_file = None  # .npy, .csv or .txt
+    states = MappingProxyType({})  # {"h0": "1"}; read-only, as each default here
+    params = ()  # ["W_fh=1", ...]
+    weights = None
+    biases = None
+    hidden = None
+    input = None
+    round = None
+    round_sigmoid = None
+    round_tanh = None
+    round_state = None
+    options = MappingProxyType({})  # {"activation": "relu", "output": "linear", ...}
+    expect = ()  # ["h=0,0,1", ...]: these replace the file's expect:
+    no_expect = False  # --no-expect: leave the file's expect: out
+    digits = None
+    atol = None
+    grad = False  # --grad: backpropagate through time after the forward pass
+    loss = None  # --loss: one of choices.LOSS_KINDS
+    target = None  # --target, YAML flow text
+    target_file = None  # --target-file: .npy or .csv
 
 
-@dataclass
-class Problem:
-    """A calculation ready to run: the cell, its sizes, parameters, initial states and inputs."""
+class Problem(SimpleNamespace):
+    """A calculation ready to run, by keyword: the cell, its sizes, parameters, initial states and inputs
+    (these given always), and what the class gives defaults for."""
     cell: cells.Cell
     sizes: dict  # {"H": 2, "D": 1} and "K" with an output layer
     params: dict  # every parameter by its split name, as a float array of its shape
@@ -66,14 +66,14 @@ class Problem:
     xs: object  # the steps: a (T, D) array, or an iterator of (D,) arrays when read from a stream
     rounding: Rounding
     origins: dict  # parameter or initial-state key -> where its value came from
-    concatenated: tuple = ()  # the concatenated forms given, e.g. ("W_f",)
-    source: str = ""
-    steps: int | None = None  # T, when known before the run
-    live: bool = False  # the steps come from stdin (-x -), each to be answered as it arrives
-    name: str | None = None
-    digits: int = DEFAULT_DIGITS
-    atol: float | None = None  # None: compare expectations at the shown digits
-    expect: list = field(default_factory=list)  # [Expectation]
+    concatenated = ()  # the concatenated forms given, e.g. ("W_f",)
+    source = ""
+    steps = None  # T, when known before the run
+    live = False  # the steps come from stdin (-x -), each to be answered as it arrives
+    name = None
+    digits = DEFAULT_DIGITS
+    atol = None  # None: compare expectations at the shown digits
+    expect = ()  # [Expectation]
     loss: Loss | None = None  # what --grad differentiates; None without --grad
 
     def as_given(self, by_name: dict) -> dict:

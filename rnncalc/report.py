@@ -8,7 +8,7 @@ import math
 import re
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -85,32 +85,32 @@ def _clipped(text, limit=40):
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-@dataclass
-class View:
-    """What to show and how: the command line's output options."""
-    format: str = "table"
-    only: tuple | None = None  # the quantities named, in the order named
-    steps: Selection | None = None
-    last: bool = False
-    quiet: bool = False
-    no_color: bool = False
-    save_svg: str | None = None
-    save_html: str | None = None
+class View(SimpleNamespace):
+    """What to show and how: the command line's output options, given by keyword; the class says each
+    one's default. (The records on the command line's path are plain classes: a dataclass costs every
+    call its start-up.)"""
+    format = "table"
+    only = None  # the quantities named, in the order named
+    steps = None  # a Selection
+    last = False
+    quiet = False
+    no_color = False
+    save_svg = None
+    save_html = None
+    header = True  # the table's header: the cell, the sizes, the parameters
 
     def saves(self):
         """(flag, path) for each picture of the table asked for: --save-svg, --save-html."""
         return [(flag, path) for flag, path in (("--save-svg", self.save_svg), ("--save-html", self.save_html))
                 if path is not None]
-    header: bool = True  # the table's header: the cell, the sizes, the parameters
 
 
-@dataclass
 class Check:
-    name: str
-    t: int
-    expected: np.ndarray
-    actual: np.ndarray
-    ok: bool
+    """An expectation at one step: the value expected, the value computed, and whether they agree."""
+    __slots__ = ("name", "t", "expected", "actual", "ok")
+
+    def __init__(self, name: str, t: int, expected, actual, ok: bool):
+        self.name, self.t, self.expected, self.actual, self.ok = name, t, expected, actual, ok
 
     def describe(self, digits, atol=None):
         """'h at t = 1 is 0.9613, expected 0.961', and the --digits at which it would hold, if any."""
@@ -121,16 +121,15 @@ class Check:
         return text if fewer is None else f"{text} (holds at --digits {fewer}, or give --atol)"
 
 
-@dataclass
-class Summary:
-    final: dict = field(default_factory=dict)
-    checks: list = field(default_factory=list)
-    total: int = 0
-    hidden: int = 0
-    broken: tuple | None = None  # (t, key) of the first non-finite quantity
-    shown: list = field(default_factory=list)  # the steps written, by t (kept for tables and --grad)
-    count_shown: int = 0
-    gradients: object = None  # backward.Gradients, with --grad
+class Summary(SimpleNamespace):
+    """What a run found, by keyword: the final states, the checks, the steps counted, shown (by t, kept for
+    tables and --grad) and hidden, the (t, key) of the first non-finite quantity, the gradients with --grad."""
+    total = hidden = count_shown = 0
+    broken = None
+    gradients = None
+
+    def __init__(self, **given):
+        super().__init__(**{"final": {}, "checks": [], "shown": [], **given})
 
     @property
     def failed(self):

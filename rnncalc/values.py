@@ -7,7 +7,6 @@ error names the place, what was expected and what was found.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,13 +21,14 @@ from .yamlio import parse_flow
 MAX_SIZE = 2048  # the largest H, D or K
 
 
-@dataclass
 class Entry:
-    """A value the user gave, with where it was given: for errors, and for the header."""
-    value: object
-    where: str  # "model.yaml:3: W_fh" or "--param W_fh"
-    origin: str  # "model.yaml" or "--param"
-    at: str = ""  # the place without the key: "model.yaml:3"
+    """A value the user gave, with where it was given, for errors and for the header: where as
+    "model.yaml:3: W_fh" or "--param W_fh", origin as "model.yaml" or "--param", and at, the place
+    without the key, "model.yaml:3"."""
+    __slots__ = ("value", "where", "origin", "at")
+
+    def __init__(self, value, where: str, origin: str, at: str = ""):
+        self.value, self.where, self.origin, self.at = value, where, origin, at
 
     def fail(self, message):
         return InputError(self.where, message)

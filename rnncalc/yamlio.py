@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
@@ -92,12 +91,12 @@ def _scalar(event):
     raise _refuse_tag(tag)
 
 
-@dataclass
 class Document:
     """One YAML document: its data and the line of each top-level key."""
-    data: object
-    source: str
-    lines: dict = field(default_factory=dict)
+    __slots__ = ("data", "source", "lines")
+
+    def __init__(self, data, source: str, lines=None):
+        self.data, self.source, self.lines = data, source, {} if lines is None else lines
 
     def where(self, key):
         line = self.lines.get(key)
