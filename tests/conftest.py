@@ -8,6 +8,12 @@ falsifying example and the `@reproduce_failure` blob to replay it; Hypothesis al
 in .hypothesis/ and tries it first on the next run. Property tests set health checks with @settings
 as they need, but no fixed max_examples: the profile decides how hard to look (a test whose every
 example costs a process may take a fraction of settings.default.max_examples).
+
+A test about the process itself (signals, a closed or full standard stream, a stream's encoding, a reader
+that goes away) runs a real process, which costs a start of Python each time. Such a test keeps one
+representative case in every run; its other cases are marked `deep` (`deep_only(...)` for one case of a
+parametrize list, `@pytest.mark.deep` for a whole test) and run under the deep profile only. Under any
+other profile they are reported as skipped, with the reason (`pytest -rs` lists them).
 """
 
 import difflib
@@ -26,9 +32,30 @@ _SHARED = dict(deadline=None, print_blob=True, derandomize=False,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("default", max_examples=25, **_SHARED)
 settings.register_profile("deep", max_examples=400, **_SHARED)
-settings.load_profile(os.environ.get("RNNCALC_HYPOTHESIS_PROFILE", "default"))
+if "RNNCALC_HYPOTHESIS_PROFILE" in os.environ or settings.get_current_profile_name() == "default":
+    settings.load_profile(os.environ.get("RNNCALC_HYPOTHESIS_PROFILE", "default"))  # else --hypothesis-profile's
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # so tests can `import strategies`
+
+DEEP_REASON = ("one more case of a behaviour this run checks once; "
+               "runs under the deep profile (RNNCALC_HYPOTHESIS_PROFILE=deep), as in CI")
+
+
+def deep_only(*values, id=None):
+    """One case of a parametrize list that runs under the deep profile only (skipped, with the reason,
+    under any other)."""
+    return pytest.param(*values, id=id, marks=pytest.mark.deep)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", f"deep: {DEEP_REASON}")
+
+
+def pytest_collection_modifyitems(config, items):
+    if settings.get_current_profile_name() != "deep":
+        for item in items:
+            if item.get_closest_marker("deep"):
+                item.add_marker(pytest.mark.skip(reason=DEEP_REASON))
 
 
 # ---------------------------------------------------------------- the cells, from the registry
