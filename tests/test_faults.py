@@ -1,5 +1,10 @@
-"""Faults of the machine and the file system, and user text that must be shown, not interpreted: each run
-is a real process with real pipes, devices, closed streams and signals."""
+"""Faults of the machine and the file system, and user text that must be shown, not interpreted.
+
+A fault of the process itself (a closed or full standard stream, a reader that goes away, a signal, the
+encoding Python gives a stream) is met by a real process, with real pipes, devices and signals; one case
+of each such matrix runs every time and the rest under the deep profile (conftest.deep_only). Files that
+cannot be read or written, and names and text from the user, are the same faults in-process, so they run
+there (the rnncalc fixture)."""
 
 import json
 import os
@@ -9,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import deep_only
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "utf-8"}
@@ -35,8 +41,8 @@ def _quote(a):
     return shlex.quote(str(a))
 
 
-def one_line(stderr: bytes) -> str:
-    text = stderr.decode()
+def one_line(stderr) -> str:
+    text = stderr.decode() if isinstance(stderr, bytes) else stderr
     assert text.count("\n") == 1 and text.startswith("rnncalc: ") and "Traceback" not in text, text
     return text
 
@@ -58,8 +64,8 @@ class TestUnwritableOutput:
         assert r.returncode == 2
         assert "cannot write the output: No space left on device" in one_line(r.stderr)
 
-    @pytest.mark.parametrize("args", [["rnn", "--weights", "0.5", "-x", "1,2"], ["--version"], ["init", "lstm"],
-                                      ["equations"]])
+    @pytest.mark.parametrize("args", [["rnn", "--weights", "0.5", "-x", "1,2"], deep_only(["--version"]),
+                                      deep_only(["init", "lstm"]), deep_only(["equations"])])
     def test_stdout_closed(self, args):
         r = run(*args, shell_redirect=">&-")
         assert r.returncode == 2
@@ -70,7 +76,7 @@ class TestUnwritableOutput:
         assert r.returncode == 2
         assert "cannot write the output" in one_line(r.stderr)
 
-    @pytest.mark.parametrize("redirect", ["2>&-", "2>/dev/full"])
+    @pytest.mark.parametrize("redirect", ["2>&-", deep_only("2>/dev/full")])
     def test_refusal_with_stderr_unwritable_is_still_2(self, redirect):
         r = run("rnn", "--weights", "0.5", "-x", "1,2", "-p", "W_qq=1", shell_redirect=redirect)
         assert r.returncode == 2
@@ -82,39 +88,42 @@ class TestUnwritableOutput:
         (".", "is a directory"),
         ("/dev/full", "cannot be written: No space left on device"),
     ])
-    def test_save_cannot_be_written(self, problem, tmp_path, flag, target, message):
-        r = run("rnn", problem, flag, target, cwd=tmp_path)
-        assert r.returncode == 2
-        assert message in one_line(r.stderr)
+    def test_save_cannot_be_written(self, rnncalc, problem, tmp_path, monkeypatch, flag, target, message):
+        monkeypatch.chdir(tmp_path)
+        status, out, err = rnncalc("rnn", problem, flag, target)
+        assert status == 2
+        assert message in one_line(err)
 
     @pytest.mark.parametrize("flag", ["--save-svg", "--save-html"])
-    def test_save_of_a_stack(self, tmp_path, flag):
+    def test_save_of_a_stack(self, rnncalc, tmp_path, monkeypatch, flag):
+        monkeypatch.chdir(tmp_path)
         (tmp_path / "two.yaml").write_text("cell: rnn\nactivation: linear\nx: [1, 1]\nlayers:\n"
                                            "  - {W_ss: 1, W_sx: 1}\n  - {W_ss: 0, W_sx: 1}\n")
-        r = run("rnn", "two.yaml", flag, "/dev/full", cwd=tmp_path)
-        assert r.returncode == 2 and f"{flag} /dev/full: cannot be written" in one_line(r.stderr)
-        r = run("rnn", "two.yaml", flag, "two.yaml", cwd=tmp_path)
-        assert r.returncode == 2 and "is also the problem file" in one_line(r.stderr)
-        r = run("rnn", "two.yaml", flag, "out", cwd=tmp_path)
-        assert r.returncode == 0 and (tmp_path / "out").stat().st_size > 0
+        status, out, err = rnncalc("rnn", "two.yaml", flag, "/dev/full")
+        assert status == 2 and f"{flag} /dev/full: cannot be written" in one_line(err)
+        status, out, err = rnncalc("rnn", "two.yaml", flag, "two.yaml")
+        assert status == 2 and "is also the problem file" in one_line(err)
+        status, out, err = rnncalc("rnn", "two.yaml", flag, "out")
+        assert status == 0 and (tmp_path / "out").stat().st_size > 0
 
-    def test_save_to_an_empty_name(self, problem):
-        r = run("rnn", problem, "--save-svg", "")
-        assert r.returncode == 2 and "--save-svg: expected a file name" in one_line(r.stderr)
+    def test_save_to_an_empty_name(self, rnncalc, problem):
+        status, out, err = rnncalc("rnn", problem, "--save-svg", "")
+        assert status == 2 and "--save-svg: expected a file name" in one_line(err)
 
     @pytest.mark.skipif(os.geteuid() == 0, reason="root may write a read-only file")
-    def test_save_read_only(self, problem, tmp_path):
+    def test_save_read_only(self, rnncalc, problem, tmp_path):
         out = tmp_path / "out.svg"
         out.write_text("kept")
         out.chmod(0o444)
-        r = run("rnn", problem, "--save-svg", out)
-        assert r.returncode == 2 and "permission denied" in one_line(r.stderr)
+        status, _, err = rnncalc("rnn", problem, "--save-svg", out)
+        assert status == 2 and "permission denied" in one_line(err)
         assert out.read_text() == "kept"
 
 
 class TestSaveNeverOverwritesAnInput:
     @pytest.fixture
-    def files(self, problem, tmp_path):
+    def files(self, problem, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
         (tmp_path / "x.txt").write_text("1\n2\n")
         (tmp_path / "target.csv").write_text("0.5\n")
         os.symlink(problem, tmp_path / "link.yaml")
@@ -126,23 +135,23 @@ class TestSaveNeverOverwritesAnInput:
         ("p.yaml", "the problem file"), ("./p.yaml", "the problem file"), ("link.yaml", "the problem file"),
         ("hard.yaml", "the problem file"), ("x.txt", "the --x-file"), ("target.csv", "the --target-file"),
     ])
-    def test_refused_before_anything_is_written(self, files, flag, target, what):
+    def test_refused_before_anything_is_written(self, rnncalc, files, flag, target, what):
         before = {p.name: p.read_bytes() for p in files.iterdir()}
-        r = run("rnn", "p.yaml", "--x-file", "x.txt", "--grad", "--loss", "mse", "--target-file", "target.csv",
-                flag, target, cwd=files)
-        assert r.returncode == 2, r.stderr
-        assert f"is also {what}" in one_line(r.stderr)
-        assert r.stdout == b""
+        status, out, err = rnncalc("rnn", "p.yaml", "--x-file", "x.txt", "--grad", "--loss", "mse",
+                                   "--target-file", "target.csv", flag, target)
+        assert status == 2, err
+        assert f"is also {what}" in one_line(err)
+        assert out == ""
         assert {p.name: p.read_bytes() for p in files.iterdir()} == before
 
-    def test_svg_and_html_on_one_file(self, files):
-        r = run("rnn", "p.yaml", "--save-svg", "out", "--save-html", "out", cwd=files)
-        assert r.returncode == 2 and "is also the --save-svg file" in one_line(r.stderr)
+    def test_svg_and_html_on_one_file(self, rnncalc, files):
+        status, _, err = rnncalc("rnn", "p.yaml", "--save-svg", "out", "--save-html", "out")
+        assert status == 2 and "is also the --save-svg file" in one_line(err)
         assert not (files / "out").exists()
 
-    def test_both_saved_when_distinct(self, files):
-        r = run("rnn", "p.yaml", "--save-svg", "t.svg", "--save-html", "t.html", cwd=files)
-        assert r.returncode == 0, r.stderr
+    def test_both_saved_when_distinct(self, rnncalc, files):
+        status, _, err = rnncalc("rnn", "p.yaml", "--save-svg", "t.svg", "--save-html", "t.html")
+        assert status == 0, err
         assert (files / "t.svg").read_text().startswith("<svg")
         assert "<html" in (files / "t.html").read_text()
 
@@ -154,29 +163,31 @@ class TestUnreadableInput:
         r = run("rnn", "-", shell_redirect="<&-")
         assert r.returncode == 2 and "<stdin>: standard input is closed" in one_line(r.stderr)
 
+    @pytest.mark.deep
     def test_stdin_closed_for_x(self):
         r = run("rnn", "--weights", "1", "-x", "-", shell_redirect="<&-")
         assert r.returncode == 2 and "-x -: standard input is closed" in one_line(r.stderr)
 
-    @pytest.mark.parametrize("args", [["rnn", "-"], ["rnn", "--weights", "1", "-x", "-"]])
+    @pytest.mark.parametrize("args", [["rnn", "-"], deep_only(["rnn", "--weights", "1", "-x", "-"])])
     def test_binary_stdin(self, args):
         r = run(*args, input=bytes(range(256)) * 4)
         assert r.returncode == 2 and "is not a text file" in one_line(r.stderr)
 
     @pytest.mark.parametrize("args", [["rnn", "/proc/self/mem"],
                                       ["rnn", "--weights", "1", "--x-file", "/proc/self/mem"]])
-    def test_read_error(self, args):
-        r = run(*args)
-        assert r.returncode == 2 and "/proc/self/mem: cannot be read: Input/output error" in one_line(r.stderr)
+    def test_read_error(self, rnncalc, args):
+        status, _, err = rnncalc(*args)
+        assert status == 2 and "/proc/self/mem: cannot be read: Input/output error" in one_line(err)
 
-    def test_read_error_in_check(self):
-        r = run("check", "/proc/self/mem", env={"COLUMNS": "200"})
-        assert r.returncode == 2 and "did not pass (1 error)" in one_line(r.stderr)
-        assert "/proc/self/mem: cannot be read: Input/output error" in r.stdout.decode()
+    def test_read_error_in_check(self, rnncalc, monkeypatch):
+        monkeypatch.setenv("COLUMNS", "200")
+        status, out, err = rnncalc("check", "/proc/self/mem")
+        assert status == 2 and "did not pass (1 error)" in one_line(err)
+        assert "/proc/self/mem: cannot be read: Input/output error" in out
 
-    def test_directory(self, tmp_path):
-        r = run("rnn", tmp_path)
-        assert r.returncode == 2 and "is a directory" in one_line(r.stderr)
+    def test_directory(self, rnncalc, tmp_path):
+        status, _, err = rnncalc("rnn", tmp_path)
+        assert status == 2 and "is a directory" in one_line(err)
 
     def test_permission_denied_in_process(self, problem, rnncalc, monkeypatch):
         """As test_permission_denied, for a user (root) who may read any file: the system's refusal faked."""
@@ -201,15 +212,22 @@ class TestUnreadableInput:
 
 # ---------------------------------------------------------------- a reader that goes away
 
-PIPED = [[*LONG, "--format", fmt] for fmt in ("json", "jsonl", "csv", "markdown", "latex")] + [
-    [*LONG, "--steps", "1:"], [*LONG, "--grad", "--steps", "1:"], ["init", "lstm", "--hidden", "400"],
-    ["check", *["samples/gated.yaml"] * 2000]]
+# A folder name as long as a file system allows, twice: check's table gives it 500 bytes a row, so that
+# 120 rows are more than a pipe holds (64 KiB on Linux).
+LONG_FOLDER = Path("d" * 255, "e" * 255)
+PIPED = [[*LONG, "--format", "jsonl"], [*LONG, "--grad", "--steps", "1:"],
+         ["check", *[str(LONG_FOLDER / "gated.yaml")] * 120],
+         *(deep_only([*LONG, "--format", fmt]) for fmt in ("json", "csv", "markdown", "latex")),
+         deep_only([*LONG, "--steps", "1:"]), deep_only(["init", "lstm", "--hidden", "400"])]
 
 
 @pytest.mark.parametrize("args", PIPED, ids=lambda a: " ".join(a)[:40])
-def test_broken_pipe_is_quiet(args):
+def test_broken_pipe_is_quiet(args, tmp_path):
     """More output than a pipe holds, and a reader that leaves after one line: status 141, nothing on stderr."""
-    child = subprocess.Popen([*RNNCALC, *args], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    (tmp_path / LONG_FOLDER).mkdir(parents=True)
+    (tmp_path / LONG_FOLDER / "gated.yaml").write_bytes((ROOT / "samples" / "gated.yaml").read_bytes())
+    child = subprocess.Popen([*RNNCALC, *args], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             cwd=tmp_path)
     child.stdout.readline()
     child.stdout.close()  # the reader goes away, as head -1 does
     err = child.stderr.read()
@@ -217,6 +235,7 @@ def test_broken_pipe_is_quiet(args):
     assert err == b""
 
 
+@pytest.mark.deep
 def test_broken_pipe_unbuffered():
     """Under PYTHONUNBUFFERED=1 a write may end short without an error: status 0 or 141, still quiet."""
     child = subprocess.Popen([*RNNCALC, *LONG, "--format", "jsonl"], env={**ENV, "PYTHONUNBUFFERED": "1"},
@@ -255,8 +274,8 @@ entry()
 """
 
 
-@pytest.mark.parametrize("module", ["inspect", "typer", "rich.console", "numpy", "yaml",
-                                    "rnncalc.engine"])
+@pytest.mark.parametrize("module", [deep_only("inspect"), "typer", deep_only("rich.console"), deep_only("numpy"),
+                                    deep_only("yaml"), "rnncalc.engine"])
 def test_ctrl_c_while_starting(module):
     problem = [str(ROOT / "samples" / "seed.yaml")] if module == "yaml" else ["--weights", "1", "-x", "1"]
     r = subprocess.run([sys.executable, "-c", INTERRUPT_AT_IMPORT, module, "lstm", *problem],  # flags need no YAML
@@ -309,57 +328,60 @@ def test_a_program_importing_rnncalc_keeps_its_ctrl_c():
 
 class TestUserText:
     @pytest.mark.parametrize("name", ["[red]/a.yaml", "[/x].yaml", "[bold]b[/bold].yaml", ":smile:.yaml"])
-    def test_markup_in_file_names_is_literal(self, tmp_path, problem, name):
+    def test_markup_in_file_names_is_literal(self, rnncalc, tmp_path, monkeypatch, problem, name):
+        monkeypatch.chdir(tmp_path)
         path = tmp_path / name
         path.parent.mkdir(exist_ok=True)
         path.write_text(problem.read_text())
-        r = run("rnn", name, "--no-color", cwd=tmp_path)
-        assert r.returncode == 0, r.stderr
-        assert f"file {name}" in r.stdout.decode()
+        status, out, err = rnncalc("rnn", name, "--no-color")
+        assert status == 0, err
+        assert f"file {name}" in out
 
-    def test_control_characters_in_a_file_name_are_escaped(self, tmp_path, problem):
+    def test_control_characters_in_a_file_name_are_escaped(self, rnncalc, tmp_path, monkeypatch, problem):
+        monkeypatch.chdir(tmp_path)
         name = "a\x1b]0;title\x07b\nc\rd\x9b2J\u202ee.yaml"
         (tmp_path / name).write_text(problem.read_text())
-        r = run("rnn", name, cwd=tmp_path)
-        out = r.stdout.decode()
-        assert r.returncode == 0, r.stderr
+        status, out, err = rnncalc("rnn", name)
+        assert status == 0, err
         assert "file a\\x1b]0;title\\x07b\\nc\\rd\\x9b2J\\u202ee.yaml" in out
         assert not set("\x07\r\x9b\u202e") & set(out)
-        r = run("rnn", name + "-missing", cwd=tmp_path)
-        assert "a\\x1b]0;title" in one_line(r.stderr)
+        status, out, err = rnncalc("rnn", name + "-missing")
+        assert "a\\x1b]0;title" in one_line(err)
 
-    def test_names_and_values_in_check(self, tmp_path):
+    def test_names_and_values_in_check(self, rnncalc, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
         (tmp_path / "c.yaml").write_text(
             'cell: rnn\nname: "\\e[2J[bold]x[/] \\u202e"\nW_ss: 1\nW_sx: 1\nx: [1]\n---\n'
             'cell: rnn\nname: "[/x]"\nW_ss: 1\nW_sx: 1\nx: [1, "\\e]0;t\\a"]\n')
-        r = run("check", "c.yaml", "--no-color", cwd=tmp_path)
-        out = r.stdout.decode()
-        assert r.returncode == 2
+        status, out, err = rnncalc("check", "c.yaml", "--no-color")
+        assert status == 2
         assert "\\x1b[2J[bold]x[/] \\u202e" in out and "[/x]" in out and "\\x1b]0;t\\x07" in out
         assert "\x1b" not in out and "\x07" not in out
 
-    def test_control_characters_in_flags_keep_the_error_one_line(self):
-        r = run("rnn", "--weights", "1", "-x", "1", "--only", "s\n\x1b[2Jh")
-        assert r.returncode == 2
-        assert "s\\n\\x1b[2Jh" in one_line(r.stderr)
+    def test_control_characters_in_flags_keep_the_error_one_line(self, rnncalc):
+        status, _, err = rnncalc("rnn", "--weights", "1", "-x", "1", "--only", "s\n\x1b[2Jh")
+        assert status == 2
+        assert "s\\n\\x1b[2Jh" in one_line(err)
 
-    def test_bytes_that_are_not_utf8_in_a_file_name(self, tmp_path):
-        r = subprocess.run([*RNNCALC, "rnn", os.fsdecode(b"\xff\xfe.yaml")], env=ENV, capture_output=True,
-                           cwd=tmp_path)
-        assert r.returncode == 2 and "\\xff\\xfe.yaml: no such file" in one_line(r.stderr)
+    def test_bytes_that_are_not_utf8_in_a_file_name(self, rnncalc, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        status, _, err = rnncalc("rnn", os.fsdecode(b"\xff\xfe.yaml"))  # as Python decodes such an argument
+        assert status == 2 and "\\xff\\xfe.yaml: no such file" in one_line(err)
 
 
 # ---------------------------------------------------------------- streams that cannot encode UTF-8
 
 ASCII_RUNS = [
     ["gated", "samples/gated.yaml"],
-    ["gated", "samples/gated.yaml", "--grad"],
-    ["lstm", "samples/lstm_vector.yaml", "--format", "markdown"],
-    ["lstm", "samples/lstm_vector.yaml", "--format", "latex"],
-    ["lstm", "samples/lstm_vector.yaml", "--format", "json"],
-    ["lstm", "samples/lstm_vector.yaml", "--format", "csv"],
-    ["equations"],
-    ["check", "samples/gated.yaml"],
+    *map(deep_only, [
+        ["gated", "samples/gated.yaml", "--grad"],
+        ["lstm", "samples/lstm_vector.yaml", "--format", "markdown"],
+        ["lstm", "samples/lstm_vector.yaml", "--format", "latex"],
+        ["lstm", "samples/lstm_vector.yaml", "--format", "json"],
+        ["lstm", "samples/lstm_vector.yaml", "--format", "csv"],
+        ["equations"],
+        ["check", "samples/gated.yaml"],
+    ]),
 ]
 
 
@@ -380,6 +402,7 @@ def test_ascii_stream_gets_ascii_spellings(args):
         assert json.loads(out)["cell"] == "lstm"
 
 
+@pytest.mark.deep
 def test_latin1_stream():
     r = run("lstm", "samples/lstm_vector.yaml", env={"PYTHONIOENCODING": "latin-1"}, cwd=ROOT)
     assert r.returncode == 0, r.stderr
@@ -396,14 +419,14 @@ def test_ascii_error_line():
 # ---------------------------------------------------------------- narrow terminals
 
 @pytest.mark.parametrize("columns", ["0", "12", "-5", "abc"])
-def test_narrow_terminal_shows_every_value(columns):
+def test_narrow_terminal_shows_every_value(rnncalc, rnncalc_json, monkeypatch, columns):
     import re
 
-    args = ["lstm", "samples/lstm_vector.yaml", "--no-color"]
-    steps = json.loads(run(*args, "--format", "json", cwd=ROOT).stdout)["steps"]
-    r = run(*args, env={"COLUMNS": columns}, cwd=ROOT)
-    assert r.returncode == 0, r.stderr
-    out = r.stdout.decode()
+    args = ["lstm", ROOT / "samples" / "lstm_vector.yaml", "--no-color"]
+    steps = rnncalc_json(*args)["steps"]
+    monkeypatch.setenv("COLUMNS", columns)
+    status, out, err = rnncalc(*args)
+    assert status == 0, err
     assert "…" not in re.sub(r"\w … \w", "", out)  # nothing cut short; W_fh … W_cx names a range
     shown = re.findall(r"-?\d+\.\d+", out)
     for step in steps:
