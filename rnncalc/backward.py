@@ -195,7 +195,18 @@ def reverse(cell: Cell, params: dict, init: dict, steps: list, seeds: list, jaco
     v, T = cell.visible, len(steps)
     H = len(steps[-1].values[v])
     n = 1 + H if jacobian and T > 1 else 1  # rows of every cotangent
-    norms = np.ones(T)
+    norms = SpectralNorms(T, threaded=n > 1 and H >= THREADED_NORMS)
+    try:
+        records, d_init = _sweep(cell, params, init, steps, seeds, n, norms)
+    finally:
+        norms.close()
+    return records, d_init, norms.values
+
+
+def _sweep(cell, params, init, steps, seeds, n, norms):
+    """reverse()'s walk from t = T down to 1, handing each J_t to norms."""
+    v, T = cell.visible, len(steps)
+    H = len(steps[-1].values[v])
     carry = {s.name: None for s in cell.states}  # dL/ds_t (rows) through step t+1's Prev nodes
     records = []
     for t in range(T, 0, -1):
@@ -221,7 +232,7 @@ def reverse(cell: Cell, params: dict, init: dict, steps: list, seeds: list, jaco
                 values[f"d{eq.name}"] = g[0].copy()
             if eq.name == v and n > 1:
                 if t < T:
-                    norms[t - 1] = mathops.spectral_norm(g[1:])
+                    norms.add(t - 1, g[1:])
                 if t == 1:  # nothing asks for ∂v_T/∂v_0
                     n, g = 1, g[:1]
             if eq.act is not None:
@@ -236,4 +247,48 @@ def reverse(cell: Cell, params: dict, init: dict, steps: list, seeds: list, jaco
         records.append(StepGrads(step.t, {k: values[k] for k in step_keys(cell)}, grads.params))
         carry = {name: grads.prev.get(name) for name in carry}
     d_init = {name: 0.0 if g is None else g[0] for name, g in carry.items()}
-    return records[::-1], d_init, norms
+    return records[::-1], d_init
+
+
+THREADED_NORMS = 64  # from this H on, an eigenvalue problem costs far more than handing it to a thread
+
+
+class SpectralNorms:
+    """values[i] = ‖J‖₂ (mathops.spectral_norm) of the J given for i, 1.0 where none is. threaded: J is scaled
+    (a new array) at once and its eigenvalue problem solved on a second thread while the caller goes on to
+    the next J (numpy's linear algebra runs without the GIL), at most two waiting, so that no more than
+    three (H, H) matrices are alive at once; the same operations, so the same bits, as unthreaded."""
+
+    def __init__(self, T: int, threaded: bool):
+        self.values = np.ones(T)
+        self.pending = []  # (i, future), oldest first
+        self.pool = None
+        if threaded:
+            from concurrent.futures import ThreadPoolExecutor
+            self.pool = ThreadPoolExecutor(max_workers=1)
+
+    def add(self, i, J):
+        if self.pool is None:
+            self.values[i] = mathops.spectral_norm(J)
+            return
+        m, u = mathops.scaled(J)
+        if u is None:
+            self.values[i] = m
+            return
+        if len(self.pending) == 2:
+            self._collect()
+        self.pending.append((i, self.pool.submit(mathops.scaled_spectral_norm, m, u)))
+
+    def _collect(self):
+        i, future = self.pending.pop(0)
+        self.values[i] = future.result()
+
+    def close(self):
+        """Wait for every norm still being computed (or, after an error, drop those not started)."""
+        if self.pool is None:
+            return
+        try:
+            while self.pending:
+                self._collect()
+        finally:
+            self.pool.shutdown(cancel_futures=True)

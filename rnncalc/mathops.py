@@ -197,10 +197,20 @@ def spectral_norm(J):
     >>> spectral_norm(np.array([[3.0, 0.0], [0.0, -4.0]])), spectral_norm(np.array([[1.0, 1.0], [1.0, 1.0]]))
     (4.0, 2.0)
     """
-    m = _scale(J)
+    m, u = scaled(J)
+    return m if u is None else scaled_spectral_norm(m, u)
+
+
+def scaled(a):
+    """(m, a / m) for m = 2^e near max |a| (_scale), a new array; (m, None) when m is 0, inf or nan."""
+    m = _scale(a)
     if m == 0.0 or not np.isfinite(m):
-        return m
-    u = J / m
+        return m, None
+    return m, a / m
+
+
+def scaled_spectral_norm(m, u):
+    """m ‖u‖₂ = m √λ_max(u uᵀ), u = J / m from scaled(J): spectral_norm's eigenvalue problem alone."""
     top = max(float(np.linalg.eigvalsh(u @ u.T)[-1]), 0.0)  # (rows, rows), symmetric positive semi-definite
     with np.errstate(over="ignore"):
         return float(m * np.sqrt(top))

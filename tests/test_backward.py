@@ -248,6 +248,40 @@ def test_jacobian_norms_match_finite_differences(variant):
         assert norms[t - 1] == pytest.approx(np.linalg.norm(J, 2), rel=1e-7), t
 
 
+def test_jacobian_norms_are_the_largest_singular_values_at_h_64():
+    # An RNN of H = 64: J_t = ∂s_T/∂s_t = D_T W D_{T-1} W ⋯ D_{t+1} W with D_k = diag(1 − s_k²), W = W_ss,
+    # multiplied out here independently of the reverse pass; ‖J_t‖₂ from numpy's SVD (np.linalg.norm(·, 2)).
+    # The two products round differently in the last bits, so they agree to a few ulps, not to all bits.
+    cell = cells.rnn()
+    rng = np.random.default_rng(5)
+    W = rng.standard_normal((64, 64)) / 8
+    params = {"W_ss": W, "W_sx": rng.standard_normal((64, 2)) / 8, "b_s": rng.standard_normal(64) / 10}
+    init, xs = {"s": rng.standard_normal(64) / 2}, rng.standard_normal((6, 2))
+    steps = forward(cell, params, init, xs)
+    norms = backward(cell, params, init, xs, steps).jacobian_norms
+    J = np.eye(64)
+    for t in range(6, 0, -1):  # J is J_t here
+        assert norms[t - 1] == pytest.approx(np.linalg.norm(J, 2), rel=1e-14), t
+        J = J * (1 - steps[t - 1].values["s"] ** 2) @ W  # J_{t-1} = J_t D_t W
+
+
+@pytest.mark.parametrize("variant", ["lstm", "gru"])
+def test_jacobian_norms_on_a_thread_have_the_same_bits(variant, monkeypatch):
+    # From H = THREADED_NORMS on, each eigenvalue problem is solved on a second thread: the same operations.
+    from rnncalc import backward as module
+    cell = make_cell(variant, None)
+    rng = np.random.default_rng(9)
+    params = {p.name: rng.standard_normal([{"H": 64, "D": 2}[d] for d in p.shape]) / 8 for p in cell.params}
+    init = {s.name: rng.standard_normal(64) for s in cell.states}
+    xs = rng.standard_normal((7, 2))
+    steps = forward(cell, params, init, xs)
+    threaded = backward(cell, params, init, xs, steps)
+    monkeypatch.setattr(module, "THREADED_NORMS", 65)
+    inline = backward(cell, params, init, xs, steps)
+    assert threaded.jacobian_norms.tobytes() == inline.jacobian_norms.tobytes()
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(threaded.params.values(), inline.params.values()))
+
+
 def test_vanishing_gradient_in_a_contracting_rnn():
     # ‖W_ss‖₂ < 1 and |tanh'| ≤ 1: J_t = J_{t+1} diag(1 − s²_{t+1}) W_ss shrinks at every step back.
     cell = cells.rnn()
