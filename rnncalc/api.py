@@ -225,6 +225,22 @@ class StackTrace:
     def failed(self) -> list:
         return [c for c in self._doc.get("expect", []) if not c["ok"]]
 
+    @property
+    def grad(self) -> dict | None:
+        """The JSON document's "grad", each gradient a numpy array: {"layers": [{"layer", "direction", and
+        every parameter and initial state}, ...]}, with W_y and b_y beside it; None without grad."""
+        grad = self._doc.get("grad")
+        if grad is None:
+            return None
+
+        def arrays(layer):
+            return {k: v if k in ("layer", "direction") else np.array(v) for k, v in layer.items()}
+        return {k: [arrays(layer) for layer in v] if k == "layers" else np.array(v) for k, v in grad.items()}
+
+    @property
+    def loss(self) -> float | None:
+        return self._doc.get("loss")
+
     def __rich_console__(self, console, options):
         from rich.text import Text
         yield Text(self._table)

@@ -169,3 +169,18 @@ def test_a_stack_traces_as_the_command_line_runs_it(rnncalc, tmp_path):
     # forward s = 2, then 2 + 4 = 6; backward from t = 2: s = 4, then 4 + 2 = 6 at t = 1; o_2 = (6, 4)
     assert t.final["output"].tolist() == [6.0, 4.0]
     assert "layer 1 · backward" in t._repr_html_()
+
+
+def test_a_stacks_gradients_are_attributes_as_a_single_layers_are():
+    # Two linear layers, one step, no biases: o = s2 = W2sx s1 and s1 = W1sx x, so with the sum loss
+    # L = W2sx W1sx x = 0.3 · 1 · 2 = 0.6, dL/dW1sx = W2sx x = 0.6, dL/dW2sx = W1sx x = 2.
+    doc = {"cell": "rnn", "activation": "linear", "x": [2.0],
+           "layers": [{"W_ss": 0.5, "W_sx": 1.0}, {"W_ss": 0.2, "W_sx": 0.3}]}
+    t = library.trace("rnn", doc, grad=True, loss="sum")
+    assert t.loss == pytest.approx(0.6, rel=1e-15)
+    first, second = t.grad["layers"]
+    assert (first["layer"], second["layer"]) == (1, 2)
+    assert first["W_sx"].shape == (1, 1) and first["W_sx"][0, 0] == pytest.approx(0.6, rel=1e-15)
+    assert second["W_sx"][0, 0] == pytest.approx(2.0, rel=1e-15)
+    assert t.grad["layers"][0]["W_ss"].tolist() == t.to_dict()["grad"]["layers"][0]["W_ss"]
+    assert library.trace("rnn", doc).grad is None and library.trace("rnn", doc).loss is None
