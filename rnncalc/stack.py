@@ -364,8 +364,10 @@ def output_cotangent(stack: Stack, trace: Trace):
     loss, o, T = stack.loss, trace.output, len(trace.output)
     grads = {}
     g = np.zeros_like(o)  # (T, width)
-    if loss.kind == "sum":  # L = Σ_k o_T[k]
+    if loss.kind == "sum":  # L = Σ_k o_T[k]: an output layer takes no part, and its gradients are 0
         g[-1] = 1.0
+        if stack.output:
+            grads = {"W_y": np.zeros_like(stack.output["W_y"]), "b_y": np.zeros_like(stack.output["b_y"])}
         return float(np.sum(o[-1])), g, grads
     if loss.kind == "xent":  # y = softmax(z): dL/dz_t = y_t − onehot(k_t)
         k = np.asarray(loss.target).astype(int)

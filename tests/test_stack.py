@@ -121,6 +121,20 @@ def test_sum_loss_reads_the_top_output_at_T(tmp_path, rnncalc):
     assert out == "6\n4\n"
 
 
+def test_sum_loss_gives_an_output_layer_zero_gradients_as_a_single_layer_does(tmp_path, rnncalc):
+    # L = Σ_k o_T[k] does not read y_t = softmax(W_y o_t + b_y): dL/dW_y and dL/db_y are 0, and listed.
+    path = tmp_path / "stack.yaml"
+    path.write_text("cell: rnn\nx: [1, 2]\nW_y: [[1.0], [2.0]]\nlayers:\n  - {W_ss: 0.5, W_sx: 1}\n")
+    status, out, err = rnncalc("rnn", path, "-f", "json", "--grad")
+    assert status == 0, err
+    stacked = json.loads(out)["grad"]
+    status, out, err = rnncalc("rnn", "-x", "[1, 2]", "-p", "W_ss=0.5", "-p", "W_sx=1", "-p", "W_y=[[1.0], [2.0]]",
+                               "-f", "json", "--grad")
+    assert status == 0, err
+    single = json.loads(out)["grad"]
+    assert stacked["W_y"] == single["W_y"] == [[0.0], [0.0]] and stacked["b_y"] == single["b_y"] == [0.0, 0.0]
+
+
 def test_param_addresses_and_expectations(tmp_path, rnncalc):
     # Two linear layers, H = D = 1: s¹_t = x_t + s¹_{t-1}, s²_t = 3 s¹_t; x = (1, 1): s¹ = (1, 2), s² = (3, 6).
     path = tmp_path / "two.yaml"
