@@ -12,8 +12,9 @@ example costs a process may take a fraction of settings.default.max_examples).
 A test about the process itself (signals, a closed or full standard stream, a stream's encoding, a reader
 that goes away) runs a real process, which costs a start of Python each time. Such a test keeps one
 representative case in every run; its other cases are marked `deep` (`deep_only(...)` for one case of a
-parametrize list, `@pytest.mark.deep` for a whole test) and run under the deep profile only. Under any
-other profile they are reported as skipped, with the reason (`pytest -rs` lists them).
+parametrize list, `@pytest.mark.deep` for a whole test) and run under the deep profile only, as does a
+test whose point is the sheer size of its input (`@pytest.mark.deep(reason=...)`). Under any other
+profile they are reported as skipped, with the reason (`pytest -rs` lists them).
 """
 
 import difflib
@@ -37,8 +38,7 @@ if "RNNCALC_HYPOTHESIS_PROFILE" in os.environ or settings.get_current_profile_na
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # so tests can `import strategies`
 
-DEEP_REASON = ("one more case of a behaviour this run checks once; "
-               "runs under the deep profile (RNNCALC_HYPOTHESIS_PROFILE=deep), as in CI")
+DEEP_PROFILE = "runs under the deep profile (RNNCALC_HYPOTHESIS_PROFILE=deep), as in CI"
 
 
 def deep_only(*values, id=None):
@@ -48,14 +48,15 @@ def deep_only(*values, id=None):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", f"deep: {DEEP_REASON}")
+    config.addinivalue_line("markers", f"deep(reason=...): {DEEP_PROFILE} only")
 
 
 def pytest_collection_modifyitems(config, items):
     if settings.get_current_profile_name() != "deep":
         for item in items:
-            if item.get_closest_marker("deep"):
-                item.add_marker(pytest.mark.skip(reason=DEEP_REASON))
+            if deep := item.get_closest_marker("deep"):
+                why = deep.kwargs.get("reason", "one more case of a behaviour this run checks once")
+                item.add_marker(pytest.mark.skip(reason=f"{why}; {DEEP_PROFILE}"))
 
 
 # ---------------------------------------------------------------- the cells, from the registry

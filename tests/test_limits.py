@@ -100,6 +100,7 @@ class TestInit:
                                              "the most a YAML problem may hold; give parameters this large in an "
                                              ".npz file\n")
 
+    @pytest.mark.deep(reason="reads 2 M numbers of YAML (4 s)")
     def test_the_largest_template_runs(self, rnncalc, tmp_path):
         status, out, err = rnncalc("init", "rnn", "--hidden", "1024", "--input", "1024")
         path = tmp_path / "t.yaml"
