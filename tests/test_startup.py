@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import deep_only
 from rnncalc.yamlio import _json_numbers, load_documents, parse_flow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,7 +25,8 @@ def loaded_after(*args):
     return set(json.loads(r.stdout.splitlines()[-1].replace("'", '"')))
 
 
-@pytest.mark.parametrize("output", [["--format", "json"], ["--format", "jsonl"], ["--format", "csv"], ["-q"]])
+@pytest.mark.parametrize("output", [["--format", "json"], deep_only(["--format", "jsonl"]),
+                                    deep_only(["--format", "csv"]), ["-q"]])
 def test_flags_alone_need_no_yaml_and_plain_formats_no_rich(output):
     loaded = loaded_after("lstm", "--weights", "1", "--h0", "1", "--c0", "1", "-x", "5", "-p", "W_fh=[[1]]", *output)
     assert "numpy" in loaded and "yaml" not in loaded and "rich" not in loaded
