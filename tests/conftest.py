@@ -99,6 +99,11 @@ def rnncalc_json(rnncalc):
     return call
 
 
+# The live comparisons re-run the scripts that made tests/reference/ and compare: importing PyTorch alone
+# takes 1.5 s, and the stored outputs themselves are checked in every run.
+LIVE_TORCH = pytest.mark.deep(reason="imports PyTorch (1.5 s) to re-make a stored reference")
+
+
 @pytest.fixture
 def torch():
     """PyTorch, for the live reference comparisons: skipped when absent, unless CI requires it

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import CELL_FORMS
+from conftest import CELL_FORMS, LIVE_TORCH
 from rnncalc import cells, mathops
 from rnncalc.backward import Loss, backward, step_keys
 from rnncalc.engine import Rounding, run
@@ -202,6 +202,7 @@ def test_matches_torch_autograd(case):
     assert set(case["grad"]) == {*cell.param_names, *grads.init, "x"}
 
 
+@LIVE_TORCH
 def test_stored_gradients_are_what_the_script_makes(torch):
     spec = importlib.util.spec_from_file_location("make_torch_grad_reference", REFERENCE / "make_torch_grad_reference.py")
     module = importlib.util.module_from_spec(spec)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import LIVE_TORCH
 from rnncalc import convert
 from rnncalc.yamlio import load_documents
 
@@ -80,6 +81,7 @@ def test_converted_layer_matches_torch(case, trace):
     close(hs, case["h"])
 
 
+@LIVE_TORCH
 def test_stored_reference_is_what_the_script_makes(torch):
     spec = importlib.util.spec_from_file_location("make_torch_convert_reference",
                                                   REFERENCE / "make_torch_convert_reference.py")

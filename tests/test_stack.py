@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import LIVE_TORCH
 from rnncalc import convert
 
 REFERENCE = Path(__file__).parent / "reference"
@@ -164,6 +165,7 @@ def test_keras_style_output_layer(tmp_path, rnncalc):
     assert json.loads(out)["y"] == [[2.0, 0.0], [4.0, -1.0]]
 
 
+@LIVE_TORCH
 def test_stored_reference_is_what_the_script_makes(torch):
     spec = importlib.util.spec_from_file_location("make_torch_stack_reference",
                                                   REFERENCE / "make_torch_stack_reference.py")

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import LIVE_TORCH
 from rnncalc.cli import run
 
 REFERENCE = Path(__file__).parent / "reference"
@@ -36,6 +37,7 @@ def test_matches_torch(case, tmp_path, capsys):
         close(doc["final"]["c"], case["c_final"])
 
 
+@LIVE_TORCH
 def test_stored_reference_is_what_the_script_makes(torch):
     spec = importlib.util.spec_from_file_location("make_torch_reference", REFERENCE / "make_torch_reference.py")
     module = importlib.util.module_from_spec(spec)
