@@ -228,19 +228,10 @@ def _dump(value) -> str:
 
 
 def dump_array(a) -> str:
-    """_dump(nested(a)), the same text: a finite matrix written a block of rows at a time, each block by one
-    %-format of float.__repr__ (what json.dumps writes for a float); anything else as _dump writes it."""
-    a = np.asarray(a, dtype=float)
-    if a.ndim > 2:
-        return "[" + ", ".join(dump_array(block) for block in a) + "]"
-    if a.ndim < 2 or not np.all(np.isfinite(a)):
-        return _dump(nested(a))  # refusing nan and inf as _dump does
-    rows, cols = a.shape
-    row = "[" + ", ".join(["%r"] * cols) + "]"
-    k = max(1, 65536 // max(cols, 1))  # rows a block: a few hundred kB of text
-    blocks = [(", ".join([row] * len(b))) % tuple((b.ravel() + 0.0).tolist()) for b in
-              (a[i:i + k] for i in range(0, rows, k))]  # + 0.0: -0.0 is written 0.0
-    return "[" + ", ".join(blocks) + "]"
+    """_dump(nested(a)), built a row at a time."""
+    if np.ndim(a) < 2:
+        return _dump(nested(a))
+    return "[" + ", ".join(dump_array(row) for row in a) + "]"
 
 
 class BlockText:
