@@ -192,7 +192,7 @@ def gradient_record(problem, summary, lists=True) -> dict:
     grads = summary.gradients
     shown = set(summary.shown)
     return {
-        "loss": grads.loss,
+        "loss": grads.loss + 0.0,  # −0.0 (xent of certain classes: −Σ 0) written 0.0
         "grad": {name: nested(g) if lists else g
                  for name, g in {**problem.as_given(grads.params), **grads.init}.items()},
         "backward": [{"t": r.t, **{k: floats(v) for k, v in r.values.items()}} for r in grads.steps if r.t in shown],

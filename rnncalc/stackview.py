@@ -255,7 +255,7 @@ def _json(stack, trace, grads, checks, view):
         doc.update({"output_layer": {"size": len(stack.output["b_y"]), "output": stack.output["act"]},
                     "y": [floats(y) for y in trace.y]})
     if grads is not None:
-        doc["loss"] = grads.loss
+        doc["loss"] = grads.loss + 0.0  # −0.0 (xent of certain classes: −Σ 0) written 0.0
         doc["grad"] = {"layers": [
             {"layer": layer.number, "direction": layer.direction,
              **{name: nested(g) for name, g in {**layer.problem.as_given(grads.layers[layer.label].params),
@@ -264,7 +264,8 @@ def _json(stack, trace, grads, checks, view):
         T = len(trace.output)
         doc["backward"] = [{"layer": layer.number, "direction": layer.direction,
                             "steps": [{"t": rec.t, **{k: floats(v) for k, v in rec.values.items()}}
-                                      for rec in grads.layers[layer.label].steps if shown(view, layer, rec.t, T)]}
+                                      for rec in grads.layers[layer.label].steps if shown(view, layer, rec.t, T)],
+                            "jacobian_norms": floats(grads.layers[layer.label].jacobian_norms)}
                            for layer in stack.layers]
     every = [c for cs in checks.values() for c in cs]
     if every:
@@ -276,6 +277,9 @@ def _dump(value):
     return json.dumps(value, allow_nan=False)
 
 
+AFTER_STEPS = ("final", "jacobian_norms")  # a layer's keys written on lines of their own after its steps
+
+
 def _layout(doc):
     """The document with a line for each top-level key, each layer's record and step, each gradient record and
     each check: readable, and each line still one JSON value."""
@@ -284,9 +288,9 @@ def _layout(doc):
         if key in ("layers", "backward"):
             items = []
             for item in value:
-                head = _dump({k: v for k, v in item.items() if k not in ("steps", "final")})[:-1]
+                head = _dump({k: v for k, v in item.items() if k not in ("steps", *AFTER_STEPS)})[:-1]
                 steps = ",\n".join(f"      {_dump(step)}" for step in item["steps"])
-                tail = f',\n     "final": {_dump(item["final"])}}}' if "final" in item else "}"
+                tail = "".join(f',\n     "{k}": {_dump(item[k])}' for k in AFTER_STEPS if k in item) + "}"
                 items.append(f'    {head}, "steps": [\n{steps}\n     ]{tail}')
             lines.append(f'  "{key}": [\n' + ",\n".join(items) + "\n  ]")
         elif key == "grad":

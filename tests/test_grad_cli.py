@@ -291,6 +291,15 @@ def test_xent_on_a_softmax_output(rnncalc_json):
     assert doc["backward"][0]["dy_pre"] == pytest.approx([ys[0][0] - 1, ys[0][1], ys[0][2]], abs=1e-15)
 
 
+def test_xent_of_a_certain_class_is_written_0(rnncalc):
+    # W_y = 0, b_y = (800, −800): log softmax(z)[0] = −log(1 + e^−1600) = 0 in float64, so L = −0 = 0:
+    # written 0.0, as every other zero of the document, never -0.0.
+    status, out, err = rnncalc("rnn", "--weights", "0", "-p", "W_y=0", "-p", "b_y=800,-800", "--output",
+                               "softmax", "-x", "1,2", "--grad", "--loss", "xent", "--target", "0,0", "-f", "json")
+    assert status == 0, err
+    assert '"loss": 0.0,' in out and "-0.0" not in out
+
+
 # ---------------------------------------------------------------- where the target comes from
 
 def test_target_from_flag_file_and_yaml_agree(rnncalc_json, tmp_path):

@@ -136,6 +136,21 @@ def test_sum_loss_gives_an_output_layer_zero_gradients_as_a_single_layer_does(tm
     assert stacked["W_y"] == single["W_y"] == [[0.0], [0.0]] and stacked["b_y"] == single["b_y"] == [0.0, 0.0]
 
 
+def test_each_direction_has_its_jacobian_norms(tmp_path, rnncalc):
+    # Linear H = 1 directions: forward s_2 = 3 s_1 + ⋯, so ‖∂s_2/∂s_1‖ = 3; the backward direction ends at t = 1,
+    # after reading x_1, with s_1 = ½ s_2 + ⋯, so ‖∂s_1/∂s_2‖ = ½; each direction's own final state has norm 1.
+    # The same stack with xent of a certain class (W_y = 0, b_y = (800, −800)): L = −0, written 0.0.
+    path = tmp_path / "bi.yaml"
+    path.write_text("cell: rnn\nbidirectional: true\nactivation: linear\nx: [1, 2]\nlayers:\n"
+                    "  - forward: {W_ss: 3, W_sx: 2}\n    backward: {W_ss: 0.5, W_sx: 2}\n"
+                    "W_y: [[0, 0], [0, 0]]\nb_y: [800, -800]\noutput: softmax\n")
+    status, out, err = rnncalc("rnn", path, "-f", "json", "--grad", "--loss", "xent", "--target", "0,0")
+    assert status == 0, err
+    doc = json.loads(out)
+    assert [r["jacobian_norms"] for r in doc["backward"]] == [[3.0, 1.0], [1.0, 0.5]]
+    assert doc["loss"] == 0.0 and "-0.0" not in out
+
+
 def test_param_addresses_and_expectations(tmp_path, rnncalc):
     # Two linear layers, H = D = 1: s¹_t = x_t + s¹_{t-1}, s²_t = 3 s¹_t; x = (1, 1): s¹ = (1, 2), s² = (3, 6).
     path = tmp_path / "two.yaml"
