@@ -96,7 +96,7 @@ class Cell:
     states: tuple
     equations: tuple
     options: dict = field(default_factory=dict)
-    zero_if_given: tuple = ()  # parameters of other variants that the user may give only as 0
+    zero_if_given: tuple = ()  # (name, bias): another variant's parameter, given only as 0, as a term beside bias
 
     @property
     def visible(self):
@@ -352,7 +352,7 @@ def gru(variant="reset-after", z_weighs="old"):
             Equation("h", update, None, "new state"),
         ),
         options,
-        zero_if_given=("b_nh",) if variant == "reset-before" else (),
+        zero_if_given=(("b_nh", "b_n"),) if variant == "reset-before" else (),
     )
 
 

@@ -67,6 +67,7 @@ class Problem(SimpleNamespace):
     rounding: Rounding
     origins: dict  # parameter or initial-state key -> where its value came from
     concatenated = ()  # the concatenated forms given, e.g. ("W_f",)
+    zero_given = ()  # the parameters of another variant given as 0 (Cell.zero_if_given), e.g. ("b_nh",)
     source = ""
     steps = None  # T, when known before the run
     live = False  # the steps come from stdin (-x -), each to be answered as it arrives
@@ -78,13 +79,18 @@ class Problem(SimpleNamespace):
 
     def as_given(self, by_name: dict) -> dict:
         """Arrays keyed by split parameter name (W_fh, W_fx, ...), keyed instead as the input gave the
-        parameters: a weight given concatenated, W_f, gets the (H, H+D) block [W_fh W_fx] in their place."""
+        parameters: a weight given concatenated, W_f, gets the (H, H+D) block [W_fh W_fx] in their place, and
+        a bias of another variant given as 0 the array of the bias it is a term beside (b_nh that of b_n: with
+        n_t = tanh(⋯ + b_n + b_nh), ∂L/∂b_nh = ∂L/∂b_n)."""
         pairs = {pair: name for name, pair in self.cell.concatenated.items() if name in self.concatenated}
+        beside = {bias: name for name, bias in self.cell.zero_if_given if name in self.zero_given}
         given = {}
         for name, value in by_name.items():
             pair = next((p for p in pairs if name in p), None)
             if pair is None:
                 given[name] = value
+                if name in beside:
+                    given[beside[name]] = value
             elif pairs[pair] not in given:
                 given[pairs[pair]] = np.hstack([by_name[pair[0]], by_name[pair[1]]])  # (H, H) | (H, D) -> (H, H+D)
         return given
@@ -110,13 +116,15 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
 
     params = _param_entries(file, flags, cells.CELLS[cell_name]())
     cell = _cell(cell_name, file, flags, params)
-    for name in cell.zero_if_given:
+    zero_given = []
+    for name, _ in cell.zero_if_given:
         if name in params:
             if np.any(_array(params[name]) != 0):
                 raise params[name].fail(f"the {cell.title} has no {name}, so it may only be 0; "
                                         "fold it into the other bias, or choose the variant that has it")
             del params[name]
             file.pop(name, None)
+            zero_given.append(name)
     _reject_unknown(cell, file, params)
 
     inits = {s.init_key: file.get(s.init_key) for s in cell.states}
@@ -204,7 +212,8 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
     return Problem(
         cell=cell, sizes=sizes, params={n: values[n] for n in specs}, init=init, xs=xs,
         rounding=rounding, origins=origins,
-        concatenated=tuple(n for n in cell.concatenated if n in params), source=source,
+        concatenated=tuple(n for n in cell.concatenated if n in params), zero_given=tuple(zero_given),
+        source=source,
         steps=count, live=x.where == "-x -", name=None if name is None else str(name), digits=digits, atol=atol,
         expect=_expectations(cell, sizes, count, file.get("expect"), flags.expect, flags.no_expect),
         loss=_loss(cell, sizes, count, file, flags),

@@ -57,7 +57,7 @@ def test_gru_variants():
     assert gru.equation("n").text(gru) == "n_t = tanh(W_nx x_t + b_n + r_t ⊙ (W_nh h_{t-1} + b_nh))"
     before = cells.gru("reset-before")
     assert before.equation("n").text(before) == "n_t = tanh(W_nx x_t + W_nh (r_t ⊙ h_{t-1}) + b_n)"
-    assert "b_nh" not in before.param_names and before.zero_if_given == ("b_nh",)
+    assert "b_nh" not in before.param_names and before.zero_if_given == (("b_nh", "b_n"),)
     new = cells.gru(z_weighs="new")
     assert new.equation("h").text(new) == "h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ n_t"
     assert gru.quantities == ["r_pre", "r", "z_pre", "z", "n_pre", "n", "h"]

@@ -300,6 +300,17 @@ def test_xent_of_a_certain_class_is_written_0(rnncalc):
     assert '"loss": 0.0,' in out and "-0.0" not in out
 
 
+def test_a_reset_before_b_nh_given_as_0_gets_b_ns_gradient(rnncalc_json):
+    # reset-before: n_t = tanh(W_nx x_t + W_nh (r_t ⊙ h_{t-1}) + b_n), and a b_nh given (as 0, the only value
+    # it may take) is a term beside b_n, so ∂L/∂b_nh = ∂L/∂b_n; b_n's own gradient is checked by finite
+    # differences in test_backward. Not given, it has no entry.
+    args = ["gru", "--weights", "0.5", "--h0", "1", "-x", "1,2", "--variant", "reset-before", "--grad"]
+    given = rnncalc_json(*args, "-p", "b_nh=0")["grad"]
+    assert list(given)[list(given).index("b_n") + 1] == "b_nh"
+    assert given["b_nh"] == given["b_n"] and given["b_n"] != [0.0]
+    assert "b_nh" not in rnncalc_json(*args)["grad"]
+
+
 # ---------------------------------------------------------------- where the target comes from
 
 def test_target_from_flag_file_and_yaml_agree(rnncalc_json, tmp_path):
