@@ -216,12 +216,12 @@ class TestUnreadableInput:
 # 120 rows are more than a pipe holds (64 KiB on Linux).
 LONG_FOLDER = Path("d" * 255, "e" * 255)
 PIPED = [[*LONG, "--format", "jsonl"], [*LONG, "--grad", "--steps", "1:"],
-         ["check", *[str(LONG_FOLDER / "gated.yaml")] * 120],
+         pytest.param(["check", *[str(LONG_FOLDER / "gated.yaml")] * 120], id="check 120 long names"),
          *(deep_only([*LONG, "--format", fmt]) for fmt in ("json", "csv", "markdown", "latex")),
          deep_only([*LONG, "--steps", "1:"]), deep_only(["init", "lstm", "--hidden", "400"])]
 
 
-@pytest.mark.parametrize("args", PIPED, ids=lambda a: " ".join(a)[:40])
+@pytest.mark.parametrize("args", PIPED, ids=lambda a: " ".join(w if len(w) < 40 else "..." for w in a))
 def test_broken_pipe_is_quiet(args, tmp_path):
     """More output than a pipe holds, and a reader that leaves after one line: status 141, nothing on stderr."""
     (tmp_path / LONG_FOLDER).mkdir(parents=True)
