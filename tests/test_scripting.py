@@ -174,6 +174,7 @@ class TestLiveStream:
         assert json.loads(both.splitlines()[1]) == steps[1]
         assert co.close() == (0, "")
 
+    @pytest.mark.deep
     def test_csv_answers_each_line(self, rnncalc, tmp_path):
         steps = self.expected(rnncalc)
         co = Coprocess(*self.ARGS, "-f", "csv", "--only", "h", env=_rnncalc_on_path(tmp_path))

@@ -179,6 +179,7 @@ class TestLongSequences:
         assert status == 0  # the sample's expect: still holds, so the steps are the same
         assert json.loads(out)["steps"] == json.loads(rnncalc("lstm", VECTOR, "-f", "json")[1])["steps"]
 
+    @pytest.mark.deep(reason="one more live stream in a process, as test_scripting.TestLiveStream runs")
     def test_stdin_steps_stream(self):
         # The first step's output arrives while the input is still open.
         process = subprocess.Popen([sys.executable, "-m", "rnncalc", "rnn", "--weights", "0.5", "-x", "-",
