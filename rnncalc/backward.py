@@ -198,9 +198,10 @@ def reverse(cell: Cell, params: dict, init: dict, steps: list, seeds: list, jaco
     norms = SpectralNorms(T, threaded=n > 1 and H >= THREADED_NORMS)
     try:
         records, d_init = _sweep(cell, params, init, steps, seeds, n, norms)
-    finally:
-        norms.close()
-    return records, d_init, norms.values
+    except BaseException:  # Ctrl-C included: no waiting for the norms
+        norms.abandon()
+        raise
+    return records, d_init, norms.result()
 
 
 def _sweep(cell, params, init, steps, seeds, n, norms):
@@ -283,12 +284,17 @@ class SpectralNorms:
         i, future = self.pending.pop(0)
         self.values[i] = future.result()
 
-    def close(self):
-        """Wait for every norm still being computed (or, after an error, drop those not started)."""
-        if self.pool is None:
-            return
-        try:
-            while self.pending:
-                self._collect()
-        finally:
-            self.pool.shutdown(cancel_futures=True)
+    def result(self):
+        """values, once every norm still being computed is known."""
+        if self.pool is not None:
+            try:
+                while self.pending:
+                    self._collect()
+            finally:
+                self.pool.shutdown(cancel_futures=True)
+        return self.values
+
+    def abandon(self):
+        """Drop the norms not computed yet, without waiting for the one being computed."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
