@@ -33,8 +33,6 @@ _SHARED = dict(deadline=None, print_blob=True, derandomize=False,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("default", max_examples=25, **_SHARED)
 settings.register_profile("deep", max_examples=400, **_SHARED)
-if "RNNCALC_HYPOTHESIS_PROFILE" in os.environ or settings.get_current_profile_name() == "default":
-    settings.load_profile(os.environ.get("RNNCALC_HYPOTHESIS_PROFILE", "default"))  # else --hypothesis-profile's
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # so tests can `import strategies`
 
@@ -47,12 +45,17 @@ def deep_only(*values, id=None):
     return pytest.param(*values, id=id, marks=pytest.mark.deep)
 
 
+def _profile(config):
+    return config.getoption("hypothesis_profile", None) or os.environ.get("RNNCALC_HYPOTHESIS_PROFILE", "default")
+
+
 def pytest_configure(config):
+    settings.load_profile(_profile(config))
     config.addinivalue_line("markers", f"deep(reason=...): {DEEP_PROFILE} only")
 
 
 def pytest_collection_modifyitems(config, items):
-    if settings.get_current_profile_name() != "deep":
+    if _profile(config) != "deep":
         for item in items:
             if deep := item.get_closest_marker("deep"):
                 why = deep.kwargs.get("reason", "one more case of a behaviour this run checks once")
