@@ -257,8 +257,8 @@ THREADED_NORMS = 64  # from this H on, an eigenvalue problem costs far more than
 class SpectralNorms:
     """values[i] = ‖J‖₂ (mathops.spectral_norm) of the J given for i, 1.0 where none is. threaded: J is scaled
     (a new array) at once and its eigenvalue problem solved on a second thread while the caller goes on to
-    the next J (numpy's linear algebra runs without the GIL), at most two waiting, so that no more than
-    three (H, H) matrices are alive at once; the same operations, so the same bits, as unthreaded."""
+    the next J (numpy's linear algebra runs without the GIL), at most two handed over and not yet collected,
+    so that memory stays a few (H, H) matrices; the same operations, so the same bits, as unthreaded."""
 
     def __init__(self, T: int, threaded: bool):
         self.values = np.ones(T)

@@ -283,6 +283,42 @@ def test_jacobian_norms_on_a_thread_have_the_same_bits(variant, monkeypatch):
     assert all(a.tobytes() == b.tobytes() for a, b in zip(threaded.params.values(), inline.params.values()))
 
 
+def test_an_error_in_the_sweep_drops_the_norms_not_started(monkeypatch):
+    # Ctrl-C (or any error) during the reverse sweep goes on at once: the norm being solved on the thread is
+    # left to finish, the one queued behind it is never started, and the thread ends.
+    import threading
+
+    cell = cells.lstm()
+    rng = np.random.default_rng(3)
+    params = {p.name: rng.standard_normal([{"H": 64, "D": 2}[d] for d in p.shape]) / 8 for p in cell.params}
+    init, xs = {s.name: np.zeros(64) for s in cell.states}, rng.standard_normal((6, 2))
+    steps = forward(cell, params, init, xs)
+    before = threading.active_count()
+    solve, vjp, started, calls, gate = mathops.scaled_spectral_norm, mathops.activation_vjp, [], [], threading.Event()
+
+    def held(m, u):
+        started.append(1)
+        gate.wait(10)
+        return solve(m, u)
+
+    def failing(*args):
+        calls.append(1)
+        if len(calls) == 12:  # five vjps a step: step t = 4 of 6, after J_5 and J_4 were handed over
+            raise KeyboardInterrupt
+        return vjp(*args)
+
+    monkeypatch.setattr(mathops, "scaled_spectral_norm", held)
+    monkeypatch.setattr(mathops, "activation_vjp", failing)
+    with pytest.raises(KeyboardInterrupt):
+        backward(cell, params, init, xs, steps)
+    gate.set()
+    for _ in range(500):
+        if threading.active_count() == before:
+            break
+        threading.Event().wait(0.01)
+    assert threading.active_count() == before and started == [1]
+
+
 def test_vanishing_gradient_in_a_contracting_rnn():
     # ‖W_ss‖₂ < 1 and |tanh'| ≤ 1: J_t = J_{t+1} diag(1 − s²_{t+1}) W_ss shrinks at every step back.
     cell = cells.rnn()
