@@ -1,8 +1,9 @@
 """Faults of the machine and the file system, and user text that must be shown, not interpreted.
 
 A fault of the process itself (a closed or full standard stream, a reader that goes away, a signal, the
-encoding Python gives a stream) is met by a real process, with real pipes, devices and signals; one case
-of each such matrix runs every time and the rest under the deep profile (conftest.deep_only). Files that
+encoding Python gives a stream) is met by a real process, with real pipes, devices and signals. Where one
+process can meet several cases it does (the commands on an ASCII stream); where each case ends its process,
+one case of each runs every time and the rest under the deep profile (conftest.deep_only). Files that
 cannot be read or written, and names and text from the user, are the same faults in-process, so they run
 there (the rnncalc fixture)."""
 
@@ -65,7 +66,7 @@ class TestUnwritableOutput:
         assert "cannot write the output: No space left on device" in one_line(r.stderr)
 
     @pytest.mark.parametrize("args", [["rnn", "--weights", "0.5", "-x", "1,2"], deep_only(["--version"]),
-                                      deep_only(["init", "lstm"]), deep_only(["equations"])])
+                                      deep_only(["init", "lstm"]), deep_only(["equations"])], ids=" ".join)
     def test_stdout_closed(self, args):
         r = run(*args, shell_redirect=">&-")
         assert r.returncode == 2
@@ -168,7 +169,7 @@ class TestUnreadableInput:
         r = run("rnn", "--weights", "1", "-x", "-", shell_redirect="<&-")
         assert r.returncode == 2 and "-x -: standard input is closed" in one_line(r.stderr)
 
-    @pytest.mark.parametrize("args", [["rnn", "-"], deep_only(["rnn", "--weights", "1", "-x", "-"])])
+    @pytest.mark.parametrize("args", [["rnn", "-"], deep_only(["rnn", "--weights", "1", "-x", "-"])], ids=" ".join)
     def test_binary_stdin(self, args):
         r = run(*args, input=bytes(range(256)) * 4)
         assert r.returncode == 2 and "is not a text file" in one_line(r.stderr)
@@ -235,7 +236,6 @@ def test_broken_pipe_is_quiet(args, tmp_path):
     assert err == b""
 
 
-@pytest.mark.deep
 def test_broken_pipe_unbuffered():
     """Under PYTHONUNBUFFERED=1 a write may end short without an error: status 0 or 141, still quiet."""
     child = subprocess.Popen([*RNNCALC, *LONG, "--format", "jsonl"], env={**ENV, "PYTHONUNBUFFERED": "1"},
@@ -274,8 +274,8 @@ entry()
 """
 
 
-@pytest.mark.parametrize("module", [deep_only("inspect"), "typer", deep_only("rich.console"), deep_only("numpy"),
-                                    deep_only("yaml"), "rnncalc.engine"])
+@pytest.mark.parametrize("module", ["inspect", "typer", deep_only("rich.console"), "numpy", deep_only("yaml"),
+                                    "rnncalc.engine"])
 def test_ctrl_c_while_starting(module):
     problem = [str(ROOT / "samples" / "seed.yaml")] if module == "yaml" else ["--weights", "1", "-x", "1"]
     r = subprocess.run([sys.executable, "-c", INTERRUPT_AT_IMPORT, module, "lstm", *problem],  # flags need no YAML
@@ -373,23 +373,51 @@ class TestUserText:
 
 ASCII_RUNS = [
     ["gated", "samples/gated.yaml"],
-    *map(deep_only, [
-        ["gated", "samples/gated.yaml", "--grad"],
-        ["lstm", "samples/lstm_vector.yaml", "--format", "markdown"],
-        ["lstm", "samples/lstm_vector.yaml", "--format", "latex"],
-        ["lstm", "samples/lstm_vector.yaml", "--format", "json"],
-        ["lstm", "samples/lstm_vector.yaml", "--format", "csv"],
-        ["equations"],
-        ["check", "samples/gated.yaml"],
-    ]),
+    ["gated", "samples/gated.yaml", "--grad"],
+    ["lstm", "samples/lstm_vector.yaml", "--format", "markdown"],
+    ["lstm", "samples/lstm_vector.yaml", "--format", "latex"],
+    ["lstm", "samples/lstm_vector.yaml", "--format", "json"],
+    ["lstm", "samples/lstm_vector.yaml", "--format", "csv"],
+    ["equations"],
+    ["check", "samples/gated.yaml"],
 ]
+
+# Runs each command line of the JSON list in argv[1] as the installed script does (entry()), one after
+# another in this one process; after each, a NUL byte on stdout and on stderr, and the statuses last.
+ENTRY_AFTER_ENTRY = """
+import json, sys
+from rnncalc.cli import entry
+statuses = []
+for args in json.loads(sys.argv.pop(1)):
+    sys.argv[1:] = args
+    try:
+        entry()
+    except SystemExit as e:
+        statuses.append(e.code)
+    for stream in (sys.stdout, sys.stderr):
+        stream.write("\\0")
+        stream.flush()
+sys.stderr.write(json.dumps(statuses))
+"""
+
+
+@pytest.fixture(scope="module")
+def ascii_runs():
+    """{command line: (status, stdout bytes, stderr bytes)} for each of ASCII_RUNS, run by one process
+    whose streams Python opened as ASCII (PYTHONIOENCODING=ascii)."""
+    r = subprocess.run([sys.executable, "-c", ENTRY_AFTER_ENTRY, json.dumps(ASCII_RUNS)],
+                       env={**ENV, "PYTHONIOENCODING": "ascii"}, cwd=ROOT, capture_output=True, timeout=TIMEOUT)
+    *outs, rest = r.stdout.split(b"\0")
+    *errs, statuses = r.stderr.split(b"\0")
+    assert r.returncode == 0 and rest == b"" and len(outs) == len(errs) == len(ASCII_RUNS), r.stderr
+    return {" ".join(args): result for args, result in zip(ASCII_RUNS, zip(json.loads(statuses), outs, errs))}
 
 
 @pytest.mark.parametrize("args", ASCII_RUNS, ids=" ".join)
-def test_ascii_stream_gets_ascii_spellings(args):
-    r = run(*args, env={"PYTHONIOENCODING": "ascii"}, cwd=ROOT)
-    assert r.returncode in (0, 1), r.stderr
-    out = r.stdout.decode("ascii")  # every byte is ASCII
+def test_ascii_stream_gets_ascii_spellings(ascii_runs, args):
+    status, stdout, stderr = ascii_runs[" ".join(args)]
+    assert status in (0, 1), stderr
+    out = stdout.decode("ascii")  # every byte is ASCII
     if args[0] == "gated" and "--format" not in args:
         assert "sigma(" in out and " * " in out and "ok" in out
         lines = out.splitlines()
@@ -402,7 +430,6 @@ def test_ascii_stream_gets_ascii_spellings(args):
         assert json.loads(out)["cell"] == "lstm"
 
 
-@pytest.mark.deep
 def test_latin1_stream():
     r = run("lstm", "samples/lstm_vector.yaml", env={"PYTHONIOENCODING": "latin-1"}, cwd=ROOT)
     assert r.returncode == 0, r.stderr

@@ -26,7 +26,7 @@ def loaded_after(*args):
 
 
 @pytest.mark.parametrize("output", [["--format", "json"], deep_only(["--format", "jsonl"]),
-                                    deep_only(["--format", "csv"]), ["-q"]])
+                                    deep_only(["--format", "csv"]), ["-q"]], ids=" ".join)
 def test_flags_alone_need_no_yaml_and_plain_formats_no_rich(output):
     loaded = loaded_after("lstm", "--weights", "1", "--h0", "1", "--c0", "1", "-x", "5", "-p", "W_fh=[[1]]", *output)
     assert "numpy" in loaded and "yaml" not in loaded and "rich" not in loaded
