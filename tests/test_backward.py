@@ -252,7 +252,8 @@ def test_jacobian_norms_match_finite_differences(variant):
 def test_jacobian_norms_are_the_largest_singular_values_at_h_64():
     # An RNN of H = 64: J_t = ∂s_T/∂s_t = D_T W D_{T-1} W ⋯ D_{t+1} W with D_k = diag(1 − s_k²), W = W_ss,
     # multiplied out here independently of the reverse pass; ‖J_t‖₂ from numpy's SVD (np.linalg.norm(·, 2)).
-    # The two products round differently in the last bits, so they agree to a few ulps, not to all bits.
+    # The two products round differently in the last bits, so they agree to a few ulps (1.8e-15 at most over
+    # 40 seeds), not to all bits.
     cell = cells.rnn()
     rng = np.random.default_rng(5)
     W = rng.standard_normal((64, 64)) / 8
@@ -262,7 +263,7 @@ def test_jacobian_norms_are_the_largest_singular_values_at_h_64():
     norms = backward(cell, params, init, xs, steps).jacobian_norms
     J = np.eye(64)
     for t in range(6, 0, -1):  # J is J_t here
-        assert norms[t - 1] == pytest.approx(np.linalg.norm(J, 2), rel=1e-14), t
+        assert norms[t - 1] == pytest.approx(np.linalg.norm(J, 2), rel=4e-15), t
         J = J * (1 - steps[t - 1].values["s"] ** 2) @ W  # J_{t-1} = J_t D_t W
 
 
