@@ -11,10 +11,10 @@ example costs a process may take a fraction of settings.default.max_examples).
 
 A test about the process itself (signals; a standard stream closed, full, read live or left by its reader; the
 modules a run imports) runs a real process, which costs a start of Python: where one process can meet several
-cases one after another, it meets them all (test_faults' commands on an ASCII stream); where each case ends
-its process, the test keeps one representative case in every run; its other cases are marked `deep`
-(`deep_only(...)` for one case of a parametrize list, `@pytest.mark.deep` for a whole test) and run under the
-deep profile only, as does a test whose point is the sheer size of its input
+cases one after another, it meets them all (test_faults' commands on an ASCII stream or with a standard stream
+closed); where each case needs a process of its own, the test keeps one representative case in every run; its
+other cases are marked `deep` (`deep_only(...)` for one case of a parametrize list, `@pytest.mark.deep` for a
+whole test) and run under the deep profile only, as does a test whose point is the sheer size of its input
 (`@pytest.mark.deep(reason=...)`). Under any other profile they are reported as skipped, with the reason
 (`pytest -rs` lists them).
 """

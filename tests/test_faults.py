@@ -2,7 +2,7 @@
 
 A fault of the process itself (a closed or full standard stream, a reader that goes away, a signal, the
 encoding Python gives a stream) is met by a real process, with real pipes, devices and signals. Where one
-process can meet several cases it does (the commands on an ASCII stream); where each case ends its process,
+process can meet several cases it does (runs_in_one_process); where each case needs a process of its own,
 one case of each runs every time and the rest under the deep profile (conftest.deep_only). Files that
 cannot be read or written, and names and text from the user, are the same faults in-process, so they run
 there (the rnncalc fixture)."""
@@ -42,6 +42,38 @@ def _quote(a):
     return shlex.quote(str(a))
 
 
+# Runs each command line of the JSON list in argv[1] as the installed script does (entry()), one after
+# another in this one process; after each, a NUL byte on each open standard stream, and the statuses last.
+ENTRY_AFTER_ENTRY = """
+import json, sys
+from rnncalc.cli import entry
+statuses = []
+for args in json.loads(sys.argv.pop(1)):
+    sys.argv[1:] = args
+    try:
+        entry()
+    except SystemExit as e:
+        statuses.append(e.code)
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.write("\\0")
+            stream.flush()
+sys.stderr.write(json.dumps(statuses))
+"""
+
+
+def runs_in_one_process(commands, env=None, shell_redirect=""):
+    """{command line: (status, stdout bytes, stderr bytes)}: the commands run one after another by one
+    process, each as the installed script runs it, for faults that leave the process able to go on."""
+    script = " ".join(map(_quote, [sys.executable, "-c", ENTRY_AFTER_ENTRY, json.dumps(commands)]))
+    r = subprocess.run(["/bin/sh", "-c", f"{script} {shell_redirect}"], env={**ENV, **(env or {})}, cwd=ROOT,
+                       capture_output=True, timeout=TIMEOUT)
+    *errs, statuses = r.stderr.split(b"\0")
+    outs = r.stdout.split(b"\0")[:-1] if r.stdout else [b""] * len(commands)
+    assert r.returncode == 0 and len(outs) == len(errs) == len(commands), r.stderr
+    return dict(zip(map(" ".join, commands), zip(json.loads(statuses), outs, errs)))
+
+
 def one_line(stderr) -> str:
     text = stderr.decode() if isinstance(stderr, bytes) else stderr
     assert text.count("\n") == 1 and text.startswith("rnncalc: ") and "Traceback" not in text, text
@@ -57,6 +89,14 @@ def problem(tmp_path):
 
 # ---------------------------------------------------------------- outputs that cannot be written
 
+STDOUT_CLOSED = [["rnn", "--weights", "0.5", "-x", "1,2"], ["--version"], ["init", "lstm"], ["equations"]]
+
+
+@pytest.fixture(scope="module")
+def stdout_closed():
+    return runs_in_one_process(STDOUT_CLOSED, shell_redirect=">&-")
+
+
 class TestUnwritableOutput:
     def test_stdout_full(self):
         with open("/dev/full", "w") as full:
@@ -65,12 +105,11 @@ class TestUnwritableOutput:
         assert r.returncode == 2
         assert "cannot write the output: No space left on device" in one_line(r.stderr)
 
-    @pytest.mark.parametrize("args", [["rnn", "--weights", "0.5", "-x", "1,2"], deep_only(["--version"]),
-                                      deep_only(["init", "lstm"]), deep_only(["equations"])], ids=" ".join)
-    def test_stdout_closed(self, args):
-        r = run(*args, shell_redirect=">&-")
-        assert r.returncode == 2
-        assert "standard output is closed" in one_line(r.stderr)
+    @pytest.mark.parametrize("args", STDOUT_CLOSED, ids=" ".join)
+    def test_stdout_closed(self, stdout_closed, args):
+        status, _, err = stdout_closed[" ".join(args)]
+        assert status == 2
+        assert "standard output is closed" in one_line(err)
 
     def test_stdout_read_only(self, problem):
         r = run("rnn", problem, shell_redirect=f"1<{_quote(problem)}")
@@ -159,15 +198,19 @@ class TestSaveNeverOverwritesAnInput:
 
 # ---------------------------------------------------------------- inputs that cannot be read
 
-class TestUnreadableInput:
-    def test_stdin_closed(self):
-        r = run("rnn", "-", shell_redirect="<&-")
-        assert r.returncode == 2 and "<stdin>: standard input is closed" in one_line(r.stderr)
+@pytest.fixture(scope="module")
+def stdin_closed():
+    return runs_in_one_process([["rnn", "-"], ["rnn", "--weights", "1", "-x", "-"]], shell_redirect="<&-")
 
-    @pytest.mark.deep
-    def test_stdin_closed_for_x(self):
-        r = run("rnn", "--weights", "1", "-x", "-", shell_redirect="<&-")
-        assert r.returncode == 2 and "-x -: standard input is closed" in one_line(r.stderr)
+
+class TestUnreadableInput:
+    def test_stdin_closed(self, stdin_closed):
+        status, _, err = stdin_closed["rnn -"]
+        assert status == 2 and "<stdin>: standard input is closed" in one_line(err)
+
+    def test_stdin_closed_for_x(self, stdin_closed):
+        status, _, err = stdin_closed["rnn --weights 1 -x -"]
+        assert status == 2 and "-x -: standard input is closed" in one_line(err)
 
     @pytest.mark.parametrize("args", [["rnn", "-"], deep_only(["rnn", "--weights", "1", "-x", "-"])], ids=" ".join)
     def test_binary_stdin(self, args):
@@ -382,35 +425,11 @@ ASCII_RUNS = [
     ["check", "samples/gated.yaml"],
 ]
 
-# Runs each command line of the JSON list in argv[1] as the installed script does (entry()), one after
-# another in this one process; after each, a NUL byte on stdout and on stderr, and the statuses last.
-ENTRY_AFTER_ENTRY = """
-import json, sys
-from rnncalc.cli import entry
-statuses = []
-for args in json.loads(sys.argv.pop(1)):
-    sys.argv[1:] = args
-    try:
-        entry()
-    except SystemExit as e:
-        statuses.append(e.code)
-    for stream in (sys.stdout, sys.stderr):
-        stream.write("\\0")
-        stream.flush()
-sys.stderr.write(json.dumps(statuses))
-"""
-
-
 @pytest.fixture(scope="module")
 def ascii_runs():
     """{command line: (status, stdout bytes, stderr bytes)} for each of ASCII_RUNS, run by one process
     whose streams Python opened as ASCII (PYTHONIOENCODING=ascii)."""
-    r = subprocess.run([sys.executable, "-c", ENTRY_AFTER_ENTRY, json.dumps(ASCII_RUNS)],
-                       env={**ENV, "PYTHONIOENCODING": "ascii"}, cwd=ROOT, capture_output=True, timeout=TIMEOUT)
-    *outs, rest = r.stdout.split(b"\0")
-    *errs, statuses = r.stderr.split(b"\0")
-    assert r.returncode == 0 and rest == b"" and len(outs) == len(errs) == len(ASCII_RUNS), r.stderr
-    return {" ".join(args): result for args, result in zip(ASCII_RUNS, zip(json.loads(statuses), outs, errs))}
+    return runs_in_one_process(ASCII_RUNS, env={"PYTHONIOENCODING": "ascii"})
 
 
 @pytest.mark.parametrize("args", ASCII_RUNS, ids=" ".join)
