@@ -357,16 +357,18 @@ def test_gate_of_sigma_minus_40_is_not_zero_on_any_path(args):
 
 
 def test_overflow_is_reported_at_the_same_step_on_every_path(tmp_path):
-    # s_t = 1.0001·s_{t-1} + 0·x_t + 0 from 9e307: the first infinite product, in Python floats (IEEE
-    # double, the same single rounding as a 1×1 product), is the first non-finite s_pre.
-    s, t = 9e307, 0
+    # s_t = 1.0001·s_{t-1} + 0·x_t + 0 from 1.7e308: the first infinite product, in Python floats (IEEE
+    # double, the same single rounding as a 1×1 product), is the first non-finite s_pre, in the third
+    # block of steps.
+    s, t = 1.7e308, 0
     while math.isfinite(s):
         s, t = 1.0001 * s + 0.0 * 0.0 + 0.0, t + 1
+    assert 2 * CHUNK < t < 600
     path = write(tmp_path, {"cell": "rnn", "activation": "linear", "W_ss": 1.0001, "W_sx": 0, "b_s": 0,
-                            "s0": 9e307, "x": [0] * 8000})
+                            "s0": 1.7e308, "x": [0] * 600})
     message = f"rnncalc: s_pre is not finite at step {t}"
     for args in (["-f", "json"], ["--last"], ["-q"], ["-f", "jsonl"], ["-f", "csv"], ["--no-color"],
-                 ["--steps", "1:3"], ["-f", "markdown", "--steps", "8000"], ["-f", "latex", "--last"]):
+                 ["--steps", "1:3"], ["-f", "markdown", "--steps", "600"], ["-f", "latex", "--last"]):
         status, _, err = cli("rnn", path, *args)
         assert status == 3 and err.startswith(message), (args, err)
     status, out, _ = cli("check", "--no-color", path)
