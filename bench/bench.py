@@ -38,17 +38,6 @@ SEED = ["lstm", "--weights", "1", "--h0", "1", "--c0", "1", "-x", "5"]
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def timed(cmd, repeat, stdin=None):
-    """The median wall time of `repeat` whole-process runs of cmd (output discarded), after one more."""
-    times = []
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=stdin, check=True, env=ENV)
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=stdin, check=True, env=ENV)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def timed_pair(ours, reference, repeat):
     """Median wall times of ours and the reference, run alternately (after one untimed run of each), so
     that a busy machine slows both alike."""
@@ -143,17 +132,17 @@ def main():
     repeat = 5 if args.quick else 15
     rows = []
 
-    # 1. Start-up: every call from a shell pays it.
-    numpy_import = timed([PY, "-c", "import numpy"], repeat)
-    rows.append(row("rnncalc --version", timed([*RNNCALC, "--version"], repeat), numpy_import, 1.5))
-    rows.append(row("rnncalc --help", timed([*RNNCALC, "--help"], repeat), numpy_import, 1.5))
-    rows.append(row("seed example, --format json", timed([*RNNCALC, *SEED, "--format", "json"], repeat),
-                    numpy_import, 1.8))
-    rows.append(row("seed example, table", timed([*RNNCALC, *SEED], repeat), numpy_import, 2.5))
+    # 1. Start-up: every call from a shell pays it. Each scenario alternates with the reference, so that the
+    # machine's speed, which drifts by tens of percent on a shared host, is the same for both.
+    numpy_import = [PY, "-c", "import numpy"]
     seed_file = [*RNNCALC, "lstm", str(HERE.parent / "samples" / "seed.yaml")]
-    rows.append(row("samples/seed.yaml, --format json", timed([*seed_file, "--format", "json"], repeat),
-                    numpy_import, 1.8))
-    rows.append(row("samples/seed.yaml, table", timed(seed_file, repeat), numpy_import, 2.5))
+    for name, cmd, target in [("rnncalc --version", [*RNNCALC, "--version"], 1.5),
+                              ("rnncalc --help", [*RNNCALC, "--help"], 1.5),
+                              ("seed example, --format json", [*RNNCALC, *SEED, "--format", "json"], 1.8),
+                              ("seed example, table", [*RNNCALC, *SEED], 2.5),
+                              ("samples/seed.yaml, --format json", [*seed_file, "--format", "json"], 1.8),
+                              ("samples/seed.yaml, table", seed_file, 2.5)]:
+        rows.append(row(name, *timed_pair(cmd, numpy_import, repeat), target))
 
     # 2. The engine on a long sequence, against a careful hand-written numpy loop loading the same files.
     with tempfile.TemporaryDirectory() as tmp:
@@ -189,12 +178,12 @@ def main():
             agree = float(np.max(np.abs(ours_numbers - ref_numbers)))
             ours, ref = timed_pair(cmd, ref_cmd, max(3, repeat // 3))
             rows.append(row(f"LSTM T=20000 D=4 H=8 every quantity as {form} (|Δ| {agree:.0e})", ours, ref, 0.5))
-        # Both write each number as its shortest text that reads back as the same float64 (float.__repr__,
-        # as json.dumps does). That alone, for the numbers of the trace, in this process:
-        numbers = ours_numbers.ravel().tolist()
-        floor = min(repr_seconds(numbers) for _ in range(3))
-        rows.append(row(f"  float.__repr__ alone of the trace's {len(numbers):,} numbers", floor, ref, float("inf")))
-        rows[-1][-1] = "(the floor of both)"
+            # Both write each number as its shortest text that reads back as the same float64
+            # (float.__repr__, as json.dumps does). That alone, for the trace's numbers, in this process:
+            numbers = ours_numbers.ravel().tolist()
+            floor = min(repr_seconds(numbers) for _ in range(3))
+            rows.append(row(f"  its {len(numbers):,} numbers' float.__repr__ alone", floor, ref, float("inf")))
+            rows[-1][-1] = "(the floor of both)"
 
     # 4. Memory while streaming: a million steps of a size-8 LSTM as JSON lines to /dev/null.
     steps = 100_000 if args.quick else 1_000_000

@@ -320,19 +320,26 @@ entry()
 """
 
 
+def as_a_foreground_job():
+    """A child's Ctrl-C as a terminal's foreground job has it, even when the tests run with SIGINT ignored
+    (a background job of a script, nohup), which a child would inherit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("module", ["inspect", "typer", deep_only("rich.console"), "numpy", deep_only("yaml"),
                                     "rnncalc.engine"])
 def test_ctrl_c_while_starting(module):
     problem = [str(ROOT / "samples" / "seed.yaml")] if module == "yaml" else ["--weights", "1", "-x", "1"]
     r = subprocess.run([sys.executable, "-c", INTERRUPT_AT_IMPORT, module, "lstm", *problem],  # flags need no YAML
-                       env=ENV, capture_output=True, timeout=TIMEOUT)
+                       env=ENV, capture_output=True, timeout=TIMEOUT, preexec_fn=as_a_foreground_job)
     assert r.returncode == 130
     assert r.stderr == b""
 
 
 def test_ctrl_c_while_reading_stdin():
     child = subprocess.Popen([*RNNCALC, "rnn", "--weights", "1", "-x", "-", "--format", "jsonl"], env=ENV,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             preexec_fn=as_a_foreground_job)
     child.stdin.write(b"1\n2\n")  # step 1 is written once step 2 shows it is not the last
     child.stdin.flush()
     assert json.loads(child.stdout.readline())["t"] == 1  # running, now waiting for more lines
@@ -346,7 +353,7 @@ def test_ctrl_c_while_reading_stdin():
 
 def test_ctrl_c_while_writing():
     child = subprocess.Popen([*RNNCALC, *LONG, "--format", "jsonl"], env=ENV, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
+                             stderr=subprocess.PIPE, preexec_fn=as_a_foreground_job)
     child.stdout.readline()  # running; the pipe fills as nobody reads
     child.send_signal(signal.SIGINT)
     assert child.wait(timeout=TIMEOUT) == 130
@@ -366,7 +373,8 @@ def test_ignored_sigint_stays_ignored():
 
 def test_a_program_importing_rnncalc_keeps_its_ctrl_c():
     script = "import signal, rnncalc.cli; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
-    r = subprocess.run([sys.executable, "-c", script], env=ENV, capture_output=True, timeout=TIMEOUT)
+    r = subprocess.run([sys.executable, "-c", script], env=ENV, capture_output=True, timeout=TIMEOUT,
+                       preexec_fn=as_a_foreground_job)
     assert r.stdout == b"True\n", r.stderr
 
 
