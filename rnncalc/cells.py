@@ -12,10 +12,10 @@ Shapes are symbolic: H is the hidden size, D the input size, K the output size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from functools import cached_property
 
-from .expr import Expr, Hadamard, Input, MatVec, Param, Prev, Ref, Sum
+from .expr import Hadamard, Input, MatVec, Param, Prev, Record, Ref, Sum
 
 
 # ---------------------------------------------------------------- descriptions
@@ -29,14 +29,10 @@ def symbol(name):
     return f"{base}\u0303_t" if base != name else f"{name}_t"
 
 
-@dataclass(frozen=True)
-class Equation:
-    """name_t = act(expr): one quantity of a step; act None means name_t = expr."""
-    name: str
-    expr: Expr
-    act: str | None = None
-    doc: str = ""
-    dim: str = "H"
+class Equation(Record):
+    """name_t = act(expr): one quantity of a step; act None means name_t = expr. dim names its length."""
+    _fields = ("name", "expr", "act", "doc", "dim")
+    _defaults = {"act": None, "doc": "", "dim": "H"}
 
     @property
     def symbol(self):
@@ -65,10 +61,8 @@ class Equation:
         return f"{self.symbol} = {self.rhs(cell)}"
 
 
-@dataclass(frozen=True)
-class State:
-    name: str
-    doc: str
+class State(Record):
+    _fields = ("name", "doc")
 
     @property
     def init_key(self):
@@ -80,23 +74,17 @@ def symbolic(shape):
     return "(" + ", ".join(shape) + (",)" if len(shape) == 1 else ")")
 
 
-@dataclass(frozen=True)
-class ParamSpec:
-    """A parameter derived from the equations: its name, symbolic shape and role."""
-    name: str
-    shape: tuple
-    kind: str  # "weight" (a matrix, or a vector multiplying element-wise) or "bias" (a term of a sum)
-    doc: str
+class ParamSpec(Record):
+    """A parameter derived from the equations: its name, symbolic shape, kind ("weight", a matrix or a
+    vector multiplying element-wise, or "bias", a term of a sum) and doc."""
+    _fields = ("name", "shape", "kind", "doc")
 
 
-@dataclass(frozen=True)
-class Cell:
-    name: str
-    title: str
-    states: tuple
-    equations: tuple
-    options: dict = field(default_factory=dict)
-    zero_if_given: tuple = ()  # (name, bias): another variant's parameter, given only as 0, as a term beside bias
+class Cell(Record):
+    """A cell: its states and equations, the options its factory was given, and zero_if_given, pairs
+    (name, bias) of another variant's parameter that may be given only as 0, as a term beside bias."""
+    _fields = ("name", "title", "states", "equations", "options", "zero_if_given")
+    _defaults = {"options": MappingProxyType({}), "zero_if_given": ()}
 
     @property
     def visible(self):

@@ -19,24 +19,21 @@ Arrays are cut into blocks of CHUNK rows from step 1 on, and a stream into block
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
 
 from . import mathops
 from .cells import Cell
-from .expr import Hadamard, Input, MatVec, OneMinus, Param, Prev, Ref, Sum
+from .expr import Hadamard, Input, MatVec, OneMinus, Param, Prev, Record, Ref, Sum
 
 CHUNK = 256  # rows of an array input computed as one block
 
 
-@dataclass(frozen=True)
-class Rounding:
+class Rounding(Record):
     """How σ and tanh are rounded ("none", "nearest" or "sign"), and whether the visible state is."""
-    sigmoid: str = "none"
-    tanh: str = "none"
-    state: bool = False
+    _fields = ("sigmoid", "tanh", "state")
+    _defaults = {"sigmoid": "none", "tanh": "none", "state": False}
 
     def rule(self, act):
         """(rule, tie test) of mathops.ROUNDERS for the activation act, or None."""

@@ -10,20 +10,31 @@ or with numbers substituted.
 from __future__ import annotations
 
 
-class Expr:
-    """A node of an equation's right-hand side: immutable, equal to a node of the same kind and fields.
+class Record:
+    """An immutable record, equal to a record of the same kind with equal fields, and hashable when they are.
 
-    Each kind names its fields in _fields (a plain class, not a dataclass: rnncalc --help starts
-    faster without a dozen generated classes).
+    Each kind names its fields in _fields and the defaults of the last ones in _defaults; it is made with
+    them by position or by name. (A plain class, not a frozen dataclass: every call of rnncalc makes
+    these classes, and a dataclass costs it a millisecond each.)
     """
 
     _fields = ()
-    __slots__ = ("_hash",)  # computed once: a compiled loop is looked up by its equations
+    _defaults = {}
+    __slots__ = ()
 
-    def __init__(self, *values):
-        for name, value in zip(self._fields, values, strict=True):
-            object.__setattr__(self, name, value)
-        object.__setattr__(self, "_hash", hash(self._key()))
+    def __init__(self, *values, **named):
+        kind = type(self).__name__
+        if len(values) > len(self._fields):
+            raise TypeError(f"{kind}() takes {len(self._fields)} fields, {len(values)} given")
+        given = dict(zip(self._fields, values))
+        for name, value in named.items():
+            if name not in self._fields or name in given:
+                raise TypeError(f"{kind}() got {'a repeated' if name in given else 'an unknown'} field {name!r}")
+            given[name] = value
+        for name in self._fields:
+            if name not in given and name not in self._defaults:
+                raise TypeError(f"{kind}() is missing the field {name!r}")
+            object.__setattr__(self, name, given[name] if name in given else self._defaults[name])
 
     def __setattr__(self, name, value):
         raise AttributeError(f"{type(self).__name__} is immutable")
@@ -32,7 +43,24 @@ class Expr:
         return (type(self), *(getattr(self, f) for f in self._fields))
 
     def __eq__(self, other):
-        return isinstance(other, Expr) and self._key() == other._key()
+        return isinstance(other, Record) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(f'{f}={getattr(self, f)!r}' for f in self._fields)})"
+
+
+class Expr(Record):
+    """A node of an equation's right-hand side: a Record of its operands, made by position."""
+
+    __slots__ = ("_hash",)  # computed once: a compiled loop is looked up by its equations
+
+    def __init__(self, *values):
+        for name, value in zip(self._fields, values, strict=True):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_hash", hash(self._key()))
 
     def __hash__(self):
         return self._hash
