@@ -18,23 +18,26 @@ MAX_LINE = 2**20  # characters in one line: a step of 2048 numbers leaves each 5
 _SEPARATOR = re.compile(r"[,\s]+")
 _LINE = re.compile(rf"[,\s]*{DECIMAL}(?:[,\s]+{DECIMAL})*[,\s]*")
 _NOT_FINITE = {"inf", "infinity", "nan"}
+_NUMBER_START = re.compile(r"[-+]?\.?[0-9]")
+_NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1f\udc80-\udcff]")  # controls, and bytes not UTF-8 (surrogateescape)
 
 
 def is_header(line: str) -> bool:
-    """Whether a line is a CSV header row: fields, none of them a number.
+    """Whether a line is a CSV header row: names, none of them a number or starting as one does.
 
-    >>> is_header('x1,x2'), is_header('"a", "b"'), is_header('1,2'), is_header('t,1'), is_header('')
+    >>> is_header('x1,x2'), is_header('"a", "b"'), is_header('1,2'), is_header('t,1'), is_header('0x1F')
     (True, True, False, False, False)
     """
     fields = [f.strip('"\'') for f in _SEPARATOR.split(line.strip()) if f]
-    if not fields:
+    if not fields or _NOT_TEXT.search(line):
         return False
     for field in fields:
         try:
             float(field)
             return False
         except ValueError:
-            pass
+            if _NUMBER_START.match(field):
+                return False
     return True
 
 
@@ -65,8 +68,6 @@ class LineSteps:
                     continue
                 if line.strip():
                     yield n, line
-        except UnicodeDecodeError:
-            raise InputError(self.source, "is not a text file; expected numbers, one step a line") from None
         except OSError as e:
             raise InputError(self.source, f"cannot be read: {e.strerror or e}") from None
 
@@ -85,6 +86,8 @@ class LineSteps:
 
     def _parse(self, n, line):
         self.line = n
+        if _NOT_TEXT.search(line):
+            raise InputError(f"{self.source}:{n}", "is not a text file; expected numbers, one step a line")
         if not _LINE.fullmatch(line):
             fields = _SEPARATOR.split(line.strip())
             finite = not any(f.lstrip("+-").lower() in _NOT_FINITE for f in fields)
@@ -143,7 +146,8 @@ def open_steps(path: str):
     if p.suffix in (".txt", ".csv", ""):
         try:
             # utf-8-sig: the byte-order mark a spreadsheet writes first is no part of a number
-            return LineSteps(p.open(encoding="utf-8-sig", errors="strict"), path, header=True)
+            # surrogateescape: a byte that is not UTF-8 is refused with its line, after the lines before it
+            return LineSteps(p.open(encoding="utf-8-sig", errors="surrogateescape"), path, header=True)
         except OSError as e:
             raise InputError(path, f"cannot be read: {e.strerror or e}") from None
     raise InputError(path, f"expected a .npy, .csv or .txt file, found '{p.suffix}'")

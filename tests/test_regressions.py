@@ -128,3 +128,38 @@ def test_a_text_option_given_as_an_npz_array_is_refused(rnncalc, tmp_path, key):
     np.savez(path, **{key: np.zeros((0,))})
     status, out, err = rnncalc("gru", path, "--weights", "0.5", "-x", "1")
     assert status == 2 and err.count("\n") == 1 and err.startswith(f"rnncalc: {path}") and key in err, err
+
+
+def test_a_line_not_utf8_in_a_live_stream_is_refused_at_its_line_after_the_steps_before_it(rnncalc, monkeypatch):
+    """A byte that is not UTF-8 failed the whole stream, 'is not a text file' with no line, before the
+    steps read ahead of it in the same buffer were answered. With W_ss = W_sx = 0.5, s_0 = 0:
+    s_1 = tanh(0.5·1) and s_2 = tanh(0.5 s_1 + 0.5·2)."""
+    import io
+    import json
+    import math
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"1\n2\n\xff\n3\n")))
+    status, out, err = rnncalc("rnn", "--weights", "0.5", "-x", "-", "--format", "jsonl")
+    _one_line_refusal(status, out, err)
+    assert err.startswith("rnncalc: <stdin>:3: is not a text file")
+    s1 = math.tanh(0.5)
+    assert [json.loads(line)["s"] for line in out.splitlines()] == [[s1], [math.tanh(0.5 * s1 + 1.0)]]
+
+
+def test_a_line_not_utf8_in_an_x_file_is_refused_at_its_line(rnncalc, tmp_path):
+    f = tmp_path / "x.txt"
+    f.write_bytes(b"1\n" * 5000 + b"2\xe9\n")
+    status, out, err = rnncalc("rnn", "--weights", "0.5", "--x-file", f, "-q")
+    _one_line_refusal(status, out, err)
+    assert err.startswith(f"rnncalc: {f}:5001: is not a text file")
+
+
+@pytest.mark.parametrize("first", [b"0x1F", b"1;2", b"1\x00", b"1_000,2"])
+def test_a_first_line_neither_numbers_nor_names_is_refused_not_passed_over_as_a_header(rnncalc, tmp_path, first):
+    """The first line of a .csv was passed over as a header row whenever float() read none of its fields,
+    so 0x1F or 1;2 vanished and the run went on from line 2."""
+    f = tmp_path / "x.csv"
+    f.write_bytes(first + b"\n2\n")
+    status, out, err = rnncalc("rnn", "--weights", "0.5", "--x-file", f, "-q")
+    _one_line_refusal(status, out, err)
+    assert err.startswith(f"rnncalc: {f}:1: ")
