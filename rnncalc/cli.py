@@ -406,10 +406,12 @@ def run(argv=None) -> int:
     if sys.stdout is None:
         _fail("standard output is closed; redirect it to a file or to /dev/null")
         return EXIT_INPUT
-    command = _click_group(sys.argv[1:] if argv is None else argv)
+    args = sys.argv[1:] if argv is None else argv
+    named = args[1:] if args[:1] == ["--"] else args  # rnncalc -- lstm ...: the command is named after --
+    command = _click_group(named)
     try:
-        _refuse_split_params(sys.argv[1:] if argv is None else argv)
-        _refuse_repeated_options(command, sys.argv[1:] if argv is None else argv)
+        _refuse_split_params(named)
+        _refuse_repeated_options(command, named)
         result = command.main(args=argv, prog_name="rnncalc", standalone_mode=False)
         sys.stdout.flush()
     except InputError as e:

@@ -163,3 +163,11 @@ def test_a_first_line_neither_numbers_nor_names_is_refused_not_passed_over_as_a_
     status, out, err = rnncalc("rnn", "--weights", "0.5", "--x-file", f, "-q")
     _one_line_refusal(status, out, err)
     assert err.startswith(f"rnncalc: {f}:1: ")
+
+
+@pytest.mark.parametrize("args", [["-x", "1", "-x", "2"], ["-p", "W_ss", "2", "-x", "1"]])
+def test_an_option_given_twice_after_a_leading_double_dash_is_refused(rnncalc, args):
+    """rnncalc -- rnn -x 1 -x 2 ran x = 2 alone: the checks looked for the command in the first argument only."""
+    status, out, err = rnncalc("--", "rnn", "--weights", "1", *args)
+    _one_line_refusal(status, out, err)
+    assert "given twice" in err or "did you mean -p W_ss=2" in err
