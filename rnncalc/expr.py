@@ -39,6 +39,9 @@ class Record:
     def __setattr__(self, name, value):
         raise AttributeError(f"{type(self).__name__} is immutable")
 
+    def __reduce__(self):  # copy and pickle make it anew from its fields, as its kind is made
+        return type(self), tuple(getattr(self, f) for f in self._fields)
+
     def _key(self):
         return (type(self), *(getattr(self, f) for f in self._fields))
 

@@ -171,3 +171,17 @@ def test_an_option_given_twice_after_a_leading_double_dash_is_refused(rnncalc, a
     status, out, err = rnncalc("--", "rnn", "--weights", "1", *args)
     _one_line_refusal(status, out, err)
     assert "given twice" in err or "did you mean -p W_ss=2" in err
+
+
+def test_a_trace_and_its_cell_can_be_copied_and_pickled():
+    # A notebook copies results and sends them to worker processes: an expression node refused both.
+    import copy
+    import pickle
+
+    from rnncalc import api, cells
+
+    t = api.trace("lstm", weights=1, x=[1, 2], grad=True)
+    for again in (copy.deepcopy(t), pickle.loads(pickle.dumps(t))):
+        assert again.to_dict() == t.to_dict()
+    cell = cells.CELLS["gru"](variant="reset-before").with_output("softmax")
+    assert pickle.loads(pickle.dumps(cell)) == cell and copy.deepcopy(cell).concatenated == cell.concatenated
