@@ -16,7 +16,7 @@ from .yamlio import DECIMAL
 
 MAX_LINE = 2**20  # characters in one line: a step of 2048 numbers leaves each 500
 _SEPARATOR = re.compile(r"[,\s]+")
-_LINE = re.compile(rf"[,\s]*{DECIMAL}(?:[,\s]+{DECIMAL})*[,\s]*")
+_LINE = re.compile(rf"\s*{DECIMAL}(?:(?:\s*,\s*|\s+){DECIMAL})*\s*")  # a comma between two numbers only
 _NOT_FINITE = {"inf", "infinity", "nan"}
 _NUMBER_START = re.compile(r"[-+]?\.?[0-9]")
 _NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1f\udc80-\udcff]")  # controls, and bytes not UTF-8 (surrogateescape)

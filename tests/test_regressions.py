@@ -185,3 +185,14 @@ def test_a_trace_and_its_cell_can_be_copied_and_pickled():
         assert again.to_dict() == t.to_dict()
     cell = cells.CELLS["gru"](variant="reset-before").with_output("softmax")
     assert pickle.loads(pickle.dumps(cell)) == cell and copy.deepcopy(cell).concatenated == cell.concatenated
+
+
+@pytest.mark.parametrize("line", [b"1,,2", b",1,2", b"1,2,", b"1, ,2"])
+def test_an_empty_field_in_a_text_step_is_refused_not_dropped(rnncalc, tmp_path, line):
+    """Commas ran together as one separator, so the empty field of 1,,2 vanished and the step became
+    (1, 2), the input size D = 2 taken from it without a word."""
+    f = tmp_path / "x.csv"
+    f.write_bytes(line + b"\n")
+    status, out, err = rnncalc("rnn", "--weights", "0.5", "--x-file", f, "-q")
+    _one_line_refusal(status, out, err)
+    assert err.startswith(f"rnncalc: {f}:1: expected numbers separated by spaces or commas")
