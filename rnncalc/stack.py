@@ -35,7 +35,7 @@ STACK_KEYS = ("cell", "name", "bidirectional", "x", "layers", "W_y", "b_y", "out
 # Top-level keys that are defaults for every layer's mapping.
 LAYER_DEFAULTS = ("round", "round_state", "weights", "biases", "hidden", *CELL_OPTIONS)
 # -p / --expect addresses: layers.2.backward.W_fh, layers.1.h (one direction), or a top-level name.
-ADDRESS = re.compile(r"^layers\.(?P<layer>\d+)\.(?:(?P<direction>forward|backward)\.)?(?P<key>[^.]+)$")
+ADDRESS = re.compile(r"^layers\.(?P<layer>[0-9]{1,18})\.(?:(?P<direction>forward|backward)\.)?(?P<key>[^.]+)$")
 
 
 @dataclass

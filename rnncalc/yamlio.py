@@ -360,12 +360,13 @@ def pick_document(docs, chosen: str, source: str):
     if len(matches) > 1:
         raise InputError(f"--problem {chosen}", f"{len(matches)} problems in {source} have this name; give "
                                                 f"its number instead (1 to {len(docs)})")
-    if chosen.strip().isdigit():
-        n = int(chosen)
+    if re.fullmatch(r"\s*[0-9]+\s*", chosen):
+        n = int(chosen) if len(chosen.strip()) <= 18 else 0  # longer is no problem's number, nor int()'s
         if 1 <= n <= len(docs):
             return docs[n - 1]
-        raise InputError(f"--problem {chosen}", f"{source} holds {len(docs)} problem{'s' * (len(docs) != 1)}; "
-                                                f"expected a number from 1 to {len(docs)} or a name")
+        raise InputError(f"--problem {clipped(chosen.strip())}",
+                         f"{source} holds {len(docs)} problem{'s' * (len(docs) != 1)}; "
+                         f"expected a number from 1 to {len(docs)} or a name")
     known = [repr(clipped(n)) for n in names if n is not None]
     shown = ", ".join(known[:10]) + (", …" if len(known) > 10 else "")
     listed = f"; its problems are named {shown}" if known else "; none is named"

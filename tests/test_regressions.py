@@ -196,3 +196,22 @@ def test_an_empty_field_in_a_text_step_is_refused_not_dropped(rnncalc, tmp_path,
     status, out, err = rnncalc("rnn", "--weights", "0.5", "--x-file", f, "-q")
     _one_line_refusal(status, out, err)
     assert err.startswith(f"rnncalc: {f}:1: expected numbers separated by spaces or commas")
+
+
+@pytest.mark.parametrize("chosen", ["9" * 5000, "²"])
+def test_a_problem_number_int_cannot_read_is_refused_not_a_traceback(rnncalc, tmp_path, chosen):
+    """--problem took any str.isdigit() text to int(): a number of 4,301 digits or a superscript ² raised
+    ValueError."""
+    f = tmp_path / "two.yaml"
+    f.write_text("cell: rnn\nweights: 1\nx: [1]\n---\ncell: rnn\nweights: 2\nx: [1]\n")
+    status, out, err = rnncalc("rnn", f, "--problem", chosen)
+    _one_line_refusal(status, out, err)
+    assert err.startswith("rnncalc: --problem ")
+
+
+def test_a_layer_number_of_thousands_of_digits_is_refused_not_a_traceback(rnncalc, tmp_path):
+    f = tmp_path / "stack.yaml"
+    f.write_text("cell: rnn\nx: [1]\nlayers:\n  - {weights: 1}\n")
+    status, out, err = rnncalc("rnn", f, "--expect", f"layers.{'9' * 5000}.s=1")
+    _one_line_refusal(status, out, err)
+    assert err.startswith("rnncalc: --expect layers.")
