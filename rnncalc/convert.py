@@ -306,7 +306,7 @@ def _tell_cell(g, cell, where, found, expected):
 
 # weight_ih_l0, bias_hh_l1, weight_hh_l0_reverse, weight_hr_l0 (proj_size), weight_ih (nn.LSTMCell),
 # optionally under a module prefix such as "encoder.rnn." when saved from a larger model's state_dict.
-TORCH_NAME = re.compile(r"^(?P<prefix>(?:.*\.)?)(?:weight|bias)_(?P<side>ih|hh|hr)(?:_l(?P<layer>\d+))?"
+TORCH_NAME = re.compile(r"^(?P<prefix>(?:.*\.)?)(?:weight|bias)_(?P<side>ih|hh|hr)(?:_l(?P<layer>[0-9]{1,18}))?"
                         r"(?P<reverse>_reverse)?$")
 
 
@@ -443,7 +443,7 @@ ROLES = (*KERAS_ROLES, *TF1_DIAGONALS, *KERAS_PEEPHOLES)
 def _keras_role(name):
     """kernel, recurrent_kernel or bias from a saved name: the name itself, or the end of a weight's path
     (lstm/lstm_cell/kernel, ...:0), or arr_0/arr_1/arr_2, which np.savez(path, *layer.get_weights()) writes."""
-    positional = re.fullmatch(r"arr_(\d+)", name)
+    positional = re.fullmatch(r"arr_([0-9]{1,18})", name)
     if positional:
         i = int(positional[1])
         return KERAS_ROLES[i] if i < len(KERAS_ROLES) else name
@@ -472,7 +472,7 @@ def _keras_groups(arrays, source, hint, tensorflow=False):
     (np.savez(path, *layer.get_weights())) is one layer: 2 or 3 arrays, with a PeepholeLSTMCell's three
     1-D peephole vectors after them, or a Bidirectional layer's 4 or 6, the forward layer's first; read
     --from tensorflow, 2 or 5 whose second is 1-D are a TF1 LSTMCell's kernel, bias and diagonals."""
-    positional = sorted((k for k in arrays if re.fullmatch(r"arr_\d+", k)), key=lambda k: int(k[4:]))
+    positional = sorted((k for k in arrays if re.fullmatch(r"arr_[0-9]{1,18}", k)), key=lambda k: int(k[4:]))
     if positional and len(positional) < len(arrays):
         raise InputError(source, f"mixes named and unnamed arrays ({_listing(arrays)}); save either "
                          "np.savez(path, *layer.get_weights()) or kernel=, recurrent_kernel=, bias=")
@@ -577,7 +577,7 @@ def _keras_layer(arrays, path, roles, cell, source, hint, direction, forget_bias
     """One direction of one Keras layer (or one TF1 LSTMCell) as a Packed."""
     if _is_tf1(path, roles) and "recurrent_kernel" not in roles:
         return _tf1_layer(arrays, roles, cell, source, 1.0 if forget_bias is None else forget_bias)
-    positional = all(re.fullmatch(r"arr_\d+", n) for n in roles.values())
+    positional = all(re.fullmatch(r"arr_[0-9]{1,18}", n) for n in roles.values())
     kernel, recurrent, bias = (roles.get(role) for role in KERAS_ROLES)
 
     def label(role):

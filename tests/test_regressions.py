@@ -215,3 +215,17 @@ def test_a_layer_number_of_thousands_of_digits_is_refused_not_a_traceback(rnncal
     status, out, err = rnncalc("rnn", f, "--expect", f"layers.{'9' * 5000}.s=1")
     _one_line_refusal(status, out, err)
     assert err.startswith("rnncalc: --expect layers.")
+
+
+@pytest.mark.parametrize("framework, names", [
+    ("pytorch", ["weight_ih_l", "weight_hh_l", "bias_ih_l", "bias_hh_l"]), ("keras", ["arr_"])])
+def test_convert_of_an_array_numbered_in_thousands_of_digits_is_refused_not_a_traceback(rnncalc, tmp_path,
+                                                                                         framework, names):
+    """A layer or array number of 4,301 digits went to int(), which raised ValueError."""
+    import numpy as np
+
+    f = tmp_path / "model.npz"
+    np.savez(f, **{name + "9" * 5000: np.zeros((4, 2)) for name in names})
+    status, out, err = rnncalc("convert", f, "--from", framework)
+    _one_line_refusal(status, out, err)
+    assert err.startswith(f"rnncalc: {f}: ")
