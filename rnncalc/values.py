@@ -7,6 +7,7 @@ error names the place, what was expected and what was found.
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
@@ -202,7 +203,7 @@ def _tolerance(entry):
     if entry is None:
         return None
     v = entry.value
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < math.inf:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= sys.float_info.max:
         raise entry.fail(f"expected a tolerance ≥ 0, found {_kind(v) if not isinstance(v, (int, float)) else v}")
     return float(v)
 

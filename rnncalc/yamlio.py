@@ -72,7 +72,8 @@ def _tagged(text, tag):
           "null": value is None}
     if not ok[name]:
         raise _Refused(f"'{clipped(text)}' is not a YAML 1.2 {name}")
-    return float(value) if name == "float" else value
+    # an integer beyond float64 stays one, to be refused as such where a number is read
+    return float(value) if name == "float" and abs(value) <= sys.float_info.max else value
 
 
 def _refuse_tag(tag):

@@ -229,3 +229,23 @@ def test_convert_of_an_array_numbered_in_thousands_of_digits_is_refused_not_a_tr
     status, out, err = rnncalc("convert", f, "--from", framework)
     _one_line_refusal(status, out, err)
     assert err.startswith(f"rnncalc: {f}: ")
+
+
+@pytest.mark.parametrize("sign", ["", "-"])
+def test_a_float_tagged_integer_beyond_float64_is_refused_not_a_traceback(rnncalc, tmp_path, sign):
+    """!!float 99…9 (400 digits) went to float(), which raised OverflowError."""
+    f = tmp_path / "p.yaml"
+    f.write_text(f"W_ss: 1\nW_sx: 1\nx: [1]\nb_s: !!float {sign}{'9' * 400}\n")
+    status, out, err = rnncalc("rnn", f)
+    _one_line_refusal(status, out, err)
+    assert err.startswith(f"rnncalc: {f}:4: b_s: expected a finite number")
+
+
+@pytest.mark.parametrize("value", ["9" * 400, "!!float " + "9" * 400])
+def test_an_atol_integer_beyond_float64_is_refused_not_a_traceback(rnncalc, tmp_path, value):
+    """atol: 99…9 (400 digits) passed the check < inf as an int and went to float(), which raised OverflowError."""
+    f = tmp_path / "p.yaml"
+    f.write_text(f"W_ss: 1\nW_sx: 1\nx: [1]\natol: {value}\n")
+    status, out, err = rnncalc("rnn", f)
+    _one_line_refusal(status, out, err)
+    assert err.startswith(f"rnncalc: {f}:4: atol: expected a tolerance")
