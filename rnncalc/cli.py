@@ -481,7 +481,8 @@ def _refuse_repeated_options(command, args):
     if sub is None:
         return
     try:
-        _, _, order = sub.make_parser(typer.Context(sub)).parse_args(list(args[1:]))
+        group = typer.Context(command, **command.context_settings)  # so that -h is known, as in the run itself
+        _, _, order = sub.make_parser(typer.Context(sub, parent=group)).parse_args(list(args[1:]))
     except typer.TyperException:
         return  # a usage error, which the command itself reports
     seen = set()
@@ -489,9 +490,18 @@ def _refuse_repeated_options(command, args):
         if param.param_type_name != "option" or param.multiple or param.is_flag or param.count:
             continue
         if param.name in seen:
-            flag = max(param.opts, key=len)
+            flag = _as_typed(param.opts, args)
             raise InputError(flag, "given twice; give it once")
         seen.add(param.name)
+
+
+def _as_typed(opts, args) -> str:
+    """The spelling of an option that the user typed (-x, -x1, --x=1), else its longest."""
+    for arg in args:
+        for opt in opts:
+            if arg == opt or arg.startswith(opt + "=") or len(opt) == 2 and arg.startswith(opt) and arg[1] != "-":
+                return opt
+    return max(opts, key=len)
 
 
 def _usage_hint(e) -> str:

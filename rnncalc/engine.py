@@ -146,11 +146,12 @@ _PLANS = {}  # (equations, states, rounding, parameter shapes) -> _Plan
 
 def _plan(cell, rounding, shapes):
     key = (cell.equations, cell.states, rounding, shapes)
-    if key not in _PLANS:
+    plan = _PLANS.get(key)
+    if plan is None:
         if len(_PLANS) >= 64:
             _PLANS.clear()
-        _PLANS[key] = _Plan(cell, rounding, dict(shapes))
-    return _PLANS[key]
+        plan = _PLANS[key] = _Plan(cell, rounding, dict(shapes))
+    return plan
 
 
 class _Plan:

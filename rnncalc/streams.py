@@ -62,8 +62,8 @@ def use_ascii_fallbacks():
 
 
 def stdin_text(where: str):
-    """Standard input as UTF-8 text, a byte that is not UTF-8 kept as a lone surrogate for its reader to
-    refuse with its line; InputError when it is closed."""
+    """Standard input as UTF-8 text, a byte-order mark first passed over as in a file, and a byte that is
+    not UTF-8 kept as a lone surrogate for its reader to refuse with its line; InputError when it is closed."""
     from .errors import InputError
 
     if sys.stdin is None:
@@ -71,7 +71,7 @@ def stdin_text(where: str):
     buffer = getattr(sys.stdin, "buffer", None)
     if buffer is None:  # replaced by a text stream (tests)
         return sys.stdin
-    return io.TextIOWrapper(buffer, encoding="utf-8", errors="surrogateescape")
+    return io.TextIOWrapper(buffer, encoding="utf-8-sig", errors="surrogateescape")
 
 
 def is_broken_pipe(e: BaseException) -> bool:

@@ -249,3 +249,35 @@ def test_an_atol_integer_beyond_float64_is_refused_not_a_traceback(rnncalc, tmp_
     status, out, err = rnncalc("rnn", f)
     _one_line_refusal(status, out, err)
     assert err.startswith(f"rnncalc: {f}:4: atol: expected a tolerance")
+
+
+@pytest.mark.parametrize("command", ["lstm", "init", "equations", "check", "convert"])
+def test_h_shows_a_commands_help_as_it_does_the_apps(rnncalc, command):
+    """rnncalc lstm -h was refused: checking for repeated options built the command's help option without -h."""
+    status, out, err = rnncalc(command, "-h")
+    assert status == 0 and err == "" and out.startswith(f"Usage: rnncalc {command} ")
+
+
+@pytest.mark.parametrize("args, named", [(["-x", "1", "-x", "2"], "-x"), (["-x1", "--x=2"], "-x"),
+                                         (["--x", "1", "-x", "2"], "--x")])
+def test_an_option_given_twice_is_named_as_it_was_typed(rnncalc, args, named):
+    """-x 1 -x 2 was refused as '--x: given twice', a spelling the user did not type."""
+    status, out, err = rnncalc("rnn", "--weights", "1", *args)
+    _one_line_refusal(status, out, err)
+    assert err == f"rnncalc: {named}: given twice; give it once\n"
+
+
+def test_a_byte_order_mark_on_standard_input_is_passed_over_as_in_a_file(tmp_path):
+    """-x - refused '\\ufeff1' at line 1, where --x-file passed the mark a spreadsheet writes over."""
+    import math
+    import subprocess
+    import sys
+
+    f = tmp_path / "x.txt"
+    f.write_bytes(b"\xef\xbb\xbf1\n2\n")
+    command = [sys.executable, "-m", "rnncalc", "rnn", "--weights", "0.5", "-q"]
+    by_file = subprocess.run([*command, "--x-file", f], capture_output=True)
+    by_stdin = subprocess.run([*command, "-x", "-"], input=f.read_bytes(), capture_output=True)
+    assert by_file.returncode == by_stdin.returncode == 0 and by_stdin.stderr == b""
+    assert by_stdin.stdout == by_file.stdout  # s_2 = tanh(0.5 tanh(0.5) + 1)
+    assert float(by_stdin.stdout) == math.tanh(0.5 * math.tanh(0.5) + 1.0)
