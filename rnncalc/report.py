@@ -114,9 +114,14 @@ class Check:
 
     def describe(self, digits, atol=None):
         """'h at t = 1 is 0.9613, expected 0.961', and the --digits at which it would hold, if any."""
-        from .formats import fmt_array
-        text = (f"{self.name} at t = {self.t} is {fmt_array(self.actual, digits)}, "
-                f"expected {fmt_array(self.expected, digits)}")
+        from .formats import dump_array, fmt_array, fmt_exact
+
+        def whole(a):
+            return fmt_exact(a.item()) if np.size(a) == 1 else dump_array(a)
+        actual, expected = fmt_array(self.actual, digits), fmt_array(self.expected, digits)
+        if actual == expected:  # they differ beyond the digits shown (a tolerance was given): show them whole
+            actual, expected = whole(self.actual), whole(self.expected)
+        text = f"{self.name} at t = {self.t} is {actual}, expected {expected}"
         fewer = None if atol is not None else holds_at(self.actual, self.expected, digits)
         return text if fewer is None else f"{text} (holds at --digits {fewer}, or give --atol)"
 

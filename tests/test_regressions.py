@@ -1,6 +1,9 @@
 """Inputs that once broke the contract (a traceback, a wrong status, a silent wrong answer), each named
 after what went wrong, so that it stays fixed."""
 
+import json
+import math
+
 import pytest
 
 
@@ -63,7 +66,6 @@ def test_only_a_value_before_rounding_that_was_never_rounded_is_refused(rnncalc,
 
 def test_only_a_value_before_rounding_that_was_rounded_is_printed(rnncalc):
     """With σ rounded by sign, f_6 = σ(1·1 + 1·5) = σ(6) ≈ 0.99753 is f_exact; the rounded f is 1."""
-    import math
     status, out, err = rnncalc("lstm", "samples/seed.yaml", "-q", "--only", "f_exact,f")
     assert status == 0, err
     assert [float(v) for v in out.split()] == pytest.approx([1 / (1 + math.exp(-6)), 1.0], rel=1e-15)
@@ -135,8 +137,6 @@ def test_a_line_not_utf8_in_a_live_stream_is_refused_at_its_line_after_the_steps
     steps read ahead of it in the same buffer were answered. With W_ss = W_sx = 0.5, s_0 = 0:
     s_1 = tanh(0.5·1) and s_2 = tanh(0.5 s_1 + 0.5·2)."""
     import io
-    import json
-    import math
 
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"1\n2\n\xff\n3\n")))
     status, out, err = rnncalc("rnn", "--weights", "0.5", "-x", "-", "--format", "jsonl")
@@ -269,7 +269,6 @@ def test_an_option_given_twice_is_named_as_it_was_typed(rnncalc, args, named):
 
 def test_a_byte_order_mark_on_standard_input_is_passed_over_as_in_a_file(tmp_path):
     """-x - refused '\\ufeff1' at line 1, where --x-file passed the mark a spreadsheet writes over."""
-    import math
     import subprocess
     import sys
 
@@ -281,3 +280,13 @@ def test_a_byte_order_mark_on_standard_input_is_passed_over_as_in_a_file(tmp_pat
     assert by_file.returncode == by_stdin.returncode == 0 and by_stdin.stderr == b""
     assert by_stdin.stdout == by_file.stdout  # s_2 = tanh(0.5 tanh(0.5) + 1)
     assert float(by_stdin.stdout) == math.tanh(0.5 * math.tanh(0.5) + 1.0)
+
+
+def test_a_check_that_fails_within_the_digits_shown_shows_both_values_whole(rnncalc):
+    """With --atol 0, h = 0.96129… against 0.9613 was reported as 'is 0.9613, expected 0.9613'."""
+    status, out, err = rnncalc("lstm", "samples/seed.yaml", "--round", "none", "--expect", "h=0.9613", "--atol", "0",
+                               "-f", "json")
+    sig = 1 / (1 + math.exp(-6))  # every gate's pre-activation is 1·1 + 1·5: c = σ(6)(1 + tanh 6), h = σ(6) tanh(c)
+    actual = json.loads(out)["final"]["h"][0]
+    assert status == 1 and actual == pytest.approx(sig * math.tanh(sig * (1 + math.tanh(6))), rel=1e-15)
+    assert err.endswith(f"h at t = 1 is {actual!r}, expected 0.9613\n")
