@@ -254,7 +254,7 @@ def run(problem, view: View, writer, progress=None) -> Summary:
         summary.hidden = summary.total - summary.count_shown
     if grad and summary.broken is None:
         summary.gradients = _backward(problem, recorded)
-        summary.broken = _nonfinite_gradient(summary.gradients)
+        summary.broken = _nonfinite_gradient(summary.gradients, problem.cell.visible)
     if summary.broken is None:
         writer.finish(summary)
     return summary
@@ -269,8 +269,9 @@ def _backward(problem, steps):
         return backward(problem.cell, problem.params, problem.init, xs, steps, problem.loss)
 
 
-def _nonfinite_gradient(grads):
+def _nonfinite_gradient(grads, v):
     """(t, key) of the first non-finite number backpropagation met, going back from t = T; else None.
+    v names the visible state (h, or s).
 
     A step's part of dL/dθ is looked at only when dL/dθ itself is not finite: a non-finite part (inf or
     nan) makes the sum non-finite too, so finite sums mean finite parts."""
@@ -283,7 +284,7 @@ def _nonfinite_gradient(grads):
         with np.errstate(all="ignore"):
             contributions = {f"d{name}": contribution(terms) for name, terms in record.factors.items()
                              if name in suspects}
-        for key, value in {**record.values, **contributions, "‖∂v_T/∂v_t‖₂": norm}.items():
+        for key, value in {**record.values, **contributions, f"‖∂{v}_T/∂{v}_t‖₂": norm}.items():
             if not np.all(np.isfinite(value)):
                 return record.t, key
     for name, value in {**grads.params, **grads.init}.items():

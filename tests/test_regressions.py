@@ -290,3 +290,11 @@ def test_a_check_that_fails_within_the_digits_shown_shows_both_values_whole(rnnc
     actual = json.loads(out)["final"]["h"][0]
     assert status == 1 and actual == pytest.approx(sig * math.tanh(sig * (1 + math.tanh(6))), rel=1e-15)
     assert err.endswith(f"h at t = 1 is {actual!r}, expected 0.9613\n")
+
+
+def test_a_non_finite_jacobian_norm_is_named_with_the_cells_state(rnncalc):
+    """An RNN's overflowing ‖∂s_T/∂s_t‖₂ was reported as ‖∂v_T/∂v_t‖₂. Linear, W_ss = 1e160, x_t = 1e-300:
+    s_3 ≈ 1e20 is finite, the dot loss against 0 has dL/ds_t = 0, but ∂s_3/∂s_1 = W_ss² = 1e320 is not."""
+    status, out, err = rnncalc("rnn", "--activation", "linear", "-p", "W_ss=1e160", "-p", "W_sx=1",
+                               "-x", "1e-300,1e-300,1e-300", "--grad", "--loss", "dot", "--target", "0")
+    assert status == 3 and err.startswith("rnncalc: ‖∂s_T/∂s_t‖₂ is not finite at step 1;")
