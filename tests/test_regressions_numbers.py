@@ -132,3 +132,27 @@ def test_quiet_only_y_prints_a_stacks_final_output_layer(tmp_path):
     assert bits([float(v) for v in out.split()]) == bits(doc["output"][-1])
     status, _, err = cli("rnn", path, "-q", "--only", "s")
     assert status == 2 and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("text, value", [("017", 17.0), ("1e-3", 0.001), (".5", 0.5), ("-2E+1", -20.0)])
+def test_a_line_of_streamed_or_text_input_reads_yaml_decimals_as_a_flag_does(tmp_path, text, value):
+    # A linear rnn with W_ss = 0, W_sx = 1, b_s = 0 gives s_1 = x_1: the number the line was read as.
+    args = ["rnn", "--activation", "linear", "--weights", "1", "-p", "W_ss=0", "-q"]
+    f = tmp_path / "x.txt"
+    f.write_text(text + "\n")
+    answers = [cli(*args, "-x", "-", stdin=text + "\n"), cli(*args, "--x-file", f), cli(*args, "-x", text)]
+    assert [(status, float(out)) for status, out, _ in answers] == [(0, value)] * 3
+
+
+@pytest.mark.parametrize("text", ["0o17", "0x1F"])
+def test_a_line_of_streamed_or_text_input_refuses_octal_and_hex_that_a_flag_reads(tmp_path, text):
+    # YAML 1.2 reads 0o17 as 15 and 0x1F as 31 in files and flags; a line of numbers holds decimals only,
+    # and refuses the rest naming the line rather than reading them some other way.
+    args = ["rnn", "--activation", "linear", "--weights", "1", "-p", "W_ss=0", "-q"]
+    f = tmp_path / "x.csv"
+    f.write_text(f"x\n1\n{text}\n")
+    for status, out, err, where in [(*cli(*args, "-x", "-", stdin=f"1\n{text}\n"), "<stdin>:2"),
+                                    (*cli(*args, "--x-file", f), f"{f}:3")]:
+        assert status == 2 and out == ""
+        assert err == f"rnncalc: {where}: expected numbers separated by spaces or commas, found '{text}'\n"
+    assert cli(*args, "-x", text)[:2] == (0, f"{int(text, 0)}\n")
