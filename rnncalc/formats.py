@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from . import mathops
 from .cells import ACT_SYMBOL, CELLS, Cell, symbolic
 
 
@@ -146,6 +147,24 @@ def fmt_norm(v: float) -> str:
     ('1.23e-04', '1.00e+00')
     """
     return f"{v:.2e}"
+
+
+def fmt_norm2(v) -> str:
+    """‖v‖₂ as fmt_norm writes it, also for a finite v whose norm is beyond the float range: its decimal
+    exponent is still a float, so ‖[1.5e308, 1.5e308]‖₂ = 1.5e308 √2 is written 2.12e+308, not inf.
+
+    >>> fmt_norm2(np.array([3.0, 4.0])), fmt_norm2(np.array([1.5e308, 1.5e308])), fmt_norm2(np.array([np.inf]))
+    ('5.00e+00', '2.12e+308', 'inf')
+    """
+    n = mathops.norm2(v)
+    if not math.isinf(n) or not np.all(np.isfinite(v)):
+        return fmt_norm(n)
+    log10 = mathops.log10_norm2(v)
+    exponent = math.floor(log10)
+    mantissa = f"{10 ** (log10 - exponent):.2f}"
+    if mantissa == "10.00":
+        exponent, mantissa = exponent + 1, "1.00"
+    return f"{mantissa}e+{exponent}"
 
 
 def substituted(eq, step, digits: int, shown=None) -> str:

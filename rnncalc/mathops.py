@@ -189,6 +189,20 @@ def norm2(v):
         return float(m * np.sqrt(u @ u))
 
 
+def log10_norm2(v):
+    """log₁₀ ‖v‖₂ as log₁₀ 2^e + ½ log₁₀ ‖v / 2^e‖₂², finite for a finite v not all zero, also where
+    ‖v‖₂ itself is beyond the float range.
+
+    >>> round(log10_norm2(np.array([3e300, 4e300])), 6), round(log10_norm2(np.array([1.5e308, 1.5e308])), 6)
+    (300.69897, 308.326606)
+    """
+    m = _scale(v)
+    if m == 0.0 or not np.isfinite(m):
+        return float(np.log10(m)) if m == 0.0 else m
+    u = np.ravel(v) / m
+    return float(np.log10(m) + 0.5 * np.log10(u @ u))
+
+
 def spectral_norm(J):
     """‖J‖₂, the largest singular value of the matrix J: √λ_max(J Jᵀ), the square root of the largest
     eigenvalue of the Gram matrix (the singular values of J are the square roots of its eigenvalues),

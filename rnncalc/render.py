@@ -12,10 +12,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Span, Text
 
-from . import mathops
 from .errors import InputError
 from .cells import ACT_SYMBOL, Cell, symbolic
-from .formats import fmt_array, fmt_norm, header_facts, parameter_rows, substituted
+from .formats import fmt_array, fmt_norm, fmt_norm2, header_facts, parameter_rows, substituted
 from .problem import Problem
 from .text import printable, spelled
 
@@ -335,7 +334,7 @@ def backward_table(problem: Problem, record, jacobian_norm, T, came_from=None, f
         else:
             label = f"∂L/∂{key[1:]}_t"
             what = came_from or ("in total: from the loss" if t == T else f"in total: from step {t + 1} and the loss")
-        table.add_row(label, what, fmt_array(value, digits), fmt_norm(mathops.norm2(value)))
+        table.add_row(label, what, fmt_array(value, digits), fmt_norm2(value))
     table.add_row(f"∂{v}_{final}/∂{v}_t", f"how much {v}_t still moves {v}_{final}", "", fmt_norm(jacobian_norm),
                   end_section=True)
     contributions = {name: step_part(record, name, problem.params[name].shape) for name in problem.params}
@@ -391,7 +390,7 @@ def journey_chart(problem: Problem, grads, final="T") -> Table:
     table.add_column(f"log₁₀ ‖∂{v}_{final}/∂{v}_t‖₂", style=BAR, no_wrap=True, min_width=BAR_WIDTH, overflow="fold")
     for t in sorted({*range(1, T + 1, every), T}):
         dv = grads.steps[t - 1].values[f"d{v}"]
-        table.add_row(str(t), fmt_norm(mathops.norm2(dv)), fmt_norm(norms[t - 1]), log_bar(norms[t - 1], low, high))
+        table.add_row(str(t), fmt_norm2(dv), fmt_norm(norms[t - 1]), log_bar(norms[t - 1], low, high))
     return table
 
 

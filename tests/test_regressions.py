@@ -298,3 +298,16 @@ def test_a_non_finite_jacobian_norm_is_named_with_the_cells_state(rnncalc):
     status, out, err = rnncalc("rnn", "--activation", "linear", "-p", "W_ss=1e160", "-p", "W_sx=1",
                                "-x", "1e-300,1e-300,1e-300", "--grad", "--loss", "dot", "--target", "0")
     assert status == 3 and err.startswith("rnncalc: ‖∂s_T/∂s_t‖₂ is not finite at step 1;")
+
+
+def test_a_gradient_norm_beyond_the_float_range_is_printed_not_inf(rnncalc):
+    """A finite ∂L/∂s_t whose norm is beyond float64's range was shown as inf, with status 0. One step of an
+    rnn, H = 2, the dot loss against [1.5e308, 1.5e308]: ∂L/∂s_1 is the target itself, so
+    ‖∂L/∂s_1‖₂ = 1.5e308 √2 = 2.1213e308 (log₁₀ = 308.3266), written 2.12e+308."""
+    status, out, err = rnncalc("rnn", "--weights", "0.5", "--hidden", "2", "-x", "1", "--grad", "--loss", "dot",
+                               "--target", "[1.5e308,1.5e308]", "--no-color")
+    assert status == 0 and err == ""
+    norm = f"{1.5 * math.sqrt(2):.2f}e+308"
+    assert norm == "2.12e+308" and "inf" not in out
+    assert any(line.split()[:1] == ["∂L/∂s_t"] and line.split()[-1] == norm for line in out.splitlines())
+    assert any(line.split()[:2] == ["1", norm] for line in out.splitlines())  # the journey's row
