@@ -89,6 +89,19 @@ class TestCheck:
         path.write_text("cell: rnn\nweights: 1\nx: 1\nexpect: {s: 1}\n")
         assert rnncalc("check", path)[0] == 1
 
+    def test_the_status_is_the_worst_problems_an_unreadable_one_first(self, rnncalc, tmp_path):
+        # 2 (cannot be read) over 3 (non-finite) over 1 (an expected value does not hold)
+        fails = "cell: rnn\nW_ss: 0\nW_sx: 1\nx: 1\nexpect: {s: 0}\n"  # s_1 = tanh(1) ≈ 0.7616, not 0
+        overflows = "cell: rnn\nactivation: linear\nW_ss: 0\nW_sx: 1e308\nx: 10\n"  # s_1 = 1e309 = inf
+        unreadable = "cell: rnn\nW_ss: [1, [2]]\nx: 1\n"
+        for name, text in [("a_fails.yaml", fails), ("b_overflows.yaml", overflows), ("c_unreadable.yaml", unreadable)]:
+            (tmp_path / name).write_text(text)
+        assert rnncalc("check", tmp_path)[0] == 2
+        (tmp_path / "c_unreadable.yaml").unlink()
+        assert rnncalc("check", tmp_path)[0] == 3
+        (tmp_path / "b_overflows.yaml").unlink()
+        assert rnncalc("check", tmp_path)[0] == 1
+
 
 class TestFormats:
     """Every format parses with a standard parser."""
