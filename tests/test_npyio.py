@@ -182,6 +182,16 @@ class TestNpyInput:
         assert (status, err) == (2, f"rnncalc: {tmp_path / 'x.npy'}: step 70002 is not finite: [0.0, inf]\n")
 
 
+def built_with_peak_memory(x_path):
+    """The problem of an RNN reading x_path, and the peak of the memory Python allocated building it."""
+    tracemalloc.start()
+    try:
+        problem = build("rnn", None, Flags(x_file=str(x_path), weights="0.5"))
+        return problem, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 class TestInputWithoutCopies:
     """The input handed to the run is a (T, D) float64 array: a float64 .npy is mapped from the file as it
     is, another dtype converted once; the checks read it a block at a time."""
@@ -189,12 +199,7 @@ class TestInputWithoutCopies:
     def test_float64_npy_is_mapped_not_copied(self, tmp_path):
         x = np.arange(3_000_000, dtype=np.float64) / 3e6  # 3 M steps, 24 MB
         np.save(tmp_path / "x.npy", x)
-        tracemalloc.start()
-        try:
-            problem = build("rnn", None, Flags(x_file=str(tmp_path / "x.npy"), weights="0.5"))
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        problem, peak = built_with_peak_memory(tmp_path / "x.npy")
         assert problem.xs.shape == (3_000_000, 1) and problem.xs.dtype == np.float64 and problem.steps == 3_000_000
         assert not problem.xs.flags.owndata  # a view of the mapped file
         assert peak < 4 * 2**20  # the file's 24 MB are not copied into memory
@@ -203,12 +208,7 @@ class TestInputWithoutCopies:
     def test_float32_npy_is_converted_once(self, tmp_path):
         x = np.linspace(-1, 1, 3_000_000, dtype=np.float32).reshape(-1, 1)
         np.save(tmp_path / "x.npy", x)
-        tracemalloc.start()
-        try:
-            problem = build("rnn", None, Flags(x_file=str(tmp_path / "x.npy"), weights="0.5"))
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        problem, peak = built_with_peak_memory(tmp_path / "x.npy")
         assert problem.xs.dtype == np.float64 and np.array_equal(problem.xs, x.astype(np.float64))
         assert peak < 24_000_000 + 4 * 2**20  # the float64 array, and little else
 

@@ -231,24 +231,19 @@ def test_convert_of_an_array_numbered_in_thousands_of_digits_is_refused_not_a_tr
     assert err.startswith(f"rnncalc: {f}: ")
 
 
-@pytest.mark.parametrize("sign", ["", "-"])
-def test_a_float_tagged_integer_beyond_float64_is_refused_not_a_traceback(rnncalc, tmp_path, sign):
-    """!!float 99…9 (400 digits) went to float(), which raised OverflowError."""
+@pytest.mark.parametrize("key, value, message", [
+    ("b_s", "!!float " + "9" * 400, "b_s: expected a finite number"),
+    ("b_s", "!!float -" + "9" * 400, "b_s: expected a finite number"),
+    ("atol", "9" * 400, "atol: expected a tolerance"),
+    ("atol", "!!float " + "9" * 400, "atol: expected a tolerance")])
+def test_an_integer_beyond_float64_is_refused_not_a_traceback(rnncalc, tmp_path, key, value, message):
+    """!!float 99…9 (400 digits) went to float(), which raised OverflowError; atol: 99…9 passed the check
+    < inf as an int and did the same."""
     f = tmp_path / "p.yaml"
-    f.write_text(f"W_ss: 1\nW_sx: 1\nx: [1]\nb_s: !!float {sign}{'9' * 400}\n")
+    f.write_text(f"W_ss: 1\nW_sx: 1\nx: [1]\n{key}: {value}\n")
     status, out, err = rnncalc("rnn", f)
     _one_line_refusal(status, out, err)
-    assert err.startswith(f"rnncalc: {f}:4: b_s: expected a finite number")
-
-
-@pytest.mark.parametrize("value", ["9" * 400, "!!float " + "9" * 400])
-def test_an_atol_integer_beyond_float64_is_refused_not_a_traceback(rnncalc, tmp_path, value):
-    """atol: 99…9 (400 digits) passed the check < inf as an int and went to float(), which raised OverflowError."""
-    f = tmp_path / "p.yaml"
-    f.write_text(f"W_ss: 1\nW_sx: 1\nx: [1]\natol: {value}\n")
-    status, out, err = rnncalc("rnn", f)
-    _one_line_refusal(status, out, err)
-    assert err.startswith(f"rnncalc: {f}:4: atol: expected a tolerance")
+    assert err.startswith(f"rnncalc: {f}:4: {message}")
 
 
 @pytest.mark.parametrize("command", ["lstm", "init", "equations", "check", "convert"])
