@@ -32,7 +32,7 @@ def trace(cell, problem=None, /, *, grad=False, **keys) -> Trace:
     not hold do not raise: see Trace.failed.
     """
     from .problem import Flags, build
-    from .report import View, run
+    from .report import View
     from .yamlio import is_stack
 
     if not isinstance(cell, str) or cell not in CELLS:
@@ -43,12 +43,7 @@ def trace(cell, problem=None, /, *, grad=False, **keys) -> Trace:
     flags = Flags(grad=grad)
     if is_stack(document):
         return _stack_trace(cell, document, flags)
-    built = build(cell, document, flags)
-    keeper = _Keeper()
-    summary = run(built, View(format="json"), keeper)
-    if summary.broken is not None:
-        raise NonFiniteError.at(*summary.broken)
-    return Trace(built, keeper.steps, summary)
+    return _single_trace(build(cell, document, flags), View(format="json"))
 
 
 def _document(problem, keys) -> Document | None:
@@ -101,53 +96,137 @@ def _plain(value):
 
 
 class _Keeper:
-    """A writer that keeps each step shown, with its checks, for the Trace."""
+    """A single layer's writer that keeps each step shown, with its checks."""
 
     def __init__(self):
         self.steps = []
 
     def start(self, problem):
-        pass
+        self.problem = problem
 
     def step(self, step, checks):
         self.steps.append((step, checks))
 
     def finish(self, summary):
+        self.summary = summary
+
+    def tables(self):
+        """What the terminal's table shows: the header, the first steps and the last, the final state."""
+        from .render import TableWriter
+        from .report import TABLE_STEPS, Summary, View
+
+        collected = _Collect()
+        writer = TableWriter(collected, View())
+        writer.start(self.problem)
+        summary, total = self.summary, self.summary.total
+        shown = [(step, checks) for step, checks in self.steps if step.t <= TABLE_STEPS or step.t == total]
+        for step, checks in shown:
+            writer.step(step, checks)
+        writer.finish(Summary(final=summary.final, checks=summary.checks, total=total,
+                              hidden=total - len(shown), shown=[step.t for step, _ in shown],
+                              gradients=summary.gradients))
+        return collected.items
+
+
+class _StackKeeper:
+    """A stack's writer that keeps each direction's steps (in the order they were computed), so that the
+    run can be handed again to any stack writer (stackformats) without running it again."""
+    time_order = False
+
+    def start(self, stack):
+        self.stack, self.keepers = stack, []
+
+    def part(self, layer):
+        self.keepers.append((layer, _Keeper()))
+        return self.keepers[-1][1]
+
+    def done(self, part):
         pass
+
+    def output(self, result):
+        pass
+
+    def finish(self, result):
+        self.result = result
+
+    def replay(self, writer, shown=lambda layer, t, T: True):
+        """Hand the kept run to a stack writer, each direction's steps that shown(layer, t, T) admits."""
+        T = len(self.stack.xs)
+        writer.start(self.stack)
+        for (layer, keeper), part in zip(self.keepers, self.result.parts):
+            steps = keeper.steps[::-1] if layer.direction == "backward" and writer.time_order else keeper.steps
+            w = writer.part(layer)
+            w.start(keeper.problem)
+            for step, checks in steps:
+                if shown(layer, step.t, T):
+                    w.step(step, checks)
+            w.finish(keeper.summary)
+            writer.done(part)
+        writer.output(self.result)
+        writer.finish(self.result)
+
+    def tables(self):
+        """What the terminal's tables show: each direction's first steps and its final one, the top output."""
+        from .report import TABLE_STEPS, View
+        from .stackformats import Tables
+
+        collected = _Collect()
+        self.replay(Tables(collected, View()),
+                    lambda layer, t, T: t <= TABLE_STEPS or t == (T if layer.direction == "forward" else 1))
+        return collected.items
 
 
 class Trace:
-    """A run of a cell: its steps, its final state and, with grad=True, its gradients.
+    """A run of a cell, or of a stack of layers: its steps, its final state and, with grad=True, its gradients.
 
     to_dict() is the document `rnncalc CELL ... --format json` prints; in Jupyter (or rich.print) a
-    Trace shows the step tables the terminal shows.
+    Trace shows the step tables the terminal shows, the first steps and the last.
     """
 
-    def __init__(self, problem, steps, summary):
-        from .formats import json_document, record
-
-        self.problem, self._steps, self.summary = problem, steps, summary
-        self._doc = json_document(problem, [record(problem, step) for step, _ in steps], summary)
+    def __init__(self, doc: dict, kept, title: str, total: int):
+        self._doc, self._kept, self._title, self._total = doc, kept, title, total  # kept: the run, for its tables
 
     def to_dict(self) -> dict:
         """The --format json document, as plain Python data."""
         return json.loads(json.dumps(self._doc))
 
     @property
+    def stacked(self) -> bool:
+        return "layers" in self._doc
+
+    @property
     def final(self) -> dict:
-        """The final states by name: {"h": array([...]), "c": array([...])}."""
+        """The final states by name: {"h": array([...]), "c": array([...])}; a stack's top output at t = T,
+        {"output": array([...])}, and y_T with an output layer."""
+        if self.stacked:
+            return {"output": np.array(self._doc["output"][-1]),
+                    **({"y": np.array(self._doc["y"][-1])} if "y" in self._doc else {})}
         return {name: np.array(value) for name, value in self._doc["final"].items()}
 
     @property
     def steps(self) -> list:
-        """Each step's t and x and its quantities by their JSON keys, as numpy arrays."""
+        """Each step's t and x and its quantities by their JSON keys, as numpy arrays (a single layer's)."""
+        if self.stacked:
+            raise AttributeError("a stack's steps are each layer's: see Trace.layers")
         return [{k: v if k in ("t", "ties") else np.array(v) for k, v in rec.items()} for rec in self._doc["steps"]]
 
     @property
+    def layers(self) -> list:
+        """A stack's records of each layer and direction, as the JSON document's "layers"."""
+        return self.to_dict().get("layers", [])
+
+    @property
     def grad(self) -> dict | None:
-        """dL/dθ for each parameter as the problem named it, and for each initial state; None without grad."""
+        """dL/dθ for each parameter as the problem named it, and for each initial state; None without grad.
+        A stack's: {"layers": [{"layer", "direction", and every parameter and initial state}, ...]}, with W_y
+        and b_y beside it."""
         grad = self._doc.get("grad")
-        return None if grad is None else {name: np.array(g) for name, g in grad.items()}
+        if grad is None:
+            return None
+
+        def arrays(record):
+            return {k: v if k in ("layer", "direction") else np.array(v) for k, v in record.items()}
+        return {k: [arrays(r) for r in v] if k == "layers" else np.array(v) for k, v in grad.items()}
 
     @property
     def loss(self) -> float | None:
@@ -160,31 +239,47 @@ class Trace:
 
     def __repr__(self):
         final = "   ".join(f"{k}_T = {np.array2string(v, precision=4)}" for k, v in self.final.items())
-        return f"<rnncalc.Trace {self.problem.cell.title}, T = {self.summary.total}: {final}>"
-
-    def _renderables(self):
-        """What the terminal's table shows: the header, the first steps and the last, the final state."""
-        from .render import TableWriter
-        from .report import TABLE_STEPS, Summary, View
-
-        collected = _Collect()
-        writer = TableWriter(collected, View())
-        writer.start(self.problem)
-        total = self.summary.total
-        shown = [(step, checks) for step, checks in self._steps if step.t <= TABLE_STEPS or step.t == total]
-        for step, checks in shown:
-            writer.step(step, checks)
-        summary = Summary(final=self.summary.final, checks=self.summary.checks, total=total,
-                          hidden=total - len(shown), shown=[step.t for step, _ in shown],
-                          gradients=self.summary.gradients)
-        writer.finish(summary)
-        return collected.items
+        return f"<rnncalc.Trace {self._title}, T = {self._total}: {final}>"
 
     def __rich_console__(self, console, options):
-        yield from self._renderables()
+        yield from self._kept.tables()
 
     def _repr_html_(self):
-        return _html(self._renderables())
+        from .render import html
+
+        return html(self._kept.tables())
+
+
+def _single_trace(problem, view):
+    from .formats import json_document, record
+    from .report import run
+
+    keeper = _Keeper()
+    summary = run(problem, view, keeper)
+    if summary.broken is not None:
+        raise NonFiniteError.at(*summary.broken)
+    doc = json_document(problem, [record(problem, step) for step, _ in keeper.steps], summary)
+    return Trace(doc, keeper, problem.cell.title, summary.total)
+
+
+def _stack_trace(cell, document, flags):
+    from .network import run_stack
+    from .report import View
+    from .stack import build_stack
+    from .stackformats import Json
+
+    stack = build_stack(cell, document, flags)
+    keeper = _StackKeeper()
+    result = run_stack(stack, View(format="json"), keeper)
+    if result.broken is not None:
+        label, t, key = result.broken
+        raise NonFiniteError.at(t, f"{label}: {key}")
+    out = io.StringIO()
+    keeper.replay(Json(out, View(format="json")))
+    doc = json.loads(out.getvalue())
+    layers = max(layer.number for layer in stack.layers)
+    title = f"{stack.cell} stack of {layers} layer{'s' * (layers > 1)}{', bidirectional' * stack.bidirectional}"
+    return Trace(doc, keeper, title, len(stack.xs))
 
 
 class _Collect:
@@ -196,81 +291,10 @@ class _Collect:
     def print(self, *renderables, **_):
         self.items.extend(renderables)
 
+    def rule(self, title="", **_):
+        from rich.rule import Rule
 
-def _html(renderables) -> str:
-    from .render import html
-
-    return html(renderables)
-
-
-class StackTrace:
-    """A run of a stacked or bidirectional network; to_dict() is its --format json document."""
-
-    def __init__(self, doc, table):
-        self._doc, self._table = doc, table
-
-    def to_dict(self) -> dict:
-        return json.loads(json.dumps(self._doc))
-
-    @property
-    def layers(self) -> list:
-        return self.to_dict()["layers"]
-
-    @property
-    def final(self) -> dict:
-        """The top layer's output at t = T."""
-        return {"output": np.array(self._doc["output"][-1])}
-
-    @property
-    def failed(self) -> list:
-        return [c for c in self._doc.get("expect", []) if not c["ok"]]
-
-    @property
-    def grad(self) -> dict | None:
-        """The JSON document's "grad", each gradient a numpy array: {"layers": [{"layer", "direction", and
-        every parameter and initial state}, ...]}, with W_y and b_y beside it; None without grad."""
-        grad = self._doc.get("grad")
-        if grad is None:
-            return None
-
-        def arrays(layer):
-            return {k: v if k in ("layer", "direction") else np.array(v) for k, v in layer.items()}
-        return {k: [arrays(layer) for layer in v] if k == "layers" else np.array(v) for k, v in grad.items()}
-
-    @property
-    def loss(self) -> float | None:
-        return self._doc.get("loss")
-
-    def __rich_console__(self, console, options):
-        from rich.text import Text
-        yield Text(self._table)
-
-    def _repr_html_(self):
-        from rich.text import Text
-        return _html([Text(self._table)])
-
-
-def _stack_trace(cell, document, flags):
-    from .report import View
-    from .stack import build_stack
-    from .stackview import report_stack
-
-    stack = build_stack(cell, document, flags)
-    texts = {}
-    for form in ("json", "table"):
-        out, messages = io.StringIO(), []
-        if form == "table":
-            from contextlib import redirect_stdout
-            with redirect_stdout(out):
-                status = report_stack(stack, View(no_color=True), out, messages.append)
-        else:
-            status = report_stack(stack, View(format="json"), out, messages.append)
-        if status == 3:
-            raise NonFiniteError(messages[0])
-        if status == 2:
-            raise InputError("", messages[0])
-        texts[form] = out.getvalue()
-    return StackTrace(json.loads(texts["json"]), texts["table"])
+        self.items.append(Rule(title, align="left"))
 
 
 # ---------------------------------------------------------------- check

@@ -20,6 +20,7 @@ from . import mathops
 from .choices import LOSS_KINDS
 from .cells import Cell
 from .engine import Env
+from .expr import Ref
 
 
 class Loss:
@@ -209,6 +210,7 @@ def _sweep(cell, params, init, steps, seeds, n, norms):
     v, T = cell.visible, len(steps)
     H = len(steps[-1].values[v])
     carry = {s.name: None for s in cell.states}  # dL/ds_t (rows) through step t+1's Prev nodes
+    outside = readout(cell)
     records = []
     for t in range(T, 0, -1):
         step, seed = steps[t - 1], seeds[t - 1]
@@ -228,7 +230,8 @@ def _sweep(cell, params, init, steps, seeds, n, norms):
         for eq in reversed(cell.equations):
             value = step.values[eq.name]
             g = grads.q.pop(eq.name, None)  # dL/dq_t, every later use summed
-            g = np.zeros((n, len(value))) if g is None else g[:n]
+            g = np.zeros((1 if eq.name in outside else n, len(value))) if g is None else \
+                g[:1 if eq.name in outside else n]  # no Jacobian row goes through an output layer
             if eq.name in carry:
                 values[f"d{eq.name}"] = g[0].copy()
             if eq.name == v and n > 1:
@@ -249,6 +252,18 @@ def _sweep(cell, params, init, steps, seeds, n, norms):
         carry = {name: grads.prev.get(name) for name in carry}
     d_init = {name: 0.0 if g is None else g[0] for name, g in carry.items()}
     return records[::-1], d_init
+
+
+def readout(cell: Cell) -> set:
+    """The quantities no state depends on (an output layer's y_pre and y): the Jacobian of the states does not
+    pass through them."""
+    needed, todo = set(), [s.name for s in cell.states]
+    while todo:
+        name = todo.pop()
+        if name not in needed:
+            needed.add(name)
+            todo += [node.name for node in cell.equation(name).expr.walk() if isinstance(node, Ref)]
+    return {eq.name for eq in cell.equations} - needed
 
 
 THREADED_NORMS = 64  # from this H on, an eigenvalue problem costs far more than handing it to a thread

@@ -31,7 +31,6 @@ def calculate(cell_name, file, chosen, flags, view, inputs, out, fail) -> int:
     document = read_document(file, chosen)
     if is_stack(document):  # a layers: file, stacked or bidirectional
         from .stack import build_stack
-        from .stackview import report_stack
         return report_stack(build_stack(cell_name, document, flags), view, out, fail)
     return report(build(cell_name, document, flags), view, out, fail)
 
@@ -93,15 +92,40 @@ def report(problem, view, out, fail) -> int:
         writer = formats.WRITERS[view.format](out, view)
     with report.progress_bar(problem.steps) as tick:
         summary = report.run(problem, view, writer, tick)
-    if console is not None:
-        render.save_recorded(console, view)
-    if summary.broken is not None:
-        fail(str(NonFiniteError.at(*summary.broken)))
+    return _outcome(summary.broken, summary.checks, problem, view, console, fail)
+
+
+def report_stack(stack, view, out, fail) -> int:
+    """Run a stack, write it to out as the view asks, report a failure with fail(message); the exit status."""
+    from . import network, stackformats
+
+    stackformats.check_quiet_names(stack, view)
+    if view.steps is not None:
+        view.steps.check(len(stack.xs))
+    console = None
+    if view.format == "table" and not view.quiet:
+        from . import render
+
+        console = render.make_console(no_color=view.no_color, record=bool(view.save_svg or view.save_html))
+    result = network.run_stack(stack, view, stackformats.writer_for(view, out, console))
+    broken = result.broken and (result.broken[1], f"{result.broken[0]}: {result.broken[2]}")
+    return _outcome(broken, result.every_check, stack, view, console, fail)
+
+
+def _outcome(broken, checks, problem, view, console, fail) -> int:
+    """The exit status of a run, its failure reported with fail(message); the table saved as the view asks,
+    unless the run broke off."""
+    if broken is not None:
+        fail(str(NonFiniteError.at(*broken)))
         return EXIT_NONFINITE
-    if summary.failed:
-        first = summary.failed[0]
-        fail(f"{len(summary.failed)} of {len(summary.checks)} expected values do not hold; first: "
-              f"{first.describe(problem.digits, problem.atol)}")
+    if console is not None:
+        from . import render
+
+        render.save_recorded(console, view)
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        fail(f"{len(failed)} of {len(checks)} expected values do not hold; first: "
+             f"{failed[0].describe(problem.digits, problem.atol)}")
         return EXIT_EXPECTATION
     return EXIT_OK
 
@@ -213,18 +237,19 @@ def check_file(file):
 
 def _check_stack(cell, doc):
     """rnncalc check's verdict, checked, failed and message for a layers: problem."""
+    from .network import run_stack
     from .problem import Flags
     from .report import View
     from .stack import build_stack
-    from .stackview import report_stack
+    from .stackformats import Unwritten
 
-    out, messages = io.StringIO(), []
-    status = report_stack(build_stack(cell, doc, Flags()), View(format="json"), out, messages.append)
-    if status == EXIT_NONFINITE:
-        return "non-finite", 0, 0, messages[0]
-    checks = json.loads(out.getvalue()).get("expect", []) if out.getvalue() else []
-    failed = sum(not c.get("ok", True) for c in checks)
-    if status == EXIT_EXPECTATION:
-        return "fail", len(checks), max(failed, 1), messages[0].split("first: ", 1)[-1]
+    stack = build_stack(cell, doc, Flags())
+    result = run_stack(stack, View(format="check"), Unwritten())
+    if result.broken is not None:
+        label, t, key = result.broken
+        return "non-finite", 0, 0, f"{label}: {key} is not finite at t = {t}"
+    checks, failed = result.every_check, result.failed
+    if failed:
+        return "fail", len(checks), len(failed), failed[0].describe(stack.digits, stack.atol)
     n = len(checks)
     return ("pass", n, 0, f"{n} value{'s' * (n != 1)} as expected") if n else ("ran", 0, 0, "no expect: nothing checked")

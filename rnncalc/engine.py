@@ -105,8 +105,8 @@ class Program:
     is compiled once for them (_Plan) and given each problem's parameters here.
     """
 
-    def __init__(self, cell: Cell, params: dict, rounding: Rounding):
-        plan = _plan(cell, rounding, tuple((n, np.shape(params[n])) for n in cell.param_names))
+    def __init__(self, cell: Cell, params: dict, rounding: Rounding, input_size=None):
+        plan = _plan(cell, rounding, tuple((n, np.shape(params[n])) for n in cell.param_names), input_size)
         self.cell, self.params, self.rounding = cell, params, rounding
         self.layout, self.ncols, self.ties = plan.layout, plan.ncols, plan.ties
         self.x_products, self.h_products = plan.x_products, plan.h_products  # MatVec node -> columns
@@ -144,13 +144,13 @@ def _stack(params, nodes):
 _PLANS = {}  # (equations, states, rounding, parameter shapes) -> _Plan
 
 
-def _plan(cell, rounding, shapes):
-    key = (cell.equations, cell.states, rounding, shapes)
+def _plan(cell, rounding, shapes, input_size=None):
+    key = (cell.equations, cell.states, rounding, shapes, input_size)
     plan = _PLANS.get(key)
     if plan is None:
         if len(_PLANS) >= 64:
             _PLANS.clear()
-        plan = _PLANS[key] = _Plan(cell, rounding, dict(shapes))
+        plan = _PLANS[key] = _Plan(cell, rounding, dict(shapes), input_size)
     return plan
 
 
@@ -158,8 +158,8 @@ class _Plan:
     """What the loop is for a cell, a rounding and parameter shapes: the columns of each quantity, the
     operations on column ranges, and the loop's compiled code; no parameter's value."""
 
-    def __init__(self, cell: Cell, rounding: Rounding, shapes: dict):
-        self.cell, self.rounding, self.shapes = cell, rounding, shapes
+    def __init__(self, cell: Cell, rounding: Rounding, shapes: dict, input_size=None):
+        self.cell, self.rounding, self.shapes, self.input_size = cell, rounding, shapes, input_size
         self.width = {eq.name: self._size(eq) for eq in cell.equations}
         self.layout = self._layout()
         self.ncols = max(sl.stop for sl in self.layout.values())
@@ -176,10 +176,13 @@ class _Plan:
     # -- layout: pre-activations, then exact values, then values, each in equation order, so that
     # -- the same step of neighbouring gates (f, i, o) sits side by side.
     def _size(self, eq):
-        """The length of eq's quantity: its first product's rows, else the state size H."""
+        """The length of eq's quantity: its first product's rows, the input's size D for a copy of x_t,
+        else the state size H."""
         weights = [n.weight.name for n in eq.expr.walk() if isinstance(n, MatVec)]
         if weights:
             return self.shapes[weights[0]][0]
+        if self.cell.dims(eq.expr) == "D":
+            return self.input_size
         return next(self.shapes[n.weight.name][1] for e in self.cell.equations for n in e.expr.walk()
                     if isinstance(n, MatVec) and isinstance(n.operand, Prev))
 
@@ -401,14 +404,21 @@ class Block:
     quantity, program.layout says whose columns; px (n, Σ rows) the products on x_t; ph, by state, (n, Σ rows)
     the products on its previous value; init the states before the first row; last whether the sequence
     ends with this block."""
-    __slots__ = ("program", "t0", "x", "data", "px", "ph", "init", "last")
+    __slots__ = ("program", "t0", "x", "data", "px", "ph", "init", "last", "end")
 
     def __init__(self, program: Program, t0: int, x, data, px, ph: dict, init: dict, last: bool = False):
         self.program, self.t0, self.x, self.data, self.px, self.ph, self.init = program, t0, x, data, px, ph, init
         self.last = last
+        self.end = None  # T + 1 when the steps run backward in time: row i read x_t, t = T + 1 − (t0 + i)
 
     def __len__(self):
         return len(self.data)
+
+    @property
+    def times(self):
+        """(n,) the t of each row: the input x_t it read (t0, t0 + 1, ...; backward T + 1 − t0, T − t0, ...)."""
+        count = self.t0 + np.arange(len(self))
+        return count if self.end is None else self.end - count
 
     def values(self, key):
         """(n, size) of one key."""
@@ -465,24 +475,30 @@ class Block:
             products.update({node: self.ph[s][i, a:b] for node, (_, a, b) in nodes.items()})
         env = Env(p.params, prev, x, {eq.name: values[eq.name] for eq in p.cell.equations}, products)
         ties = self.ties()[i] if ties is None else ties
-        return Step(self.t0 + i, x, values, ties, env, last=self.last and i == len(self) - 1)
+        return Step(int(self.times[i]), x, values, ties, env, last=self.last and i == len(self) - 1)
 
 
-def blocks(cell: Cell, params: dict, init: dict, xs, rounding: Rounding, live=False) -> Iterator[Block]:
+def blocks(cell: Cell, params: dict, init: dict, xs, rounding: Rounding, live=False,
+           backward=False) -> Iterator[Block]:
     """The Blocks of the run over xs, from the states in init ({"h": h0, ...}).
 
     xs is a (T, D) array or an iterable of (D,) rows, cut into blocks of CHUNK rows from step 1 on,
     so the same numbers give the same blocks however they came; live (a stream answered as it is
     read), a block a row, each yielded as soon as it is computed and none marked last (the caller
     knows the final one once xs ends). Otherwise each block is yielded once the next is read.
+    backward (xs a (T, D) array): the cell reads x_T first and x_1 last, each row's t the input it read.
     """
     program = Program(cell, params, rounding)
     states = {s.name: np.asarray(init[s.name], dtype=float) for s in cell.states}
     t = 1
+    if backward:
+        xs = xs[::-1]
     pieces = ((X, False) for X in _pieces(xs, 1)) if live else with_last(_pieces(xs, CHUNK))
     for X, last in pieces:
         block = program.run(t, states, X)
         block.last = last
+        if backward:
+            block.end = len(xs) + 1
         yield block
         states, t = block.states(len(block) - 1), t + len(block)
 

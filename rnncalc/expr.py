@@ -102,8 +102,19 @@ def _terms(e):
 
 
 def _accumulate(store, key, g):
-    """store[key] += g: a leaf reached by several paths (z_t twice in the GRU's update) sums them."""
-    store[key] = store[key] + g if key in store else g
+    """store[key] += g: a leaf reached by several paths (z_t twice in the GRU's update) sums them. Paths may
+    carry different numbers of rows (an output layer carries dL/d(·) alone): the fewer add into the first."""
+    if key not in store:
+        store[key] = g
+        return
+    have = store[key]
+    if len(g) == len(have):
+        store[key] = have + g
+        return
+    more, fewer = (have, g) if len(have) > len(g) else (g, have)
+    total = more.copy()
+    total[:len(fewer)] += fewer
+    store[key] = total
 
 
 class Param(Expr):

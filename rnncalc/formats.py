@@ -125,9 +125,10 @@ def _kind(name):
     return name.split("_")[0] if "_" in name else "state"
 
 
-def final_line(summary, digits) -> str:
-    """final: h_T = 1   c_T = 2"""
-    return "final: " + "   ".join(f"{name}_T = {fmt_array(value, digits)}" for name, value in summary.final.items())
+def final_line(summary, digits, final="T") -> str:
+    """final: h_T = 1   c_T = 2 (h_1 for a stack's backward direction, which reads x_1 last)"""
+    return "final: " + "   ".join(f"{name}_{final} = {fmt_array(value, digits)}"
+                                   for name, value in summary.final.items())
 
 
 def checks_line(summary) -> str:
@@ -285,7 +286,7 @@ class BlockText:
 
     def _lines(self, block, rows, ties):
         rows = np.asarray(rows)
-        parts = [(block.t0 + rows)[:, None].astype(float)]  # (n, 1): t, written by %d
+        parts = [block.times[rows][:, None].astype(float)]  # (n, 1): t, written by %d
         if self.with_x:
             parts.append(block.x[rows])
         parts.append(block.data[rows][:, self.columns])
@@ -296,9 +297,9 @@ class BlockText:
         return "".join([template % tuple(r) for r in table])
 
 
-def _jsonl_line(names, sizes, number, sep):
+def _jsonl_line(names, sizes, number, sep, prefix=""):
     fields = ['"t": %d'] + [f"{_dump(name)}: [{sep.join([number] * size)}]" for name, size in zip(names, sizes)]
-    return "{" + ", ".join(fields) + "%s}\n"
+    return "{" + prefix.replace("%", "%%") + ", ".join(fields) + "%s}\n"
 
 
 def _csv_line(names, sizes, number, sep):
@@ -337,11 +338,19 @@ class JsonWriter:
         write("\n}\n")
 
 
-class JsonlWriter:
-    """One JSON object per step, written as the step is computed."""
+def step_lines(problem, only, prefix="") -> BlockText:
+    """Each step as a JSON object on a line of its own, as record() makes it; prefix: fields before "t"."""
+    rounded = problem.rounding.active and only is None
+    ending = ', "ties": %s}' if rounded else "}"
+    return BlockText(problem, only, lambda *a: _jsonl_line(*a, prefix=prefix).replace("%s}", ending))
 
-    def __init__(self, out, view):
-        self.out, self.view, self.text = out, view, None
+
+class JsonlWriter:
+    """One JSON object per step, written as the step is computed; prefix: fields before "t" (a stack's
+    "layer": 1, "direction": "forward", )."""
+
+    def __init__(self, out, view, prefix=""):
+        self.out, self.view, self.text, self.prefix = out, view, None, prefix
 
     def start(self, problem):
         self.problem = problem
@@ -352,10 +361,7 @@ class JsonlWriter:
 
     def write_rows(self, block, rows, ties):
         if self.text is None:
-            rounded = self.problem.rounding.active and self.view.only is None
-            line = (lambda *a: _jsonl_line(*a).replace("%s}", ', "ties": %s}')) if rounded else \
-                (lambda *a: _jsonl_line(*a).replace("%s}", "}"))
-            self.text = BlockText(self.problem, self.view.only, line)
+            self.text = step_lines(self.problem, self.view.only, self.prefix)
         if rows:
             self.out.write(self.text.text(block, rows, ties))
             self.out.flush()
@@ -421,8 +427,8 @@ class QuietWriter:
 class _DocumentWriter:
     """Per-step tables with the equations, for pasting into a write-up (Markdown or LaTeX)."""
 
-    def __init__(self, out, view):
-        self.out, self.view = out, view
+    def __init__(self, out, view, final="T"):
+        self.out, self.view, self.final = out, view, final
 
     def start(self, problem):
         self.problem = problem
@@ -461,7 +467,7 @@ class MarkdownWriter(_DocumentWriter):
             self.out.write("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |\n")
 
     def finish(self, summary):
-        self.out.write(f"\n**{final_line(summary, self.digits)}**\n")
+        self.out.write(f"\n**{final_line(summary, self.digits, self.final)}**\n")
         if summary.checks:
             self.out.write(f"\n{checks_line(summary)}\n")
 
@@ -535,7 +541,7 @@ class LatexWriter(_DocumentWriter):
         out.write("\\hline\n\\end{tabular}\n\\end{table}\n")
 
     def finish(self, summary):
-        final = ", ".join(f"${latex_math(name)}_T = {latex_math(fmt_array(value, self.digits))}$"
+        final = ", ".join(f"${latex_math(name)}_{self.final} = {latex_math(fmt_array(value, self.digits))}$"
                           for name, value in summary.final.items())
         self.out.write(f"\n\\noindent final: {final}\n")
         if summary.checks:

@@ -45,7 +45,7 @@ def html(renderables, width=PIPE_WIDTH) -> str:
     import io
 
     console = Console(file=io.StringIO(), width=width, record=True, force_terminal=True, color_system="truecolor",
-                      highlight=False, markup=False, emoji=False)
+                      force_jupyter=False, highlight=False, markup=False, emoji=False)  # in a kernel: not shown itself
     for item in renderables:
         console.print(item)
     return console.export_html(inline_styles=True, code_format='<pre style="font-family:monospace">{code}</pre>')
@@ -247,8 +247,9 @@ def _mark(text: Text, check, digits):
 class TableWriter:
     """The Rich trace: the header, a table per step shown, the final state and the checks."""
 
-    def __init__(self, console, view):
+    def __init__(self, console, view, final="T"):
         self.console, self.view = console, view
+        self.final = final  # the t of the final step: "1" for a stack's backward direction, which reads x_1 last
 
     def start(self, problem):
         self.problem = problem
@@ -256,9 +257,11 @@ class TableWriter:
             self.console.print(Fitted(lambda width: header(problem, width)))
 
     def step(self, step, checks):
-        shown = getattr(self, "shown", 0)  # the last step shown so far
-        if step.t > shown + 1 and self.view.steps is None and not self.view.last:  # a long run's cut
-            first, last = shown + 1, step.t - 1
+        backward = self.final == "1"
+        # the last step shown so far; a backward direction's steps come from t = T down
+        shown = getattr(self, "shown", self.problem.steps + 1 if backward else 0)
+        first, last = (step.t + 1, shown - 1) if backward else (shown + 1, step.t - 1)
+        if first <= last and self.view.steps is None and not self.view.last:  # a long run's cut
             every = "--format json" if self.problem.loss is not None else "--format jsonl or csv"
             self.console.print(Text(f"{last - first + 1} steps not shown, t = {first} to {last}: choose them with "
                                     f"--steps {first}:{last}, or see all with {every}", style=DIM))
@@ -271,7 +274,7 @@ class TableWriter:
     def finish(self, summary):
         digits, console = self.problem.digits, self.console
         if summary.broken is None:
-            parts = [f"{name}_T = {fmt_array(value, digits)}" for name, value in summary.final.items()]
+            parts = [f"{name}_{self.final} = {fmt_array(value, digits)}" for name, value in summary.final.items()]
             console.print(Text("final: " + "   ".join(parts), style=TITLE))
         if summary.checks:
             failed = [c for c in summary.checks if not c.ok]

@@ -174,11 +174,14 @@ def check_names(problem, only):
             raise InputError("--only", f"no quantity '{name}'{hint}")
 
 
-def run(problem, view: View, writer, progress=None) -> Summary:
+def run(problem, view: View, writer, progress=None, backward=False, on_block=None) -> Summary:
     """Run the problem, pass each step the view selects to the writer, and return the summary.
 
     Every view runs the same loop (engine.blocks); the steps it shows are read out of its blocks.
     A writer with a write_rows(block, indices, ties) method takes the shown steps of a block at once.
+    backward: the steps run from x_T down to x_1, as a stack's backward direction reads them (problem.xs an
+    array), each step's t the input it read. on_block(block, n), when given, sees each block and how many of
+    its rows are good (all but those from a non-finite one on).
     """
     check_names(problem, view.only)
     if view.steps is not None and problem.steps is not None:
@@ -206,11 +209,12 @@ def run(problem, view: View, writer, progress=None) -> Summary:
         return True
 
     blocks = engine.blocks(problem.cell, problem.params, problem.init, problem.xs, problem.rounding,
-                           live=live)
+                           live=live, backward=backward)
     for block in blocks:
         broken = block.nonfinite()
         n = len(block) if broken is None else broken[0] + 1
-        t0, end = block.t0, block.t0 + n - 1
+        times = block.times
+        end = block.t0 + n - 1
         summary.total = end
         if progress is not None:
             progress(end)
@@ -218,7 +222,7 @@ def run(problem, view: View, writer, progress=None) -> Summary:
         ties = block.ties()
         rows = ([] if not wants_steps and not keep_shown else
                 list(range(n)) if not (view.last or view.quiet or view.steps is not None or default_cut) else
-                [i for i in range(n) if shown(t0 + i, last and i == n - 1)])
+                [i for i in range(n) if shown(times[i], last and i == n - 1)])
         checks = _checks(problem, block, n, last, broken) if problem.expect else {}
         for cs in checks.values():
             summary.checks += cs
@@ -233,10 +237,12 @@ def run(problem, view: View, writer, progress=None) -> Summary:
                 for i in rows:
                     writer.step(block.step(i, ties[i]), checks.get(i, []))
         if keep_shown:
-            summary.shown += [t0 + i for i in rows]
+            summary.shown += times[rows].tolist()
         summary.count_shown += len(rows)
+        if on_block is not None:
+            on_block(block, n if broken is None else broken[0])
         if broken is not None:
-            summary.broken = (t0 + broken[0], broken[1])
+            summary.broken = (int(times[broken[0]]), broken[1])
             break
         if last:
             summary.final = block.states(n - 1)
@@ -254,7 +260,7 @@ def run(problem, view: View, writer, progress=None) -> Summary:
         summary.hidden = summary.total - summary.count_shown
     if grad and summary.broken is None:
         summary.gradients = _backward(problem, recorded)
-        summary.broken = _nonfinite_gradient(summary.gradients, problem.cell.visible)
+        summary.broken = nonfinite_gradient(summary.gradients, problem.cell.visible)
     if summary.broken is None:
         writer.finish(summary)
     return summary
@@ -269,7 +275,7 @@ def _backward(problem, steps):
         return backward(problem.cell, problem.params, problem.init, xs, steps, problem.loss)
 
 
-def _nonfinite_gradient(grads, v):
+def nonfinite_gradient(grads, v):
     """(t, key) of the first non-finite number backpropagation met, going back from t = T; else None.
     v names the visible state (h, or s).
 
@@ -297,17 +303,21 @@ def _checks(problem, block, n, last, broken, final_only=False):
     """{row: [Check, ...]} for the rows of the block that an expectation covers (none from a broken row on)."""
     checks = {}
     good = n if broken is None else broken[0]
+    times = block.times
     for e in problem.expect:
         if final_only and not e.final_only:
             continue
         if e.final_only:
             rows = [n - 1] if last else []
-        else:
+        elif block.end is None:  # t = t0 + i
             rows = range(0, min(good, len(e.values) - block.t0 + 1))
+        else:
+            rows = [i for i in range(good) if times[i] <= len(e.values)]
         for i in rows:
-            expected = e.values[0 if e.final_only else block.t0 + i - 1]
+            t = int(times[i])
+            expected = e.values[0 if e.final_only else t - 1]
             actual = block.values(e.name)[i].copy()
-            checks.setdefault(i, []).append(Check(e.name, block.t0 + i, expected, actual,
+            checks.setdefault(i, []).append(Check(e.name, t, expected, actual,
                                                   matches(actual, expected, problem.digits, problem.atol)))
     return dict(sorted(checks.items()))
 

@@ -1,0 +1,277 @@
+"""A stack of layers run on the engine: each direction of each layer a single-layer run, block by block.
+
+    layer 1 reads x_t; layer l+1 reads layer l's visible states v_t,
+    [v→_t; v←_t] (forward ‖ backward) when the network is bidirectional;
+    a backward direction runs the same cell from x_T down to x_1, its "previous" state the one after x_{t+1};
+    the top output o_t is the top layer's visible states, and the readout y_t = act(W_y o_t + b_y).
+
+Each direction runs as one layer does (report.run), so its steps, checks, final state and non-finite step
+are found as for one layer, and each of its blocks goes to the writer as the engine recorded it. A stack
+holds its layers' visible states, the next layer's input (T × width numbers), and per step nothing more:
+a writer that wants a backward direction's steps in time order gets them by computing each block again
+from the state before it, kept for each block (the same operations on the same numbers, so the same bits).
+With --grad every step is kept, as for one layer.
+
+The readout is a cell of its own: o_t = x_t, followed by the cell's output layer (Cell.with_output), run on
+the engine and differentiated by backward.py with the losses one layer uses. Backpropagation goes from the
+top: dL/do_t from the readout's dL/dx_t, each direction's share of it (its first H entries to the forward
+direction, the next H to the backward one) seeding backward.reverse, and the sum of the directions' dL/dx_t
+the cotangent of the layer below.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from . import engine, report
+from .backward import Gradients, loss_seeds, reverse, totals
+from .cells import Cell, Equation, State
+from .expr import Input
+from .report import Check, Summary, matches
+
+
+def readout_cell(act=None) -> Cell:
+    """The top output o_t = x_t, followed by the output layer y_t = act(W_y o_t + b_y) when act is given."""
+    cell = Cell("output", "top output", (State("o", "top output"),),
+                (Equation("o", Input(), None, "top output", dim="D"),))
+    return cell.with_output(act) if act else cell
+
+
+class Part:
+    """What one direction of one layer found: its summary (final state, checks, steps shown), its steps when
+    --grad keeps them, and its gradients."""
+    __slots__ = ("layer", "summary", "steps", "gradients")
+
+    def __init__(self, layer, summary, steps):
+        self.layer, self.summary, self.steps, self.gradients = layer, summary, steps, None
+
+
+class StackResult:
+    """A stack's run: a Part for each layer and direction (in the stack's order), the top output o (T, width),
+    the readout's y (T, K) or None, the checks of the top output, the readout's gradients (dL/dW_y, dL/db_y)
+    and L with --grad, and broken: (label, t, key) of the first non-finite quantity, or None."""
+
+    def __init__(self):
+        self.parts, self.output, self.y, self.checks = [], None, None, []
+        self.loss, self.output_grads, self.broken = None, {}, None
+
+    @property
+    def every_check(self):
+        return [c for part in self.parts for c in part.summary.checks] + self.checks
+
+    @property
+    def failed(self):
+        return [c for c in self.every_check if not c.ok]
+
+
+class _Keep:
+    """report.run's on_block for one direction: its visible states in time order, the state before each block
+    (to compute a block again), and with --grad every step."""
+
+    def __init__(self, problem, T, backward, steps):
+        self.visible = np.empty((T, problem.sizes["H"]))  # (T, H)
+        self.key, self.backward, self.starts = problem.cell.visible, backward, []
+        self.steps = [] if steps else None
+
+    def __call__(self, block, good):
+        self.starts.append((block.t0, block.init, len(block)))
+        rows = block.times[:good] - 1
+        self.visible[rows] = block.values(self.key)[:good]
+        if self.steps is not None:
+            ties = block.ties()
+            self.steps += [block.step(i, ties[i]) for i in range(good)]
+
+
+def run_stack(stack, view, writer) -> StackResult:
+    """Run every layer in order, each direction over its input, handing the writer each direction's steps as it
+    shows them; then the top output and the readout; with --grad the backward pass. The writer's calls:
+    start(stack); for each direction part(layer) -> a single layer's writer for report.run, and done(part) once
+    its steps are written; output(result); finish(result)."""
+    result = StackResult()
+    grad = stack.loss is not None
+    if view.quiet:  # -q's --only names the top output, not a layer's quantities
+        view = copy.copy(view)
+        view.only = None
+    xs = stack.xs
+    T = len(xs)
+    writer.start(stack)
+    for number in sorted({layer.number for layer in stack.layers}):
+        visible = []
+        for layer in stack.directions(number):
+            p = layer.problem
+            p.xs, p.steps = xs, T
+            backward = layer.direction == "backward"
+            keep = _Keep(p, T, backward, grad)
+            replay = backward and getattr(writer, "time_order", False)
+            part_writer = writer.part(layer)
+            summary = report.run(p, view, report.NullWriter() if replay else part_writer,
+                                 backward=backward, on_block=keep)
+            summary.checks = sorted((Check(f"{layer.label}: {c.name}", c.t, c.expected, c.actual, c.ok)
+                                     for c in summary.checks), key=lambda c: c.t)
+            if summary.broken is not None:
+                result.broken = (layer.label, *summary.broken)
+                return result
+            if replay:
+                _replay(p, view, part_writer, keep.starts, summary)
+            part = Part(layer, summary, keep.steps)
+            result.parts.append(part)
+            writer.done(part)
+            visible.append(keep.visible)
+        xs = np.concatenate(visible, axis=1) if len(visible) > 1 else visible[0]  # (T, width)
+    result.output = xs
+    _readout(stack, result)
+    if result.broken is not None:
+        return result
+    result.checks = _output_checks(stack, result)
+    if grad:
+        with np.errstate(all="ignore"):
+            backward_stack(stack, result)
+        result.broken = _nonfinite_gradient(result)
+        if result.broken is not None:
+            return result
+    writer.output(result)
+    writer.finish(result)
+    return result
+
+
+def _replay(problem, view, writer, starts, summary):
+    """A backward direction's steps for a writer that wants them in time order: each block computed again from
+    the state before it, the last computed first, its rows from t = 1 up; the steps shown as report.run chose."""
+    program = engine.Program(problem.cell, problem.params, problem.rounding)
+    xs = problem.xs[::-1]  # the order the direction read them
+    shown = set(summary.shown) if summary.shown else None
+    writer.start(problem)
+    for t0, init, n in reversed(starts):
+        block = program.run(t0, init, np.ascontiguousarray(xs[t0 - 1:t0 - 1 + n], dtype=float))
+        block.end = len(xs) + 1
+        block.last = t0 + n - 1 == len(xs)
+        times = block.times
+        rows = [i for i in range(n - 1, -1, -1) if _shown(view, times[i], block.last and i == n - 1, shown)]
+        writer.write_rows(block, rows, block.ties())
+    writer.finish(summary)
+
+
+def _shown(view, t, last, shown):
+    """Whether the step reading x_t is shown, as report.run chose (shown: the t it kept, when it kept them)."""
+    if shown is not None:
+        return t in shown
+    if view.last or view.quiet:
+        return last
+    if view.steps is not None:
+        return t in view.steps
+    return True
+
+
+def _readout(stack, result):
+    """y_t = act(W_y o_t + b_y) on the engine, a block at a time; a non-finite y is the run's broken step."""
+    if not stack.output:
+        return
+    o = result.output
+    program = engine.Program(readout_cell(stack.output["act"]), _readout_params(stack), engine.Rounding(),
+                             input_size=o.shape[1])
+    result.y = np.empty((len(o), stack.output["W_y"].shape[0]))  # (T, K)
+    result.readout_steps = []
+    zero = {"o": np.zeros(o.shape[1])}
+    for t0 in range(0, len(o), engine.CHUNK):
+        block = program.run(t0 + 1, zero, np.ascontiguousarray(o[t0:t0 + engine.CHUNK]))
+        result.y[t0:t0 + len(block)] = block.values("y")
+        if stack.loss is not None:
+            result.readout_steps += [block.step(i, []) for i in range(len(block))]
+        broken = block.nonfinite()
+        if broken is not None:
+            result.broken = ("output", t0 + broken[0] + 1, broken[1].removesuffix("_pre"))
+            return
+
+
+def _readout_params(stack):
+    return {"W_y": stack.output["W_y"], "b_y": stack.output["b_y"]}
+
+
+def _output_checks(stack, result):
+    """The checks of the top output (output, or y with an output layer): one a step, or the final step's."""
+    checks = []
+    values = {"output": result.output, "y": result.y}
+    T = len(result.output)
+    for e in stack.expect:
+        rows = [T] if e.final_only else range(1, len(e.values) + 1)
+        for n, t in enumerate(rows):
+            actual = values[e.name][t - 1]
+            checks.append(Check(e.name, t, e.values[n], actual, matches(actual, e.values[n], stack.digits, stack.atol)))
+    return checks
+
+
+# ---------------------------------------------------------------- backpropagation through the stack
+
+def backward_stack(stack, result):
+    """L and dL/do_t from the readout (backward.py's losses on the readout cell), then from the top layer down:
+    each direction's reverse pass seeded with its share of dL/do_t, the next layer's cotangent the sum of the
+    directions' dL/dx_t, in time order. Fills result.loss, result.output_grads and each part's gradients."""
+    o = result.output
+    T = len(o)
+    cell = readout_cell(stack.output["act"] if stack.output else None)
+    params = _readout_params(stack) if stack.output else {}
+    steps = result.readout_steps if stack.output else [_OutputStep(t, o[t - 1]) for t in range(1, T + 1)]
+    result.loss, seeds = loss_seeds(cell, steps, stack.loss)
+    if stack.output:
+        records, _, _ = reverse(cell, params, {"o": np.zeros(o.shape[1])}, steps, seeds)
+        result.output_grads = totals(cell, params, records)
+        g = np.array([r.values["dx"] for r in records])  # (T, width): dL/do_t = W_yᵀ dL/dz_t
+    else:
+        g = np.zeros_like(o)
+        for t, seed in enumerate(seeds):
+            if "o" in seed:
+                g[t] = seed["o"]
+    for number in sorted({layer.number for layer in stack.layers}, reverse=True):
+        below, offset = None, 0
+        for part in (p for p in result.parts if p.layer.number == number):
+            layer, p = part.layer, part.layer.problem
+            H = p.sizes["H"]
+            share = g[:, offset:offset + H]  # (T, H), in time order
+            offset += H
+            computed = part.steps  # in the order the direction computed them
+            order = range(T) if layer.direction == "forward" else range(T - 1, -1, -1)
+            seeds = [{p.cell.visible: share[t]} for t in order]
+            records, d_init, norms = reverse(p.cell, p.params, p.init, computed, seeds, jacobian=True)
+            params = totals(p.cell, p.params, records)
+            if layer.direction == "backward":
+                records, norms = records[::-1], norms[::-1]
+            part.gradients = Gradients(
+                loss=result.loss, params=params,
+                init={s.init_key: d_init[s.name] + np.zeros(np.shape(p.init[s.name])) for s in p.cell.states},
+                steps=records, jacobian_norms=norms)
+            dx = np.array([r.values["dx"] for r in records])  # (T, D), time order
+            below = dx if below is None else below + dx
+        g = below
+
+
+class _OutputStep:
+    """The top output at one step, as backward.loss_seeds reads a step."""
+    __slots__ = ("t", "values")
+
+    def __init__(self, t, o):
+        self.t, self.values = t, {"o": o}
+
+
+def _nonfinite_gradient(result):
+    """(label, t, key) of the first non-finite gradient, from the top; else None."""
+    if not np.isfinite(result.loss):
+        return ("output", len(result.output), "the loss L")
+    for name, value in result.output_grads.items():
+        if not np.all(np.isfinite(value)):
+            return ("output", 1, f"d{name}")
+    for part in reversed(result.parts):
+        g = part.gradients
+        bad = report.nonfinite_gradient(g, part.layer.problem.cell.visible)
+        if bad is not None:
+            return (part.layer.label, *bad)
+    return None
+
+
+def stack_summary(result) -> Summary:
+    """The run as one summary: every check, and the broken step."""
+    summary = Summary(checks=result.every_check)
+    if result.broken is not None:
+        summary.broken = result.broken
+    return summary

@@ -1,0 +1,417 @@
+"""A stack's run written as the view asks, as network.run_stack hands it over: each layer and direction under a
+heading of its own, written by the single layer's writer of the format; then the top output, the checks and,
+with --grad, the gradient through every layer.
+
+Each writer has start(stack), part(layer) -> the single-layer writer of that direction, done(part),
+output(result) and finish(result). time_order: the writer wants a backward direction's steps from t = 1 up.
+"""
+
+from __future__ import annotations
+
+import json
+
+from . import formats
+from .formats import CsvWriter, JsonlWriter, fmt_array, fmt_exact, floats, nested
+from .report import TABLE_STEPS, NullWriter
+
+
+def output_rows(view, T):
+    """The t of the top output's rows shown: --last's T, --steps's, or in a table the first TABLE_STEPS and T."""
+    if view.last or view.quiet:
+        return [T]
+    if view.steps is not None:
+        return [t for t in range(1, T + 1) if t in view.steps]
+    if view.format in ("table", "markdown", "latex"):
+        return [t for t in range(1, T + 1) if t <= TABLE_STEPS or t == T]
+    return range(1, T + 1)
+
+
+def _final(layer):
+    return "1" if layer.direction == "backward" else "T"
+
+
+class _Writer:
+    time_order = False
+
+    def __init__(self, out, view):
+        self.out, self.view = out, view
+
+    def start(self, stack):
+        self.stack = stack
+
+    def done(self, part):
+        pass
+
+    def output(self, result):
+        pass
+
+    def finish(self, result):
+        pass
+
+
+# ---------------------------------------------------------------- tables
+
+class Tables(_Writer):
+    """Rich tables: a rule and a table per step for each direction, the top output, the backward pass."""
+
+    def part(self, layer):
+        from rich.text import Text
+
+        from . import render
+
+        self.out.rule(Text(layer.label, style=render.TITLE), align="left")
+        if layer.direction == "backward":
+            v, T = layer.problem.cell.visible, len(self.stack.xs)
+            self.out.print(Text(f"computed from t = {T} down to 1: each step reads x_t, and its {v}_{{t-1}} is the "
+                                f"state after x_{{t+1}}", style=render.DIM))
+        return render.TableWriter(self.out, self.view, final=_final(layer))
+
+    def output(self, result):
+        from rich.text import Text
+
+        from . import render
+
+        stack, console, digits = self.stack, self.out, self.stack.digits
+        T = len(result.output)
+        console.rule(Text("output", style=render.TITLE), align="left")
+        what = "forward ‖ backward" if stack.bidirectional else "its visible state"
+        console.print(Text(f"the top layer's output o_t ({what}), t = 1..{T}", style=render.DIM))
+        if stack.output:
+            console.print(Text(f"y_t = {stack.output['act']}(W_y o_t + b_y), W_y = "
+                               f"{fmt_array(stack.output['W_y'], digits)}, b_y = {fmt_array(stack.output['b_y'], digits)}",
+                               style=render.DIM))
+        rows = output_rows(self.view, T)
+        for t in rows:
+            line = f"t = {t}   o_t = {fmt_array(result.output[t - 1], digits)}"
+            if result.y is not None:
+                line += f"   y_t = {fmt_array(result.y[t - 1], digits)}"
+            for c in result.checks:
+                if c.t == t:
+                    line += "  ✓" if c.ok else f"  ✗ expected {fmt_array(c.expected, digits)}"
+            console.print(line)
+        if len(rows) < T:
+            console.print(Text(f"{T - len(rows)} of {T} steps of the output not shown: choose them with --steps A:B, "
+                               "or see all with --format jsonl or csv", style=render.DIM))
+        checks = [c for c in result.checks]
+        if checks:
+            failed = [c for c in checks if not c.ok]
+            console.print(Text(f"✗ {len(failed)} of {len(checks)} expected values of the output do not hold" if failed
+                               else f"✓ all {len(checks)} expected values of the output hold",
+                               style=render.BAD if failed else render.GOOD))
+
+    def finish(self, result):
+        from rich.text import Text
+
+        from . import render
+
+        if result.loss is None:
+            return
+        console, stack = self.out, self.stack
+        console.print(Text(f"L = {fmt_array(result.loss, stack.digits)}", style=render.TITLE))
+        for name, g in result.output_grads.items():
+            console.print(f"∂L/∂{name} = {fmt_array(g, stack.digits)}")
+        top = max(layer.number for layer in stack.layers)
+        for part in result.parts:
+            layer, p, g = part.layer, part.layer.problem, part.gradients
+            T, final = len(result.output), _final(layer)
+            above = "the loss" if layer.number == top else f"layer {layer.number + 1}'s ∂L/∂x_t"
+            console.rule(Text(f"{layer.label}: backward pass", style=render.TITLE), align="left")
+            console.print(Text(f"∂L/∂{p.cell.visible}_t from {above}", style=render.DIM))
+            order = g.steps[::-1] if layer.direction == "forward" else g.steps  # as backpropagation meets them
+            norms = dict(zip([r.t for r in g.steps], g.jacobian_norms))
+            shown = set(part.summary.shown)
+            for record in order:
+                if record.t in shown:
+                    later = record.t + 1 if layer.direction == "forward" else record.t - 1
+                    came = f"in total: from {above}" + (f" and step {later}" if 1 <= later <= T else "")
+                    console.print(render.backward_table(p, record, norms[record.t], T, came_from=came, final=final))
+            if len(shown) < T:
+                console.print(Text(f"{T - len(shown)} of {T} backward steps not shown, as above", style=render.DIM))
+            console.print(render.gradient_table(p, g))
+            console.print(render.journey_chart(p, g, final=final))
+
+
+# ---------------------------------------------------------------- Markdown and LaTeX
+
+class Documents(_Writer):
+    """Markdown or LaTeX: a heading and the single layer's write-up for each direction, then the top output."""
+
+    def part(self, layer):
+        if self.view.format == "markdown":
+            self.out.write(f"\n### {layer.label}\n")
+        else:
+            self.out.write(f"\n\\subsection*{{layer {layer.number}, {layer.direction}}}\n")
+        return formats.WRITERS[self.view.format](self.out, self.view, final=_final(layer))
+
+    def output(self, result):
+        stack, digits, out = self.stack, self.stack.digits, self.out
+        y = result.y is not None
+        marks = {}
+        for c in result.checks:
+            marks.setdefault(c.t, []).append("✓" if c.ok else f"✗ expected {fmt_array(c.expected, digits)}")
+        rows = [(str(t), fmt_array(result.output[t - 1], digits), fmt_array(result.y[t - 1], digits) if y else "",
+                 " ".join(marks.get(t, []))) for t in output_rows(self.view, len(result.output))]
+        checked = any(r[3] for r in rows)
+        head = ["t", "o_t"] + ["y_t"] * y + ["check"] * checked
+        what = "forward ‖ backward" if stack.bidirectional else "its visible state"
+        if self.view.format == "markdown":
+            out.write(f"\n### output\n\nThe top layer's output o_t ({what})"
+                      + (f", y_t = {stack.output['act']}(W_y o_t + b_y)" if y else "") + "\n\n")
+            out.write("| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
+            for r in rows:
+                cells = [r[0], f"`{r[1]}`"] + [f"`{r[2]}`"] * y + [r[3]] * checked
+                out.write("| " + " | ".join(cells) + " |\n")
+            return
+        from .formats import latex_math, latex_number, latex_text
+
+        out.write(f"\n\\subsection*{{output}}\n{latex_text(f'The top layer output o_t ({what})')}\n")
+        out.write(f"\\begin{{tabular}}{{{'r' + 'l' * (len(head) - 1)}}}\n\\hline\n"
+                  + " & ".join(f"${latex_math(h)}$" if h != "check" else h for h in head) + r" \\" + "\n\\hline\n")
+        for r in rows:
+            cells = [r[0], f"${latex_number(latex_math(r[1]))}$"] + [f"${latex_number(latex_math(r[2]))}$"] * y
+            cells += [latex_text(r[3])] * checked
+            out.write(" & ".join(cells) + r" \\" + "\n")
+        out.write("\\hline\n\\end{tabular}\n")
+
+    def finish(self, result):
+        checks = result.every_check
+        if not checks:
+            return
+        failed = [c for c in checks if not c.ok]
+        line = (f"✗ {len(failed)} of {len(checks)} expected values do not hold" if failed
+                else f"✓ all {len(checks)} expected values hold")
+        if self.view.format == "latex":
+            line = "\\noindent " + formats.latex_text(line)
+        self.out.write(f"\n{line}\n")
+
+
+# ---------------------------------------------------------------- JSON, JSON lines, CSV
+
+def _dump(value):
+    return json.dumps(value, allow_nan=False)
+
+
+class Json(_Writer):
+    """One document, written as the run goes: the stack's facts, a record per layer and direction with its
+    steps (in time order) and final state, the top output, and with --grad the loss, gradients and backward
+    steps; then the checks."""
+    time_order = True
+
+    def start(self, stack):
+        super().start(stack)
+        first = stack.layers[0].problem
+        r = first.rounding
+        facts = {"cell": stack.cell, "bidirectional": stack.bidirectional,
+                 "num_layers": max(layer.number for layer in stack.layers), "input_size": first.sizes["D"],
+                 "output_width": stack.width,
+                 "rounding": {"sigmoid": r.sigmoid, "tanh": r.tanh, "state": "nearest" if r.state else "none"}}
+        self.out.write("{\n" + "".join(f"  {_dump(k)}: {_dump(v)},\n" for k, v in facts.items()) + '  "layers": [\n')
+        self.parts = 0
+
+    def part(self, layer):
+        return _JsonPart(self, layer)
+
+    def output(self, result):
+        write = self.out.write
+        write("\n  ],\n")
+        rows = [_dump(floats(o)) for o in result.output]
+        write('  "output": [\n' + ",\n".join(f"    {r}" for r in rows) + "\n  ]")
+        if result.y is not None:
+            write(f',\n  "output_layer": {_dump({"size": len(self.stack.output["b_y"]), "output": self.stack.output["act"]})}')
+            write(',\n  "y": [\n' + ",\n".join(f"    {_dump(floats(y))}" for y in result.y) + "\n  ]")
+
+    def finish(self, result):
+        write, stack = self.out.write, self.stack
+        if result.loss is not None:
+            write(f',\n  "loss": {_dump(result.loss + 0.0)}')  # −0.0 (xent of certain classes: −Σ 0) written 0.0
+            records = [{"layer": part.layer.number, "direction": part.layer.direction,
+                        **{name: nested(g) for name, g in {**part.layer.problem.as_given(part.gradients.params),
+                                                           **part.gradients.init}.items()}}
+                       for part in result.parts]
+            body = ['    "layers": [\n' + ",\n".join(f"      {_dump(r)}" for r in records) + "\n    ]"]
+            body += [f"    {_dump(name)}: {_dump(nested(g))}" for name, g in result.output_grads.items()]
+            write(',\n  "grad": {\n' + ",\n".join(body) + "\n  }")
+            items = []
+            T = len(result.output)
+            for part in result.parts:
+                shown = set(part.summary.shown) if part.summary.shown else None
+                steps = [f"      {_dump({'t': rec.t, **{k: floats(v) for k, v in rec.values.items()}})}"
+                         for rec in part.gradients.steps if (shown is None or rec.t in shown)
+                         and _json_shown(self.view, part.layer, rec.t, T)]
+                head = _dump({"layer": part.layer.number, "direction": part.layer.direction})[:-1]
+                items.append(f'    {head}, "steps": [\n' + ",\n".join(steps) + "\n     ],\n"
+                             f'     "jacobian_norms": {_dump(floats(part.gradients.jacobian_norms))}}}')
+            write(',\n  "backward": [\n' + ",\n".join(items) + "\n  ]")
+        checks = result.every_check
+        if checks:
+            write(',\n  "expect": [\n' + ",\n".join(f"    {_dump(r)}" for r in formats.check_records(checks)) + "\n  ]")
+        write("\n}\n")
+
+
+def _json_shown(view, layer, t, T):
+    """Whether a backward step of a direction is in the JSON: as its forward step is."""
+    final = T if layer.direction == "forward" else 1
+    if view.last:
+        return t == final
+    if view.steps is not None:
+        return t in view.steps
+    return True
+
+
+class _JsonPart:
+    """One direction's record in the document: its facts, its steps a block at a time, its final state."""
+
+    def __init__(self, doc, layer):
+        self.doc, self.layer, self.out, self.view = doc, layer, doc.out, doc.view
+        self.lines, self.first = None, True
+
+    def start(self, problem):
+        self.problem = problem
+        head = {"layer": self.layer.number, "direction": self.layer.direction, "hidden_size": problem.sizes["H"],
+                "input_size": problem.sizes["D"], **problem.cell.options}
+        self.out.write((",\n" if self.doc.parts else "") + f'    {_dump(head)[:-1]}, "steps": [\n')
+        self.doc.parts += 1
+        self.lines = formats.step_lines(problem, self.view.only)
+
+    def step(self, step, checks):
+        self.out.write(("" if self.first else ",\n") + "      " + _dump(formats.record(self.problem, step, self.view.only)))
+        self.first = False
+
+    def write_rows(self, block, rows, ties):
+        if rows:
+            text = self.lines.text(block, rows, ties)
+            self.out.write(("" if self.first else ",\n") + "      " + text[:-1].replace("\n", ",\n      "))
+            self.first = False
+
+    def finish(self, summary):
+        final = {name: floats(value) for name, value in summary.final.items()}
+        self.out.write(f'\n     ],\n     "final": {_dump(final)}}}')
+
+
+def _prefix(layer):
+    return f'"layer": {layer.number}, "direction": "{layer.direction}", '
+
+
+class Jsonl(_Writer):
+    """One object a step, saying its layer and direction; then one a step of the top output (and y)."""
+    time_order = True
+
+    def part(self, layer):
+        return JsonlWriter(self.out, self.view, prefix=_prefix(layer))
+
+    def output(self, result):
+        if self.view.only is not None:
+            return
+        y = result.y
+        self.out.write("".join(
+            _dump({"t": t, "output": floats(result.output[t - 1]), **({"y": floats(y[t - 1])} if y is not None else {})})
+            + "\n" for t in output_rows(self.view, len(result.output))))
+
+
+class Csv(_Writer):
+    """One header for every row: layer, direction, t and each quantity's components, the widest of any direction;
+    a row a step of each direction, then a row a step of the top output (layer "output")."""
+    time_order = True
+
+    def start(self, stack):
+        from . import engine
+
+        super().start(stack)
+        widths = {}
+        only = self.view.only
+        for layer in stack.layers:
+            p = layer.problem
+            layout = engine.Program(p.cell, p.params, p.rounding).layout
+            for key, size in [("x", p.sizes["D"]), *((k, sl.stop - sl.start) for k, sl in layout.items())]:
+                if only is None or key in only:
+                    widths[key] = max(widths.get(key, 0), size)
+        if only is None:
+            widths["output"] = stack.width
+            if stack.output:
+                widths["y"] = stack.output["W_y"].shape[0]
+        self.widths = widths
+        self.out.write(",".join(["layer", "direction", "t"] + [f"{k}[{i}]" for k, n in widths.items()
+                                                               for i in range(n)]) + "\n")
+
+    def part(self, layer):
+        return _CsvPart(self.out, self.view, layer, self.widths)
+
+    def output(self, result):
+        if "output" not in self.widths:
+            return
+        lines = []
+        for t in output_rows(self.view, len(result.output)):
+            cells = ["output", "", str(t)]
+            for key, n in self.widths.items():
+                value = result.output[t - 1] if key == "output" else result.y[t - 1] if key == "y" else ()
+                cells += [repr(v) for v in floats(value)] + [""] * (n - len(value))
+            lines.append(",".join(cells) + "\n")
+        self.out.write("".join(lines))
+
+
+class _CsvPart(CsvWriter):
+    """A direction's rows under the stack's header, its layer and direction first and every column of the
+    header filled ("" where the direction has no such component)."""
+
+    def __init__(self, out, view, layer, widths):
+        super().__init__(out, view)
+        self.layer, self.widths, self.keys = layer, widths, ()
+
+    def write_rows(self, block, rows, ties):
+        if not rows:
+            return
+        if self.text is None:
+            widths, layer = self.widths, self.layer
+
+            def line(names, sizes, number, sep):
+                have = dict(zip(names, sizes))
+                fields = [str(layer.number), layer.direction, "%d"]
+                for key, n in widths.items():
+                    size = have.get(key, 0)
+                    fields += [number] * size + [""] * (n - size)
+                return ",".join(fields) + "\n"
+            self.text = formats.BlockText(self.problem, self.view.only, line)
+            self.text.rounded = False
+        self.out.write(self.text.text(block, rows))
+        self.out.flush()
+
+
+class Quiet(_Writer):
+    """-q: the top output at t = T (or y_T, as --only names), one number a line."""
+
+    def part(self, layer):
+        return NullWriter()
+
+    def finish(self, result):
+        values = {"output": result.output[-1], **({"y": result.y[-1]} if result.y is not None else {})}
+        names = self.view.only or ("output",)
+        self.out.write("".join(f"{fmt_exact(v)}\n" for name in names for v in floats(values[name])))
+
+
+class Unwritten(_Writer):
+    """Writes nothing: for rnncalc check, which only wants the verdicts."""
+
+    def __init__(self):
+        super().__init__(None, None)
+
+    def part(self, layer):
+        return NullWriter()
+
+
+def writer_for(view, out, console=None):
+    """The stack's writer for the view: console is the Rich console of a table."""
+    if view.quiet:
+        return Quiet(out, view)
+    if view.format == "table":
+        return Tables(console, view)
+    return {"markdown": Documents, "latex": Documents, "json": Json, "jsonl": Jsonl, "csv": Csv}[view.format](out, view)
+
+
+def check_quiet_names(stack, view):
+    """-q on a stack prints the top output: --only may name output, or y with W_y."""
+    from .errors import InputError
+
+    known = ["output", *(["y"] if stack.output else [])]
+    for name in view.only or () if view.quiet else ():
+        if name not in known:
+            raise InputError(f"--only {name}", "-q on a stack prints the top output (output, or y with W_y)")
