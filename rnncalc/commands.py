@@ -3,8 +3,6 @@ what it writes, and check's record for each problem. Failures come back as an ex
 
 from __future__ import annotations
 
-import io
-import json
 import os
 from pathlib import Path
 

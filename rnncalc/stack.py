@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import cells, engine, mathops
-from .backward import Gradients, Loss, reverse, totals
+from . import cells
+from .backward import Loss
 from .choices import DIRECTIONS
 from .errors import InputError
 from .expectations import _expectation, _loss
@@ -72,23 +72,6 @@ class Stack:
 
     def directions(self, number):
         return [layer for layer in self.layers if layer.number == number]
-
-
-@dataclass
-class Trace:
-    """A stack's run: for each Layer, its steps in time order (t = the input each read); the top output."""
-    steps: dict  # label -> [engine.Step], t = 1..T
-    output: np.ndarray  # (T, width)
-    y: np.ndarray | None = None  # (T, K) with an output layer
-    broken: tuple | None = None  # (label, t, key) of the first non-finite quantity
-
-
-@dataclass
-class StackGradients:
-    """loss: L. layers: label -> Gradients of that direction (steps in time order). output: dL/dW_y, dL/db_y."""
-    loss: float
-    layers: dict
-    output: dict = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- reading a stack file
@@ -317,113 +300,3 @@ def _stack_loss(cell_name, stack, top, flags):
         cell = cell.with_output(stack.output["act"])
         sizes["K"] = stack.output["W_y"].shape[0]
     return _loss(cell, sizes, len(stack.xs), top, flags)
-
-
-# ---------------------------------------------------------------- running it
-
-def run_stack(stack: Stack) -> Trace:
-    """Every layer in order, each direction over its input; the top output; y with an output layer."""
-    T = len(stack.xs)
-    xs, steps = stack.xs, {}
-    for number in sorted({layer.number for layer in stack.layers}):
-        visible = []
-        for layer in stack.directions(number):
-            p = layer.problem
-            p.xs = xs
-            order = xs if layer.direction == "forward" else xs[::-1]
-            run = []
-            for k, s in enumerate(engine.run(p.cell, p.params, p.init, order, p.rounding), start=1):
-                s.t = k if layer.direction == "forward" else T - k + 1  # the input x_t the step read
-                run.append(s)
-                bad = s.nonfinite()
-                if bad is not None:
-                    return Trace(steps, np.zeros((0, stack.width)), broken=(layer.label, s.t, bad))
-            steps[layer.label] = run if layer.direction == "forward" else run[::-1]
-            visible.append(np.array([s.values[p.cell.visible] for s in steps[layer.label]]))  # (T, H)
-        xs = np.concatenate(visible, axis=1)  # (T, H) or (T, 2H): forward ‖ backward
-    trace = Trace(steps, xs)
-    if stack.output:
-        with np.errstate(all="ignore"):
-            z = engine.x_products(stack.output["W_y"], xs) + stack.output["b_y"]  # (T, K), as a single layer
-            trace.y = np.array([mathops.ACTIVATIONS[stack.output["act"]](row) for row in z])
-        if not np.all(np.isfinite(trace.y)):
-            trace.broken = ("output", int(np.argmin(np.all(np.isfinite(trace.y), axis=1))) + 1, "y")
-    return trace
-
-
-def computed(layer, trace):
-    """The steps of one direction in the order it computed them: t = 1..T forward, T..1 backward."""
-    steps = trace.steps[layer.label]
-    return steps if layer.direction == "forward" else steps[::-1]
-
-
-# ---------------------------------------------------------------- backpropagation through the stack
-
-def output_cotangent(stack: Stack, trace: Trace):
-    """L and dL/do_t (T, width) on the top output, with dL/dW_y and dL/db_y through an output layer."""
-    loss, o, T = stack.loss, trace.output, len(trace.output)
-    grads = {}
-    g = np.zeros_like(o)  # (T, width)
-    if loss.kind == "sum":  # L = Σ_k o_T[k]: an output layer takes no part, and its gradients are 0
-        g[-1] = 1.0
-        if stack.output:
-            grads = {"W_y": np.zeros_like(stack.output["W_y"]), "b_y": np.zeros_like(stack.output["b_y"])}
-        return float(np.sum(o[-1])), g, grads
-    if loss.kind == "xent":  # y = softmax(z): dL/dz_t = y_t − onehot(k_t)
-        k = np.asarray(loss.target).astype(int)
-        z = engine.x_products(stack.output["W_y"], o) + stack.output["b_y"]  # (T, K), as a single layer
-        value = -float(sum(mathops.log_softmax(z[t])[k[t]] for t in range(T)))  # finite where y_t[k_t] underflows
-        dz = trace.y - np.eye(trace.y.shape[1])[k]
-    else:
-        q = trace.y if stack.output else o
-        target = np.asarray(loss.target, dtype=float)
-        rows = range(T) if target.ndim == 2 else range(T - 1, T)
-        target = target if target.ndim == 2 else target[None]
-        dq = np.zeros_like(q)
-        for row, t in enumerate(rows):
-            dq[t] = q[t] - target[row] if loss.kind == "mse" else target[row]
-        value = 0.5 * float(np.sum(dq ** 2)) if loss.kind == "mse" else float(sum(
-            np.dot(target[row], q[t]) for row, t in enumerate(rows)))
-        if not stack.output:
-            return value, dq, grads
-        act = stack.output["act"]
-        z = engine.x_products(stack.output["W_y"], o) + stack.output["b_y"]  # (T, K), as a single layer
-        dz = np.array([mathops.activation_vjp(act, z[t], trace.y[t], dq[t]) for t in range(T)])
-    grads["W_y"] = np.zeros((dz.shape[1], o.shape[1]))  # Σ_t dz_t o_tᵀ, (K, width), in time order as a
-    grads["b_y"] = np.zeros(dz.shape[1])  # single layer sums its steps' parts
-    for dz_t, o_t in zip(dz, o):
-        grads["W_y"] += np.multiply.outer(dz_t, o_t)
-        grads["b_y"] += dz_t
-    return value, dz @ stack.output["W_y"], grads  # dL/do_t = W_yᵀ dz_t
-
-
-def backward_stack(stack: Stack, trace: Trace) -> StackGradients:
-    """From the top layer down: each direction's reverse pass seeded with its share of dL/dv_t, the next
-    layer's cotangent the sum of the directions' dL/dx_t, in time order."""
-    value, g, out_grads = output_cotangent(stack, trace)
-    result = StackGradients(value, {}, out_grads)
-    T = len(stack.xs)
-    for number in sorted({layer.number for layer in stack.layers}, reverse=True):
-        below = None
-        offset = 0
-        for layer in stack.directions(number):
-            p = layer.problem
-            H = p.sizes["H"]
-            share = g[:, offset:offset + H]  # (T, H), in time order
-            offset += H
-            steps = computed(layer, trace)
-            order = range(T) if layer.direction == "forward" else range(T - 1, -1, -1)
-            seeds = [{p.cell.visible: share[t]} for t in order]
-            records, d_init, norms = reverse(p.cell, p.params, p.init, steps, seeds, jacobian=True)
-            params = totals(p.cell, p.params, records)
-            if layer.direction == "backward":
-                records, norms = records[::-1], norms[::-1]
-            result.layers[layer.label] = Gradients(
-                loss=value, params=params,
-                init={s.init_key: d_init[s.name] + np.zeros(np.shape(p.init[s.name])) for s in p.cell.states},
-                steps=records, jacobian_norms=norms)
-            dx = np.array([r.values["dx"] for r in records])  # (T, D), time order
-            below = dx if below is None else below + dx
-        g = below
-    return result
-

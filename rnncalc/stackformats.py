@@ -214,14 +214,14 @@ class Json(_Writer):
     def output(self, result):
         write = self.out.write
         write("\n  ],\n")
-        rows = [_dump(floats(o)) for o in result.output]
-        write('  "output": [\n' + ",\n".join(f"    {r}" for r in rows) + "\n  ]")
+        _rows(write, "output", result.output)
         if result.y is not None:
             write(f',\n  "output_layer": {_dump({"size": len(self.stack.output["b_y"]), "output": self.stack.output["act"]})}')
-            write(',\n  "y": [\n' + ",\n".join(f"    {_dump(floats(y))}" for y in result.y) + "\n  ]")
+            write(",\n")
+            _rows(write, "y", result.y)
 
     def finish(self, result):
-        write, stack = self.out.write, self.stack
+        write = self.out.write
         if result.loss is not None:
             write(f',\n  "loss": {_dump(result.loss + 0.0)}')  # −0.0 (xent of certain classes: −Σ 0) written 0.0
             records = [{"layer": part.layer.number, "direction": part.layer.direction,
@@ -246,6 +246,20 @@ class Json(_Writer):
         if checks:
             write(',\n  "expect": [\n' + ",\n".join(f"    {_dump(r)}" for r in formats.check_records(checks)) + "\n  ]")
         write("\n}\n")
+
+
+def _blocks(rows, size=256):
+    """rows in lists of at most size, so that no more than a block's text is held at once."""
+    rows = list(rows)
+    return [rows[i:i + size] for i in range(0, len(rows), size)]
+
+
+def _rows(write, key, a):
+    """"key": [a row a line], written a block of rows at a time."""
+    write(f'  "{key}": [\n')
+    for n, rows in enumerate(_blocks(range(len(a)))):
+        write((",\n" if n else "") + ",\n".join(f"    {_dump(floats(a[i]))}" for i in rows))
+    write("\n  ]")
 
 
 def _json_shown(view, layer, t, T):
@@ -303,9 +317,10 @@ class Jsonl(_Writer):
         if self.view.only is not None:
             return
         y = result.y
-        self.out.write("".join(
-            _dump({"t": t, "output": floats(result.output[t - 1]), **({"y": floats(y[t - 1])} if y is not None else {})})
-            + "\n" for t in output_rows(self.view, len(result.output))))
+        for rows in _blocks(output_rows(self.view, len(result.output))):
+            self.out.write("".join(
+                _dump({"t": t, "output": floats(result.output[t - 1]),
+                       **({"y": floats(y[t - 1])} if y is not None else {})}) + "\n" for t in rows))
 
 
 class Csv(_Writer):
@@ -339,14 +354,15 @@ class Csv(_Writer):
     def output(self, result):
         if "output" not in self.widths:
             return
-        lines = []
-        for t in output_rows(self.view, len(result.output)):
-            cells = ["output", "", str(t)]
-            for key, n in self.widths.items():
-                value = result.output[t - 1] if key == "output" else result.y[t - 1] if key == "y" else ()
-                cells += [repr(v) for v in floats(value)] + [""] * (n - len(value))
-            lines.append(",".join(cells) + "\n")
-        self.out.write("".join(lines))
+        for rows in _blocks(output_rows(self.view, len(result.output))):
+            lines = []
+            for t in rows:
+                cells = ["output", "", str(t)]
+                for key, n in self.widths.items():
+                    value = result.output[t - 1] if key == "output" else result.y[t - 1] if key == "y" else ()
+                    cells += [repr(v) for v in floats(value)] + [""] * (n - len(value))
+                lines.append(",".join(cells) + "\n")
+            self.out.write("".join(lines))
 
 
 class _CsvPart(CsvWriter):
