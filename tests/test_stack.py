@@ -329,8 +329,11 @@ def test_an_option_addressed_to_one_layer(tmp_path, rnncalc):
 def test_gradients_through_an_output_layer_by_finite_differences():
     # A 2-layer bidirectional LSTM with a softmax W_y, loss xent; and mse on a sigmoid output. Central
     # differences of L (step 1e-6) against the backward pass, for W_y, b_y and one weight of every direction.
+    from rnncalc.network import run_stack
     from rnncalc.problem import Flags
-    from rnncalc.stack import backward_stack, build_stack, output_cotangent, run_stack
+    from rnncalc.report import View
+    from rnncalc.stack import build_stack
+    from rnncalc.stackformats import Unwritten
     from rnncalc.yamlio import Document
 
     rng = np.random.default_rng(7)
@@ -349,10 +352,10 @@ def test_gradients_through_an_output_layer_by_finite_differences():
     for output, loss, target in (("softmax", "xent", "0,2,1,1"), ("sigmoid", "mse", "[[0.1, 0.9, 0.5]]")):
         stack = build_stack("lstm", Document({**data, "output": output}, "s.yaml"),
                             Flags(grad=True, loss=loss, target=target))
-        grads = backward_stack(stack, run_stack(stack))
+        result = run_stack(stack, View(format="check"), Unwritten())
 
         def loss_value():
-            return output_cotangent(stack, run_stack(stack))[0]
+            return run_stack(stack, View(format="check"), Unwritten()).loss
 
         def numeric(array, index):
             old = array[index]
@@ -365,9 +368,9 @@ def test_gradients_through_an_output_layer_by_finite_differences():
 
         for name in ("W_y", "b_y"):
             for index in np.ndindex(stack.output[name].shape):
-                assert grads.output[name][index] == pytest.approx(numeric(stack.output[name], index), abs=1e-7)
-        for lay in stack.layers:
-            g = grads.layers[lay.label]
+                assert result.output_grads[name][index] == pytest.approx(numeric(stack.output[name], index), abs=1e-7)
+        for part in result.parts:
+            lay, g = part.layer, part.gradients
             for name in ("W_fx", "W_ch", "b_o"):
                 index = (1, 0)[:lay.problem.params[name].ndim]
                 assert g.params[name][index] == pytest.approx(numeric(lay.problem.params[name], index), abs=1e-7)
@@ -411,13 +414,16 @@ def test_steps_and_write_ups(tmp_path, rnncalc):
 def test_xent_of_saturated_logits_through_a_stack_is_finite():
     # W_y = 0 and b_y = (800, −800): y_t = (1, 0) exactly at every step, y_t[1] underflows to 0, and
     # L = −Σ_t log softmax(z_t)[1] = 2 · 1600 for T = 2 (log(1 + e^−1600) is 0 in float64).
+    from rnncalc.network import run_stack
     from rnncalc.problem import Flags
-    from rnncalc.stack import backward_stack, build_stack, run_stack
+    from rnncalc.report import View
+    from rnncalc.stack import build_stack
+    from rnncalc.stackformats import Unwritten
     from rnncalc.yamlio import Document
 
     data = {"cell": "rnn", "x": [[1.0], [2.0]], "layers": [{"W_ss": 0.5, "W_sx": 0.5}, {"W_ss": 0.5, "W_sx": 0.5}],
             "W_y": [[0.0], [0.0]], "b_y": [800.0, -800.0], "output": "softmax"}
     stack = build_stack("rnn", Document(data, "s.yaml"), Flags(grad=True, loss="xent", target="1,1"))
-    grads = backward_stack(stack, run_stack(stack))
-    assert grads.loss == 3200.0
-    assert grads.output["b_y"].tolist() == [2.0, -2.0]  # Σ_t (y_t − e_1)
+    result = run_stack(stack, View(format="check"), Unwritten())
+    assert result.loss == 3200.0
+    assert result.output_grads["b_y"].tolist() == [2.0, -2.0]  # Σ_t (y_t − e_1)
