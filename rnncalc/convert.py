@@ -277,6 +277,9 @@ def _output_layer(model, width, bidirectional, output, head, source, notes):
         raise InputError(source, f"the file does not record whether {what} reads the output at every step "
                                  "(return_sequences=True, fc(output)) or the final states (fc(h_n)): convert with "
                                  "--head steps for the first; the second cannot be converted yet")
+    if reads == "final":
+        notes.append(f"{what} reads the final state (return_sequences=False, fc(h_n[-1])): the model's output is "
+                     "y_T, rnncalc's y at the last step")
     if reads is None:
         notes.append(f"the file does not record what {what} reads: assumed the top output at every step, "
                      "y_t = W_y o_t + b_y; if it reads the final state (return_sequences=False, fc(h_n[-1])), "

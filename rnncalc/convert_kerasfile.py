@@ -280,7 +280,7 @@ def _weights_only(f, path, cell, layer, direction):
         group = top[key]
         if "vars" in group and not len(group["vars"]) and "cell" not in group and "forward_layer" not in group:
             continue  # a layer with no weights: InputLayer, Dropout
-        family = re.sub(r"_[0-9]+$", "", key)
+        family = re.sub(r"_[0-9]+\Z", "", key)
         number = int(key[len(family) + 1:] or 0) if key != family else 0
         if "forward_layer" in group or "cell" in group:
             recurrent.setdefault(family, []).append((number, key))

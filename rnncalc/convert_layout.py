@@ -98,8 +98,8 @@ class Model:
 # weight_ih_l0, bias_hh_l1, weight_hh_l0_reverse, weight_hr_l0 (proj_size), weight_ih (nn.LSTMCell),
 # optionally under a module prefix such as "encoder.rnn." when saved from a larger model's state_dict.
 TORCH_NAME = re.compile(r"^(?P<prefix>(?:.*\.)?)(?:weight|bias)_(?P<side>ih|hh|hr)(?:_l(?P<layer>[0-9]{1,18}))?"
-                        r"(?P<reverse>_reverse)?$")
-MODULE_NAME = re.compile(r"^(?P<module>.+)\.(?P<kind>weight|bias)$")  # fc.weight, head.bias
+                        r"(?P<reverse>_reverse)?\Z", re.S)
+MODULE_NAME = re.compile(r"^(?P<module>.+)\.(?P<kind>weight|bias)\Z", re.S)  # fc.weight, head.bias
 KERAS_ROLES = ("kernel", "recurrent_kernel", "bias")  # the order of layer.get_weights()
 TF1_DIAGONALS = {"w_f_diag": "P_f", "w_i_diag": "P_i", "w_o_diag": "P_o"}  # TF1 LSTMCell(use_peepholes=True)
 KERAS_PEEPHOLES = {"input_gate_peephole_weights": "P_i", "forget_gate_peephole_weights": "P_f",
@@ -117,9 +117,9 @@ def looks_pytorch(arrays) -> bool:
 def keras_place(name):
     """(layer path, direction, role) of a named weight: model/lstm/lstm_cell/kernel:0 is ("model/lstm",
     None, "kernel"); backward_bias is ("", "backward", "bias"), the direction written in the role's name."""
-    parts = re.sub(r":\d+$", "", name).split("/")
+    parts = re.sub(r":[0-9]+\Z", "", name).split("/")
     role, direction = parts[-1], None
-    m = re.fullmatch(r"(forward|backward)_(.+)", role)
+    m = re.fullmatch(r"(forward|backward)_(.+)", role, re.S)
     if m and m[2] in ROLES:
         direction, role = m[1], m[2]
     path = parts[:-1]

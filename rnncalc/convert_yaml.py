@@ -85,9 +85,8 @@ def stack_header(model, source, bidirectional):
              "Layer 1 reads x_t; layer l+1 reads layer l's visible state at t"
              + (" (forward ‖ backward); the backward direction runs from t = T down to 1." if bidirectional else ".")]
     if model.dense is not None:
-        lines.append("W_y and b_y, the output layer, read the top layer's output at every step.")
-        if model.head_reads == "final":
-            lines.append("The model's output layer reads the final state: its output is y_T.")
+        lines.append("W_y and b_y, the output layer, read the top layer's output at every step; the model's "
+                     + ("reads the final state: its output is y_T." if model.head_reads == "final" else "output is y_t."))
     lines += [f"Add the input sequence as an x: key or pass it with -x, e.g. rnncalc {cell} FILE -x '{_example(D)}'.",
               f"The initial states {states} are 0 unless you add them to a layer's mapping, or pass "
               f"-p {address}.{STATE[cell]}0=VALUE."]
