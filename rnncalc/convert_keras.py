@@ -13,7 +13,7 @@ import re
 from .choices import DIRECTIONS
 from .convert_layout import (BLOCKS, FRAMEWORK_GATES, GATE_ORDER, KERAS_PEEPHOLES, KERAS_ROLES, POSITIONAL, ROLES,
                              STATE, TF1_DIAGONALS, TITLES, Model, Packed, keras_place, linear_head, listing,
-                             looks_pytorch, missing, numbers, quoted, shape_text, span, tell_cell)
+                             looks_pytorch, missing, numbers, quoted, recurrent_cell, shape_text, span)
 from .errors import InputError
 
 def _positional_groups(arrays, positional, tensorflow):
@@ -212,13 +212,7 @@ def keras_layer(arrays, roles, cell, source, label, where="", backward=False, re
     bias-free GRU is read as Keras's default, reset_after=True."""
     kernel, recurrent, bias = (roles.get(role) for role in KERAS_ROLES)
     U = numbers(arrays[recurrent], f"{source}: {quoted(recurrent)}")  # (H, G·H), acts on h_{t-1} as a row
-    if U.ndim != 2 or U.shape[0] == 0:
-        raise InputError(f"{source}: {quoted(recurrent)}", f"expected shape (H, G·H), found {shape_text(U.shape)}")
-    H, cols = U.shape
-    g = cols // H if cols % H == 0 else None
-    cell = tell_cell(g, cell, f"{source}: {quoted(recurrent)}", U.shape, lambda g: f"(H, {g}·H)" + (
-        f" = ({H}, {g * H})" if isinstance(g, int) else ""))
-    G = BLOCKS[cell]
+    H, G, cell = recurrent_cell(U, cell, f"{source}: {quoted(recurrent)}", stacked_rows=False)
 
     if kernel is None:
         raise missing(arrays, source, label("kernel"), f"(D, {G}·H) = (D, {G * H})")

@@ -197,6 +197,22 @@ def tell_cell(g, cell, where, found, expected):
     return CELL_OF_BLOCKS[g]
 
 
+def recurrent_cell(W, cell, where, stacked_rows):
+    """(H, G, cell) from a recurrent weight: (G·H, H) with the blocks stacked by rows (PyTorch), else
+    (H, G·H) stacked by columns (Keras); the cell told by G, checked against --cell when given."""
+    expected = "(G·H, H)" if stacked_rows else "(H, G·H)"
+    if W.ndim != 2 or W.shape[1 if stacked_rows else 0] == 0:
+        raise InputError(where, f"expected shape {expected}, found {shape_text(W.shape)}")
+    stacked, H = W.shape if stacked_rows else W.shape[::-1]
+    g = stacked // H if stacked % H == 0 else None
+
+    def shape(g):
+        text = expected.replace("G", str(g))
+        return text + (f" = {shape_text((g * H, H) if stacked_rows else (H, g * H))}" if isinstance(g, int) else "")
+    cell = tell_cell(g, cell, where, W.shape, shape)
+    return H, BLOCKS[cell], cell
+
+
 def linear_head(W, b, where_w, where_b, layout):
     """An output layer's (W_y (K, width), b_y (K,)) from a Dense kernel (width, K) ("rows") or a Linear
     weight (K, width) ("columns"); a missing bias is zeros."""

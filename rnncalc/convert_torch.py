@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .choices import DIRECTIONS
 from .convert_layout import (BLOCKS, FRAMEWORK_GATES, MODULE_NAME, STATE, TITLES, TORCH_NAME, Model, Packed,
-                             linear_head, listing, looks_keras, missing, numbers, quoted, shape_text, span, tell_cell)
+                             linear_head, listing, looks_keras, missing, numbers, quoted, recurrent_cell, shape_text, span)
 from .errors import InputError
 
 MAX_PT_BYTES = 2**28  # a .pt file read whole by torch.load: 256 MiB, as an .npz's arrays
@@ -139,13 +139,7 @@ def _torch_layer(arrays, cell, prefix, suffix, n, direction, source, bidirection
     if w_hh not in arrays:
         raise missing(arrays, source, q_hh, "(G·H, H)")
     W_h = numbers(arrays[w_hh], f"{source}: {q_hh}")
-    if W_h.ndim != 2 or W_h.shape[1] == 0:
-        raise InputError(f"{source}: {q_hh}", f"expected shape (G·H, H), found {shape_text(W_h.shape)}")
-    rows, H = W_h.shape
-    g = rows // H if rows % H == 0 else None
-    cell = tell_cell(g, cell, f"{source}: {q_hh}", W_h.shape, lambda g: f"({g}·H, H)" + (
-        f" = ({g * H}, {H})" if isinstance(g, int) else ""))
-    G = BLOCKS[cell]
+    H, G, cell = recurrent_cell(W_h, cell, f"{source}: {q_hh}", stacked_rows=True)
 
     if w_ih not in arrays:
         raise missing(arrays, source, q_ih, f"({G}·H, D) = ({G * H}, D)")
