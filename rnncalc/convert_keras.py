@@ -160,11 +160,19 @@ def read_keras(arrays: dict, cell: str | None, layer: int | None, direction: str
                              for d in wanted})
     model.title = "Keras Sequential" if len(groups) > 1 or dense else next(iter(model.layers[0].values())).origin
     if not any(_is_tf1(p, r) for p, d in groups for r in d.values()):
-        model.assumed.append("the arrays do not store the layers' options: assumed Keras's go_backwards=False"
-                             + (", merge_mode='concat'" if any(len(d) == 2 for _, d in groups) else "")
-                             + ("; convert the model's .keras file to have them read" if len(groups) > 1 or dense
-                                else ""))
+        model.assumed += unconfigured(model.layers, "the arrays", len(groups) > 1 or dense is not None)
     return model
+
+
+def unconfigured(layers, what, whole_model=True):
+    """Notes on the options a file without a config cannot tell, and the defaults assumed for them."""
+    options = "go_backwards=False" + (", merge_mode='concat'" if any(len(d) == 2 for d in layers) else "")
+    notes = [f"{what} do not store the layers' options: assumed Keras's {options}"
+             + ("; convert the model's .keras file to have them read" if whole_model else "")]
+    if any(p.cell == "gru" and p.b_x is None for layer in layers for p in layer.values()):
+        notes.append("a GRU without bias does not tell reset_after: assumed Keras's default, True; for "
+                     "reset_after=False add variant: reset-before to the layer, or convert the .keras file")
+    return notes
 
 
 def _is_tf1(path, roles):

@@ -17,7 +17,7 @@ import math
 import re
 import zipfile
 
-from .convert_keras import keras_layer
+from .convert_keras import keras_layer, unconfigured
 from .convert_layout import KERAS_ROLES, Model, linear_head, quoted
 from .errors import InputError
 from .npyio import MAX_NPZ_NUMBERS
@@ -311,7 +311,5 @@ def _weights_only(f, path, cell, layer, direction):
                            f"{path}: {dense}/bias", "rows")
         model.dense = (W, b, (f"{quoted(dense + '/kernel')}.T", quoted(dense + "/bias") if len(values) > 1
                               else "0: the layer has no bias"))
-    model.assumed.append("a .weights.h5 file does not store the layers' options: assumed Keras's go_backwards=False"
-                         + (", merge_mode='concat'" if any(len(d) == 2 for d in stack) else "")
-                         + "; convert the model's .keras file to have them read")
+    model.assumed += unconfigured(stack, "a .weights.h5 file's weights")
     return _select(model, layer, direction, path)
