@@ -77,7 +77,10 @@ def read_model(path: str, framework: str | None, cell: str | None = None, layer:
     kind = file_kind(path)
     if kind == "pt":
         _expect_framework(path, framework, "pytorch", "a PyTorch state_dict")
-        return model_of_arrays(load_pt(path), "pytorch", cell, path, layer, direction, forget_bias)
+        arrays, notes = load_pt(path)
+        model = model_of_arrays(arrays, "pytorch", cell, path, layer, direction, forget_bias)
+        model.assumed[:0] = notes
+        return model
     if kind in ("keras", "h5"):
         from .convert_kerasfile import read_keras_file
 

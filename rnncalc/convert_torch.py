@@ -18,9 +18,10 @@ MAX_PT_BYTES = 2**28  # a .pt file read whole by torch.load: 256 MiB, as an .npz
 SAVEZ = "numpy.savez(path, **{k: v.numpy() for k, v in sd.items()})"
 
 
-def load_pt(path: str) -> dict:
+def load_pt(path: str) -> tuple[dict, list]:
     """A state_dict saved with torch.save(model.state_dict(), path), read with torch.load(weights_only=True):
-    nothing but tensors is unpickled. torch is needed for this alone, so it is imported here."""
+    nothing but tensors is unpickled. torch is needed for this alone, so it is imported here. Returns the
+    arrays and a note when they were a checkpoint's state_dict."""
     size = Path(path).stat().st_size
     if size > MAX_PT_BYTES:
         raise InputError(path, f"is {size:,} bytes, past the {MAX_PT_BYTES:,} rnncalc reads for a state_dict")
@@ -32,22 +33,37 @@ def load_pt(path: str) -> dict:
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many kinds for a file it cannot read; each is the file's fault here
+        if type(e).__name__ == "UnpicklingError":
+            raise InputError(path, "holds Python objects besides tensors (torch.save(model) saves the whole module), "
+                                   "which torch.load(weights_only=True) does not unpickle; save the weights with "
+                                   "torch.save(model.state_dict(), path)") from None
         reason = " ".join(str(e).split())[:200]
         raise InputError(path, f"torch.load(weights_only=True) cannot read it ({type(e).__name__}: {reason}); "
                                "save the model's weights with torch.save(model.state_dict(), path)") from None
-    if not isinstance(loaded, dict) or not loaded:
-        raise InputError(path, f"holds a {type(loaded).__name__}, not a state_dict; save it with "
-                               "torch.save(model.state_dict(), path)")
+    loaded, notes = _state_dict(loaded, torch, path)
     arrays = {}
     for key, value in loaded.items():
-        if not isinstance(value, torch.Tensor):
-            keys = listing([str(k) for k in loaded])
-            raise InputError(f"{path}: {quoted(str(key))}", f"is a {type(value).__name__}, not a tensor; a state_dict "
-                             f"maps names to tensors (found {keys}): save torch.save(model.state_dict(), path)")
         if value.is_complex() or value.dtype == torch.bool:
             raise InputError(f"{path}: {quoted(key)}", f"expected real numbers, found {value.dtype}")
         arrays[str(key)] = value.detach().cpu().to(torch.float64 if value.is_floating_point() else torch.int64).numpy()
-    return arrays
+    return arrays, notes
+
+
+def _state_dict(loaded, torch, path):
+    """The state_dict a .pt file holds: the file's dict of tensors, or a checkpoint's one dict of tensors
+    ({"model": model.state_dict(), "epoch": 3}); anything else is refused."""
+    def of_tensors(d):
+        return isinstance(d, dict) and d and all(isinstance(v, torch.Tensor) for v in d.values())
+    if of_tensors(loaded):
+        return loaded, []
+    nested = [k for k, v in loaded.items() if of_tensors(v)] if isinstance(loaded, dict) else []
+    if len(nested) == 1:
+        return loaded[nested[0]], [f"read the state_dict under {quoted(str(nested[0]))}, the file's one dict of "
+                                   f"tensors (beside {listing([str(k) for k in loaded if k != nested[0]])})"]
+    what = f"a dict of {listing([str(k) for k in loaded])}" if isinstance(loaded, dict) and loaded else \
+        f"an object of type {type(loaded).__name__}"
+    raise InputError(path, f"holds {what}, not one state_dict (a dict of tensors); save it with "
+                           "torch.save(model.state_dict(), path)")
 
 
 def read_pytorch(arrays: dict, cell: str | None, layer: int | None, direction: str | None, source: str) -> Model:

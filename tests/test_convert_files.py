@@ -221,3 +221,20 @@ def test_a_pasted_parameter_reads_as_its_array(rnncalc_json):
     pasted = "Parameter containing:\ntensor([[-0.3852]], requires_grad=True)"
     doc = rnncalc_json("lstm", "--hidden", "1", "--input", "1", "--weights", "0", "-p", f"W_fx={pasted}", "-x", "1")
     assert doc["steps"][0]["f"] == [1 / (1 + np.exp(0.3852))]  # f_1 = σ(W_fx x_1), x_1 = 1
+
+
+def test_what_a_pt_file_holds_besides_a_state_dict(rnncalc, tmp_path, torch):
+    lstm = torch.nn.LSTM(2, 1)
+    torch.save({"model": lstm.state_dict(), "epoch": 3}, tmp_path / "checkpoint.pt")
+    status, text, err = rnncalc("convert", tmp_path / "checkpoint.pt")
+    assert status == 0 and err.startswith("rnncalc: note: read the state_dict under model, the file's one dict of "
+                                          "tensors (beside epoch)\n")
+    torch.save(lstm, tmp_path / "whole.pt")
+    assert refused(rnncalc, "convert", tmp_path / "whole.pt") == (
+        f"{tmp_path / 'whole.pt'}: holds Python objects besides tensors (torch.save(model) saves the whole module), "
+        "which torch.load(weights_only=True) does not unpickle; save the weights with "
+        "torch.save(model.state_dict(), path)")
+    torch.save([1, 2], tmp_path / "list.pt")
+    assert refused(rnncalc, "convert", tmp_path / "list.pt") == (
+        f"{tmp_path / 'list.pt'}: holds an object of type list, not one state_dict (a dict of tensors); save it "
+        "with torch.save(model.state_dict(), path)")
