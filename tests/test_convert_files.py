@@ -68,6 +68,30 @@ def test_pytorch_file_matches_torch(case, convert_and_trace, rnncalc, torch):
     check_case(case, convert_and_trace, rnncalc)
 
 
+# The first gate block in the framework's order: torch's i, f, g, o / r, z, n; Keras's i, f, c, o / z, r, h.
+FIRST_GATE = {("torch", "lstm"): ("W_ih", "b_i"), ("torch", "gru"): ("W_rh", "b_r"),
+              ("keras", "lstm"): ("W_ih", "b_i"), ("keras", "gru"): ("W_zh", "b_z"), ("keras", "rnn"): ("W_ss", "b_s")}
+GRADIENT_CASES = [c for c in TORCH_CASES + KERAS_CASES if "grad" in c]
+
+
+@pytest.mark.parametrize("case", GRADIENT_CASES, ids=[c["name"] for c in GRADIENT_CASES])
+def test_gradients_match_the_framework(case, rnncalc, tmp_path, request):
+    if case["file"].endswith((".pt", ".pth")):
+        request.getfixturevalue("torch")  # torch.load reads the file: skipped without it, unless CI requires it
+    # --loss dot: L = Σ_t ⟨target_t, y_t⟩ (or ⟨target, y_T⟩ for a model returning one vector), as the scripts took.
+    status, text, _ = rnncalc("convert", REFERENCE / case["file"], *case["flags"])
+    (tmp_path / "m.yaml").write_text(text)
+    status, out, err = rnncalc(case["cell"], tmp_path / "m.yaml", "-x", json.dumps(case["x"]), "--grad", "--loss",
+                               "dot", "--target", json.dumps(case["target"]), "-f", "json")
+    assert status == 0, err
+    grad, expected = json.loads(out)["grad"], case["grad"]
+    W, b = FIRST_GATE["torch" if case["file"].startswith("torch") else "keras", case["cell"]]
+    close(grad["W_y"], expected["W_y"])
+    close(grad["b_y"], expected["b_y"])
+    close(grad["layers"][0][W], expected["first_gate_W_h"])  # layer 1, forward
+    close(grad["layers"][0][b], expected["first_gate_b_x"])
+
+
 @pytest.mark.parametrize("case", KERAS_CASES, ids=[c["name"] for c in KERAS_CASES])
 def test_keras_file_matches_keras(case, convert_and_trace, rnncalc):
     check_case(case, convert_and_trace, rnncalc)

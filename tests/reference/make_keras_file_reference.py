@@ -8,7 +8,11 @@ Run with TensorFlow 2.21 (Keras 3) and h5py installed, from the repository root:
 Every model runs in float64 with seeded random weights (biases too) on one sequence (batch 1) from zero
 initial states. keras_file_reference.json stores per model: the file name, the cell, the convert flags,
 x (T, D), the model's output (T, width) or (width,) when it returns one vector, and for the models
-rnncalc must refuse, the start of the refusal ("refused") instead of an output.
+rnncalc must refuse, the start of the refusal ("refused") instead of an output. A model ending in a Dense
+layer also stores a target the shape of its output and TensorFlow's gradient of L = Σ ⟨target, y⟩ for the
+Dense layer (W_y = kernelᵀ, b_y) and the first recurrent layer's first gate block in Keras's order (columns
+[0, H) of recurrent_kernel, transposed, and of the input-side bias: the LSTM's i, the GRU's z, the
+SimpleRNN's s).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ def main():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
     import numpy as np
+    import tensorflow as tf
 
     keras.utils.set_random_seed(SEED)
     keras.backend.set_floatx("float64")
@@ -56,8 +61,28 @@ def main():
         entry = {"name": name, "file": file, "cell": cell, "flags": list(flags), "x": x[0].tolist()}
         if refused:
             entry["refused"] = refused
-        else:
+            cases.append(entry)
+            return
+        dense = model.layers[-1]
+        if not isinstance(dense, L.Dense):
             entry["output"] = np.asarray(model(x))[0].tolist()
+            cases.append(entry)
+            return
+        # The gradient of L = Σ ⟨target, y⟩ (rnncalc's --loss dot) for the Dense layer and the first recurrent
+        # layer's first gate block in Keras's order (the LSTM's i, the GRU's z, the SimpleRNN's one block).
+        first = next(layer for layer in model.layers if not isinstance(layer, (L.Dropout, L.InputLayer)))
+        cell = (first.forward_layer if isinstance(first, L.Bidirectional) else first).cell
+        with tf.GradientTape() as tape:
+            y = model(x)[0]
+            target = tf.constant(rng.uniform(-1, 1, y.shape))
+            loss = tf.reduce_sum(target * y)
+        H = cell.units
+        weights = [dense.kernel, dense.bias, cell.recurrent_kernel, cell.bias]
+        dK, db, dU, dbias = (np.asarray(g) for g in tape.gradient(loss, weights))
+        entry["output"] = np.asarray(y).tolist()
+        entry["target"] = np.asarray(target).tolist()
+        entry["grad"] = {"W_y": dK.T.tolist(), "b_y": db.tolist(), "first_gate_W_h": dU[:, :H].T.tolist(),
+                         "first_gate_b_x": (dbias[0] if dbias.ndim == 2 else dbias)[:H].tolist()}
         cases.append(entry)
 
     # Converted exactly: the structure and options read from config.json.

@@ -9,7 +9,9 @@ Every model runs in float64 (model.double()) with seeded random weights on one s
 initial states, and is saved as a user would, torch.save(model.state_dict(), path). torch_file_reference.json
 stores per model: the file name, the cell, the convert flags, x (T, D), and the model's output (T, width):
 fc(output) when it has an nn.Linear, else the recurrent module's output; or, for a model rnncalc must
-refuse, the start of the refusal ("refused").
+refuse, the start of the refusal ("refused"). A model with an nn.Linear also stores a target (T, K) and
+autograd's gradient of L = Σ_t ⟨target_t, y_t⟩ for fc.weight, fc.bias and layer 0's first gate block in
+torch's order (rows [0, H) of weight_hh_l0 and bias_ih_l0: the LSTM's i, the GRU's r).
 """
 
 from __future__ import annotations
@@ -59,10 +61,19 @@ def main():
         entry = {"name": name, "file": file, "cell": cell, "flags": list(flags), "x": x[0].tolist()}
         if refused:
             entry["refused"] = refused
-        else:
-            with torch.no_grad():
-                y = model(x)
-            entry["output"] = (y[0] if isinstance(y, tuple) else y)[0].tolist()
+            cases.append(entry)
+            return
+        y = model(x)
+        y = (y[0] if isinstance(y, tuple) else y)[0]  # (T, width)
+        entry["output"] = y.tolist()
+        if hasattr(model, "fc"):  # the gradient of L = Σ_t ⟨target_t, y_t⟩, rnncalc's --loss dot
+            target = torch.rand(y.shape, dtype=torch.float64) * 2 - 1
+            (target * y).sum().backward()
+            H = model.rnn.hidden_size
+            entry["target"] = target.tolist()
+            entry["grad"] = {"W_y": model.fc.weight.grad.tolist(), "b_y": model.fc.bias.grad.tolist(),
+                             "first_gate_W_h": model.rnn.weight_hh_l0.grad[:H].tolist(),
+                             "first_gate_b_x": model.rnn.bias_ih_l0.grad[:H].tolist()}
         cases.append(entry)
 
     case("lstm_linear", "lstm", Tagger(nn.LSTM(D, 3, num_layers=2, batch_first=True), nn.Linear(3, 2)))
