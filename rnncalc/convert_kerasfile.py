@@ -58,7 +58,11 @@ def read_keras_file(path: str, kind: str, cell: str | None, layer: int | None, d
             _check_budget(f, path)
             if config is None:
                 return _weights_only(f, path, cell, layer, direction)
-            return _from_config(f, config, path, cell, layer, direction)
+            try:
+                return _from_config(f, config, path, cell, layer, direction)
+            except (AttributeError, TypeError, ValueError) as e:  # a config.json that Keras did not write
+                raise InputError(f"{path}: config.json", "does not describe a model as Keras 3 saves one "
+                                 f"({type(e).__name__}: {' '.join(str(e).split())[:120]})") from None
     except (OSError, zipfile.BadZipFile, KeyError) as e:
         raise InputError(path, f"cannot be read as a Keras file: {' '.join(str(e).split())[:200]}") from None
 
@@ -118,7 +122,7 @@ def _from_config(f, config, path, cell, layer, direction):
     used, arrays, stack, dense, options = {}, {}, [], None, []
     for entry in layers:
         kind, cfg = entry.get("class_name"), entry.get("config") or {}
-        name = cfg.get("name", "?")
+        name = str(cfg.get("name", "?"))
         where = f"{path}: {quoted(name)}"
         key = _snake(kind or "")
         used[key] = used.get(key, -1) + 1
@@ -164,7 +168,7 @@ def _from_config(f, config, path, cell, layer, direction):
         raise InputError(path, "holds no recurrent layer (LSTM, GRU, SimpleRNN)")
     for cfg in options[:-1]:
         if not cfg.get("return_sequences"):
-            raise InputError(f"{path}: {quoted(cfg.get('name', '?'))}", "return_sequences=False below another "
+            raise InputError(f"{path}: {quoted(str(cfg.get('name', '?')))}", "return_sequences=False below another "
                              "recurrent layer; the layer above reads its output at every step")
     last = options[-1].get("return_sequences", False)
     model = Model("keras", stack, None, f"Keras {config.get('class_name')}", source=path)
@@ -181,11 +185,17 @@ def _from_config(f, config, path, cell, layer, direction):
 
 
 def _layer_list(config, path):
-    kind, body = config.get("class_name"), config.get("config") or {}
-    if kind not in ("Sequential", "Functional", "Model") or not isinstance(body.get("layers"), list):
-        raise InputError(f"{path}: config.json", f"is a {kind!r}; rnncalc converts a Sequential or Functional "
-                                                 "model of layers")
+    kind = config.get("class_name") if isinstance(config, dict) else None
+    body = config.get("config") if isinstance(config, dict) else None
+    if kind not in ("Sequential", "Functional", "Model") or not isinstance(body, dict) \
+            or not isinstance(body.get("layers"), list):
+        raise InputError(f"{path}: config.json", f"describes {quoted(str(kind))}; rnncalc converts a Sequential or "
+                                                 "Functional model of layers")
     layers = body["layers"]
+    for n, entry in enumerate(layers):
+        if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str) \
+                or not isinstance(entry.get("config") or {}, dict):
+            raise InputError(f"{path}: config.json", f"layer {n} is not a layer's class_name and config")
     if kind != "Sequential":  # a Functional model converts when its layers form a chain, each reading the last
         previous = None
         for entry in layers:
@@ -232,7 +242,7 @@ def _bidirectional(group, cfg, arrays, cell, path, where):
     result = {}
     for d, entry, sub in (("forward", forward, "forward_layer"), ("backward", backward, "backward_layer")):
         kind, inner = entry.get("class_name"), entry.get("config") or {}
-        inner_where = f"{where}/{quoted(inner.get('name', d))}"
+        inner_where = f"{where}/{quoted(str(inner.get('name', d)))}"
         if kind not in RECURRENT:
             raise InputError(inner_where, f"is a {kind}; rnncalc converts LSTM, GRU and SimpleRNN layers")
         _options(inner, kind, inner_where)

@@ -262,3 +262,34 @@ def test_what_a_pt_file_holds_besides_a_state_dict(rnncalc, tmp_path, torch):
     assert refused(rnncalc, "convert", tmp_path / "list.pt") == (
         f"{tmp_path / 'list.pt'}: holds an object of type list, not one state_dict (a dict of tensors); save it "
         "with torch.save(model.state_dict(), path)")
+
+
+def rewritten(keras_file, to, change):
+    """A copy of a stored .keras file whose config.json has been changed by change(config)."""
+    import zipfile
+
+    with zipfile.ZipFile(keras_file) as source, zipfile.ZipFile(to, "w") as z:
+        config = json.loads(source.read("config.json"))
+        z.writestr("config.json", json.dumps(change(config)))
+        z.writestr("model.weights.h5", source.read("model.weights.h5"))
+    return to
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: [1, 2], "config.json: describes None; rnncalc converts a Sequential or Functional model of layers"),
+    (lambda c: {**c, "config": {**c["config"], "layers": [None]}},
+     "config.json: layer 0 is not a layer's class_name and config"),
+    (lambda c: c["config"]["layers"][1]["config"].update(layer=5) or c,
+     "config.json: does not describe a model as Keras 3 saves one (AttributeError: 'int' object has no attribute "
+     "'get')"),
+])
+def test_a_config_keras_did_not_write_is_refused(rnncalc, tmp_path, change, message):
+    source = REFERENCE / "keras_bidirectional_named_backward.keras"  # Sequential: InputLayer, Bidirectional, Dense
+    bad = rewritten(source, tmp_path / "bad.keras", change)
+    assert refused(rnncalc, "convert", bad) == f"{bad}: {message}"
+
+
+def test_a_damaged_weights_file_is_refused(rnncalc, tmp_path):
+    damaged = tmp_path / "damaged.weights.h5"
+    damaged.write_bytes((REFERENCE / "keras_weights_only.weights.h5").read_bytes()[:3000])
+    assert refused(rnncalc, "convert", damaged).startswith(f"{damaged}: cannot be read as a Keras file: ")
