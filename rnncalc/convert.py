@@ -106,7 +106,7 @@ def model_of_arrays(arrays: dict, framework: str, cell: str | None, source: str,
 
 
 def _expect_framework(path, framework, expected, what):
-    if framework not in (None, expected):
+    if framework not in (None, expected) and (framework, expected) != ("tensorflow", "keras"):
         raise InputError(f"--from {framework}", f"{path} is {what}: convert it with --from {expected}, or without "
                                                 "--from")
 

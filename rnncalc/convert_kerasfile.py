@@ -284,7 +284,9 @@ def _weights_only(f, path, cell, layer, direction):
     (lstm, lstm_1, ...), so the recurrent layers must be of one class, and a Dense layer comes last."""
     top = f.get("layers")
     if top is None:
-        raise InputError(path, "has no layers/ group: not a Keras 3 weights file (model.save_weights)")
+        legacy = "model_weights" in f or "layer_names" in f.attrs
+        raise InputError(path, "is a Keras 2 HDF5 file; load it in Keras and save it with model.save('model.keras')"
+                         if legacy else "has no layers/ group: not a Keras 3 weights file (model.save_weights)")
     recurrent, dense, arrays = {}, None, {}
     for key in top:
         group = top[key]
