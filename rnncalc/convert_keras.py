@@ -153,7 +153,7 @@ def read_keras(arrays: dict, cell: str | None, layer: int | None, direction: str
         raise InputError("--forget-bias", "is TensorFlow's LSTMCell(forget_bias=...), added into b_f; these "
                                           "arrays are not a TF1 LSTMCell's (kernel on [x, h], no recurrent_kernel)")
     chosen = groups if layer is None else [groups[layer or 0]]
-    model = Model("keras", [], dense, source=source)
+    model = Model("keras", [], dense)
     for path, directions in chosen:
         wanted = [direction] if direction else [d for d in DIRECTIONS if d in directions]
         model.layers.append({d: _npz_layer(arrays, path, directions[d], cell, source, hint, d, forget_bias)

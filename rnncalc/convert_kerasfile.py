@@ -171,7 +171,7 @@ def _from_config(f, config, path, cell, layer, direction):
             raise InputError(f"{path}: {quoted(str(cfg.get('name', '?')))}", "return_sequences=False below another "
                              "recurrent layer; the layer above reads its output at every step")
     last = options[-1].get("return_sequences", False)
-    model = Model("keras", stack, None, f"Keras {config.get('class_name')}", source=path)
+    model = Model("keras", stack, None, f"Keras {config.get('class_name')}")
     if dense is not None:
         model.dense, model.output = dense[:3], dense[3]
         model.head_reads = "steps" if last else "final"
@@ -280,8 +280,9 @@ def _select(model, layer, direction, path):
 # ---------------------------------------------------------------- a .weights.h5 file: no config
 
 def _weights_only(f, path, cell, layer, direction):
-    """Layers told apart by what each group holds; their order from Keras's numbering of one class
-    (lstm, lstm_1, ...), so the recurrent layers must be of one class, and a Dense layer comes last."""
+    """Layers told apart by what each group holds and by its key, which Keras makes from the layer's class
+    (lstm, lstm_1, dense; never the layer's name); their order from Keras's numbering of one class, so the
+    recurrent layers must be of one class, and a Dense layer comes last."""
     top = f.get("layers")
     if top is None:
         legacy = "model_weights" in f or "layer_names" in f.attrs
@@ -296,7 +297,7 @@ def _weights_only(f, path, cell, layer, direction):
         number = int(key[len(family) + 1:] or 0) if key != family else 0
         if "forward_layer" in group or "cell" in group:
             recurrent.setdefault(family, []).append((number, key))
-        elif dense is None and "vars" in group and len(group["vars"]) in (1, 2):
+        elif dense is None and family == "dense" and "vars" in group and len(group["vars"]) in (1, 2):
             dense = key
         else:
             raise InputError(f"{path}: layers/{quoted(key)}", "is not a recurrent layer nor one Dense layer after "
@@ -316,7 +317,7 @@ def _weights_only(f, path, cell, layer, direction):
         else:
             stack.append({"forward": keras_layer(arrays, _recurrent(group, key, where, arrays), cell, path, quoted,
                                                  f" {quoted(key)}", how="layer in a .weights.h5 file")})
-    model = Model("keras", stack, None, "Keras weights", source=path)
+    model = Model("keras", stack, None, "Keras weights")
     if dense is not None:
         values = _vars(top[dense], f"{path}: layers/{quoted(dense)}")
         W, b = linear_head(values[0], values[1] if len(values) > 1 else None, f"{path}: {dense}/kernel",

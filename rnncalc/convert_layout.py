@@ -90,7 +90,6 @@ class Model:
     output: str | None = None
     head_reads: str | None = None
     assumed: list = field(default_factory=list)
-    source: str = ""
 
 
 # ---------------------------------------------------------------- names as data

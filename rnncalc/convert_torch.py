@@ -104,7 +104,7 @@ def read_pytorch(arrays: dict, cell: str | None, layer: int | None, direction: s
                                  "a model's layers are numbered from 0 without a gap")
     wanted = [layer] if layer is not None and layers else layers or [None]
     directions = [direction] if direction else DIRECTIONS[:1 + bidirectional]
-    model = Model("pytorch", [], source=source)
+    model = Model("pytorch", [])
     for n in wanted:
         suffix = "" if n is None else f"_l{n}"
         model.layers.append({d: _torch_layer(arrays, cell, prefix, suffix + "_reverse" * (d == "backward"),

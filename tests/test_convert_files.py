@@ -293,3 +293,25 @@ def test_a_damaged_weights_file_is_refused(rnncalc, tmp_path):
     damaged = tmp_path / "damaged.weights.h5"
     damaged.write_bytes((REFERENCE / "keras_weights_only.weights.h5").read_bytes()[:3000])
     assert refused(rnncalc, "convert", damaged).startswith(f"{damaged}: cannot be read as a Keras file: ")
+
+
+def test_a_weights_file_whose_order_is_unknown_is_refused(rnncalc, tmp_path):
+    # model.save_weights keys each layer by its class (lstm, gru_1, ...): the order across classes is not kept.
+    path = tmp_path / "two_kinds.weights.h5"
+    with h5py.File(path, "w") as f:
+        for key, G in (("lstm", 4), ("gru", 3)):
+            cell = f.create_group(f"layers/{key}/cell/vars")
+            cell["0"], cell["1"] = np.zeros((2, G * 2)), np.zeros((2, G * 2))
+        f.create_group("layers/embedding/vars")["0"] = np.zeros((5, 2))
+    assert refused(rnncalc, "convert", path) == (
+        f"{path}: layers/embedding: is not a recurrent layer nor one Dense layer after them; convert the model's "
+        ".keras file")
+    with h5py.File(path, "a") as f:
+        del f["layers/embedding"]
+    assert refused(rnncalc, "convert", path) == (
+        f"{path}: holds recurrent layers of 2 kinds (gru, lstm), and a .weights.h5 file does not record their "
+        "order; convert the model's .keras file (model.save)")
+    with h5py.File(path, "w") as f:
+        f.create_group("model_weights")
+    assert refused(rnncalc, "convert", path) == \
+        f"{path}: is a Keras 2 HDF5 file; load it in Keras and save it with model.save('model.keras')"
