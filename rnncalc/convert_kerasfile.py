@@ -17,12 +17,14 @@ import math
 import re
 import zipfile
 
+from .cells import CELLS
 from .convert_keras import keras_layer, unconfigured
 from .convert_layout import KERAS_ROLES, Model, linear_head, quoted
 from .errors import InputError
 from .npyio import MAX_NPZ_NUMBERS
 
 RECURRENT = {"LSTM": "lstm", "GRU": "gru", "SimpleRNN": "rnn"}
+RNN_ACTIVATIONS = CELLS["rnn"].option("activation").choices  # tanh, relu, sigmoid, linear
 PASSED = ("InputLayer", "Dropout")  # layers that change nothing at inference
 OUTPUTS = {"linear": "linear", None: "linear", "softmax": "softmax", "sigmoid": "sigmoid"}
 MAX_CONFIG_BYTES = 2**24
@@ -214,8 +216,9 @@ def _options(cfg, kind, where):
     """Refuse a recurrent layer whose activations are not the course's."""
     activation = cfg.get("activation", "tanh")
     if kind == "SimpleRNN":
-        if activation not in ("tanh", "relu"):
-            raise InputError(where, f"SimpleRNN(activation={activation!r}): rnncalc's rnn is tanh or relu")
+        if activation not in RNN_ACTIVATIONS:
+            raise InputError(where, f"SimpleRNN(activation={activation!r}): rnncalc's rnn takes "
+                                    f"{', '.join(RNN_ACTIVATIONS)}")
         return
     recurrent = cfg.get("recurrent_activation", "sigmoid")
     if activation != "tanh" or recurrent != "sigmoid":
