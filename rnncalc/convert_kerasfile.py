@@ -148,7 +148,7 @@ def _from_config(f, config, path, cell, layer, direction):
                                                  **_read_as(cfg, kind))})
             options.append(cfg)
         elif kind == "Bidirectional":
-            stack.append(_bidirectional(group, cfg, arrays, cell, path, where))
+            stack.append(_bidirectional(group, cfg, arrays, cell, path, where, whole=layer is None))
             options.append(cfg["layer"]["config"])
         elif kind == "Dense":
             if not stack:
@@ -233,11 +233,12 @@ def _read_as(cfg, kind):
             "how": "layer in a .keras model", "told": True}
 
 
-def _bidirectional(group, cfg, arrays, cell, path, where):
+def _bidirectional(group, cfg, arrays, cell, path, where, whole):
+    """A Bidirectional layer's two directions; its merge_mode matters only when the whole model is converted."""
     merge = cfg.get("merge_mode", "concat")
-    if merge != "concat":
+    if merge != "concat" and whole:
         raise InputError(where, f"Bidirectional(merge_mode={merge!r}): an rnncalc stack joins the directions as "
-                                "forward ‖ backward (concat) only, for now; convert a direction at a time with "
+                                "forward ‖ backward (concat) only; convert a direction at a time with "
                                 "--layer N --direction forward|backward")
     forward = cfg["layer"]
     backward = cfg.get("backward_layer") or {"class_name": forward["class_name"],

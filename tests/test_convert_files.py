@@ -315,3 +315,13 @@ def test_a_weights_file_whose_order_is_unknown_is_refused(rnncalc, tmp_path):
         f.create_group("model_weights")
     assert refused(rnncalc, "convert", path) == \
         f"{path}: is a Keras 2 HDF5 file; load it in Keras and save it with model.save('model.keras')"
+
+
+def test_one_direction_of_a_summed_bidirectional_layer(convert_and_trace):
+    # merge_mode="sum" is refused as a whole; each direction alone converts, the backward one run over the
+    # reversed input, and Keras's output is their sum at each t.
+    case = next(c for c in KERAS_CASES if c["name"] == "merge_sum")
+    file = REFERENCE / case["file"]
+    forward, _ = convert_and_trace(file, "lstm", case["x"], "--layer", "0", "--direction", "forward")
+    backward, _ = convert_and_trace(file, "lstm", case["x"][::-1], "--layer", "0", "--direction", "backward")
+    close(np.array(forward) + np.array(backward)[::-1], case["output"])

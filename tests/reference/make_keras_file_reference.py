@@ -8,7 +8,7 @@ Run with TensorFlow 2.21 (Keras 3) and h5py installed, from the repository root:
 Every model runs in float64 with seeded random weights (biases too) on one sequence (batch 1) from zero
 initial states. keras_file_reference.json stores per model: the file name, the cell, the convert flags,
 x (T, D), the model's output (T, width) or (width,) when it returns one vector, and for the models
-rnncalc must refuse, the start of the refusal ("refused") instead of an output. A model ending in a Dense
+rnncalc must refuse, the start of the refusal ("refused"). A model ending in a Dense
 layer also stores a target the shape of its output and TensorFlow's gradient of L = Σ ⟨target, y⟩ for the
 Dense layer (W_y = kernelᵀ, b_y) and the first recurrent layer's first gate block in Keras's order (columns
 [0, H) of recurrent_kernel, transposed, and of the input-side bias: the LSTM's i, the GRU's z, the
@@ -61,6 +61,7 @@ def main():
         entry = {"name": name, "file": file, "cell": cell, "flags": list(flags), "x": x[0].tolist()}
         if refused:
             entry["refused"] = refused
+            entry["output"] = np.asarray(model(x))[0].tolist()
             cases.append(entry)
             return
         dense = model.layers[-1]
