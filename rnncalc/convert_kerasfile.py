@@ -122,6 +122,7 @@ def _recurrent(group, prefix, where, arrays):
 def _from_config(f, config, path, cell, layer, direction):
     layers = _layer_list(config, path)
     used, arrays, stack, dense, options = {}, {}, [], None, []
+    every_step = False  # a TimeDistributed(Dense) reads the top output at every step whatever return_sequences
     for entry in layers:
         kind, cfg = entry.get("class_name"), entry.get("config") or {}
         name = str(cfg.get("name", "?"))
@@ -131,9 +132,12 @@ def _from_config(f, config, path, cell, layer, direction):
         key = key if used[key] == 0 else f"{key}_{used[key]}"
         if kind in PASSED:
             continue
+        if kind == "Activation" and dense is not None and dense[3] == "linear" and cfg.get("activation") in OUTPUTS:
+            dense = (*dense[:3], OUTPUTS[cfg.get("activation")])  # Dense, then Activation('softmax')
+            continue
         if dense is not None:
             raise InputError(where, f"{kind} comes after the Dense layer; rnncalc converts recurrent layers and one "
-                                    "Dense layer after them")
+                                    "Dense layer after them (and its Activation)")
         group = f.get(f"layers/{key}")
         if group is None:
             raise InputError(where, f"has no weights at layers/{key} in model.weights.h5")
@@ -150,19 +154,11 @@ def _from_config(f, config, path, cell, layer, direction):
         elif kind == "Bidirectional":
             stack.append(_bidirectional(group, cfg, arrays, cell, path, where, whole=layer is None))
             options.append(cfg["layer"]["config"])
-        elif kind == "Dense":
-            if not stack:
-                raise InputError(where, "Dense comes before the recurrent layers; rnncalc converts recurrent layers "
-                                        "and one Dense layer after them")
-            activation = cfg.get("activation")
-            if activation not in OUTPUTS:
-                raise InputError(where, f"Dense(activation={activation!r}): rnncalc's output layer is linear, "
-                                        "softmax or sigmoid")
-            values = _vars(group, where)
-            W, b = linear_head(values[0], values[1] if len(values) > 1 else None, f"{where}/kernel", f"{where}/bias",
-                               "rows")
-            dense = (W, b, (f"{quoted(name + '/kernel')}.T", quoted(name + "/bias") if len(values) > 1
-                            else "0: the layer has no bias"), OUTPUTS[activation])
+        elif stack and (kind == "Dense" or kind == "TimeDistributed" and (cfg.get("layer") or {}).get("class_name")
+                                                                         == "Dense"):
+            every_step = kind == "TimeDistributed"
+            dense = _dense(group["layer"] if every_step else group, cfg["layer"]["config"] if every_step else cfg,
+                           name, where)
         else:
             raise InputError(where, f"is a {kind} layer; rnncalc converts LSTM, GRU and SimpleRNN layers, "
                                     "Bidirectional ones, Dropout, and one Dense layer after them")
@@ -176,7 +172,7 @@ def _from_config(f, config, path, cell, layer, direction):
     model = Model("keras", stack, None, f"Keras {config.get('class_name')}")
     if dense is not None:
         model.dense, model.output = dense[:3], dense[3]
-        model.head_reads = "steps" if last else "final"
+        model.head_reads = "steps" if last or every_step else "final"
     elif not last:
         if len(stack[-1]) == 2 and layer is None:
             raise InputError(path, "its top Bidirectional layer has return_sequences=False: the model's output is "
@@ -184,6 +180,18 @@ def _from_config(f, config, path, cell, layer, direction):
                                    "convert a layer at a time with --layer N")
         model.assumed.append("the top layer has return_sequences=False: the model's output is its state at t = T")
     return _select(model, layer, direction, path)
+
+
+def _dense(group, cfg, name, where):
+    """(W_y, b_y, sources, activation) of a Dense layer."""
+    activation = cfg.get("activation")
+    if activation not in OUTPUTS:
+        raise InputError(where, f"Dense(activation={activation!r}): rnncalc's output layer is linear, softmax or "
+                                "sigmoid")
+    values = _vars(group, where)
+    W, b = linear_head(values[0], values[1] if len(values) > 1 else None, f"{where}/kernel", f"{where}/bias", "rows")
+    return W, b, (f"{quoted(name + '/kernel')}.T", quoted(name + "/bias") if len(values) > 1
+                  else "0: the layer has no bias"), OUTPUTS[activation]
 
 
 def _layer_list(config, path):

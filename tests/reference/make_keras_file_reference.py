@@ -99,6 +99,8 @@ def main():
     case("functional_classifier", "lstm",
          [L.LSTM(3, name="enc: #1\nx"), L.Dropout(0.5), L.Dense(2, activation="sigmoid", name="head'\x1b[31m")],
          functional=True)
+    case("time_distributed_softmax", "lstm",
+         [L.Bidirectional(L.LSTM(2, return_sequences=True)), L.TimeDistributed(L.Dense(3)), L.Activation("softmax")])
     case("weights_only", "gru", [L.GRU(2, return_sequences=True), L.GRU(2, return_sequences=True), L.Dense(2)],
          weights_only=True)
     # Refused: what an rnncalc stack cannot express.
