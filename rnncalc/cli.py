@@ -345,12 +345,15 @@ def check(
 
 
 Activation = _choices("Activation", CELLS["rnn"].option("activation").choices)
+Head = _choices("Head", ("steps", "final"))
 
 
 @app.command()
 def convert(
-    file: Annotated[str, typer.Argument(help="An .npz of a trained layer's or model's arrays.")],
-    source: Annotated[Framework, typer.Option("--from", help="The framework that saved the arrays.")],
+    file: Annotated[str, typer.Argument(help="A trained layer's or model's weights: .npz, .pt/.pth (a state_dict), "
+                                        ".keras or .weights.h5.")],
+    source: Annotated[Optional[Framework], typer.Option("--from", help="The framework that saved the arrays "
+                                                        "(else told by the file).", show_default=False)] = None,
     cell: Annotated[Optional[ConvertCell], typer.Option(help="The layer's cell (else told by the shapes).",
                                                         show_default=False)] = None,
     layer: Annotated[Optional[int], typer.Option(parser=_whole(0), metavar="N", help="Write this layer only, counted from 0 at the "
@@ -365,23 +368,29 @@ def convert(
     forget_bias: Annotated[Optional[float], typer.Option(parser=_finite, metavar="FLOAT", help="TensorFlow LSTMCell's forget_bias, added into "
                                                          "b_f (default 1.0, as TensorFlow's).",
                                                          show_default=False)] = None,
-    output: Annotated[Optional[Output], typer.Option(help="The activation of a Keras model's final Dense layer, "
-                                                     "which its arrays do not store (default linear).",
+    output: Annotated[Optional[Output], typer.Option(help="The activation of the model's output layer (a Dense "
+                                                     "or nn.Linear), which its arrays do not store (default linear).",
                                                      show_default=False)] = None,
+    head: Annotated[Optional[Head], typer.Option(help="What the output layer reads, where the file does not say: "
+                                                 "steps (the top output at every step, as fc(output) or "
+                                                 "return_sequences=True) or final (the final state).",
+                                                 show_default=False)] = None,
 ):
     """Print a trained layer's or model's weights as rnncalc YAML, in the course's names.
 
-    Save a PyTorch model with np.savez('lstm.npz', **{k: v.numpy() for k, v in model.state_dict().items()}),
-    a Keras layer with np.savez('lstm.npz', *layer.get_weights()), a Keras model with
-    np.savez('model.npz', **{w.path: w.numpy() for w in model.weights}). A model of several layers or two
-    directions becomes one layers: file.
+    Give a PyTorch state_dict as saved by torch.save(model.state_dict(), 'model.pt') (read with torch, when
+    installed) or as an .npz, np.savez('lstm.npz', **{k: v.numpy() for k, v in model.state_dict().items()});
+    a Keras model saved by model.save('model.keras') or model.save_weights('model.weights.h5') (read with h5py:
+    pip install 'rnncalc[keras]'), a Keras layer's np.savez('lstm.npz', *layer.get_weights()), or a Keras
+    model's np.savez('model.npz', **{w.path: w.numpy() for w in model.weights}). A model of several layers or
+    two directions becomes one layers: file; an nn.Linear or Dense after it, its output layer.
 
-    Example: rnncalc convert lstm.npz --from pytorch > model.yaml
+    Example: rnncalc convert model.pt > model.yaml
     """
     from .convert import convert_file
 
-    text, notes = convert_file(file, source.value, cell.value if cell else None, layer, _value(direction),
-                               _value(activation), forget_bias, _value(output))
+    text, notes = convert_file(file, _value(source), cell.value if cell else None, layer, _value(direction),
+                               _value(activation), forget_bias, _value(output), _value(head))
     for note in notes:
         _fail(f"note: {note}")
     sys.stdout.write(text)

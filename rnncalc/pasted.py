@@ -5,16 +5,19 @@
      [0. 1.]]                                        numpy, floats, a row a line
     array([[1., 0.], [0., 1.]])                     repr() of a numpy array
     tensor([0.5000, -0.5000], dtype=torch.float64)  a PyTorch tensor
+    Parameter containing:
+    tensor([[0.1, 0.2]], requires_grad=True)         a PyTorch parameter, print(model.weight_hh_l0)
 
 Only the brackets and the numbers matter: commas and line breaks are optional separators, and the
-array(...) or tensor(...) around them and its keywords (dtype=, device=, requires_grad=) are dropped.
+array(...) or tensor(...) around them, its keywords (dtype=, device=, requires_grad=) and a parameter's
+"Parameter containing:" line are dropped.
 """
 
 from __future__ import annotations
 
 import re
 
-_WRAPPER = re.compile(r"^\s*(?:np\.|numpy\.|torch\.)?(array|tensor)\((.*)\)\s*$", re.S)
+_WRAPPER = re.compile(r"^\s*(?:Parameter containing:\s*)?(?:np\.|numpy\.|torch\.)?(array|tensor)\((.*)\)\s*$", re.S)
 _KEYWORDS = re.compile(r",\s*(?:dtype|device|requires_grad|grad_fn)\s*=.*$", re.S)
 _TOKEN = re.compile(r"\[|\]|[^\s,\[\]]+")
 _NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?:nan|inf)")  # ASCII digits only, as YAML 1.2 reads them
@@ -42,6 +45,8 @@ def read_printed(text: str):
     [[1.0, 0.0], [0.0, 1.0]]
     >>> read_printed("tensor([0.5000, -0.5000], dtype=torch.float64)")
     [0.5, -0.5]
+    >>> read_printed("Parameter containing:\\ntensor([[0.1000, 0.2000]], requires_grad=True)")
+    [[0.1, 0.2]]
     >>> read_printed("array(3.)")
     3.0
     """

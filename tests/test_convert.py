@@ -318,9 +318,12 @@ def test_keras_layout_against_its_equations(kind, tmp_path, trace):
     close(hs, keras_forward(kind, kernel, recurrent_kernel, bias, xs))
 
 
-def test_keras_gru_without_bias_assumes_reset_after(tmp_path, converted):
+def test_keras_gru_without_bias_assumes_reset_after(tmp_path, rnncalc):
     path = keras_npz(tmp_path / "gru.npz", "named", kernel=np.ones((1, 6)), recurrent_kernel=np.ones((2, 6)))
-    text = converted(path, "keras")
+    status, text, err = rnncalc("convert", path, "--from", "keras")
+    assert status == 0 and "rnncalc: note: a GRU without bias does not tell reset_after: assumed Keras's default, " \
+                           "True; for reset_after=False add variant: reset-before to the layer, or convert the " \
+                           ".keras file\n" in err
     assert "variant:" not in text.split("\ncell: gru\n")[1] and "\nb_nh: [0.0, 0.0]  # 0: the layer has no bias" in text
     assert "add variant: reset-before for reset_after=False" in text
 

@@ -43,10 +43,15 @@ def test_what_the_arrays_cannot_say_is_noted(rnncalc):
     status, text, err = rnncalc("convert", REFERENCE / rnn["npz"], "--from", "keras")
     assert status == 0
     assert err.splitlines() == [
+        "rnncalc: note: the arrays do not store the layers' options: assumed Keras's go_backwards=False; convert "
+        "the model's .keras file to have them read",
         "rnncalc: note: the arrays do not store the RNN's activation: assumed tanh, the frameworks' default; "
         "for SimpleRNN(activation='relu') convert with --activation relu",
+        "rnncalc: note: the file does not record what the Dense layer reads: assumed the top output at every step, "
+        "y_t = W_y o_t + b_y; if it reads the final state (return_sequences=False, fc(h_n[-1])), the model's "
+        "output is y_T",
         "rnncalc: note: the arrays do not store the Dense layer's activation: assumed linear, Keras's default; "
-        "for Dense(activation='softmax') convert with --output softmax (or sigmoid)"]
+        "for a softmax (or sigmoid) output convert with --output softmax (or sigmoid)"]
     assert "\nactivation: tanh  #" in text and "\noutput: linear  #" in text
 
 
@@ -118,7 +123,8 @@ def test_models_that_do_not_fit_together(rnncalc, tmp_path):
     assert (status, err) == (2, f"rnncalc: {tmp_path / 'b.npz'}: m/dense/kernel: the Dense layer reads width 5, but "
                                 "the top layer gives 1\n")
     np.savez(tmp_path / "c.npz", **{"m/gru/kernel": z((2, 3)), "m/gru/recurrent_kernel": z((1, 3)),
-                                    "m/gru_1/kernel": z((2, 3)), "m/gru_1/recurrent_kernel": z((1, 3))})
+                                    "m/gru_1/kernel": z((2, 3)), "m/gru_1/recurrent_kernel": z((1, 3)),
+                                    "m/gru_2/kernel": z((1, 3)), "m/gru_2/recurrent_kernel": z((1, 3))})
     status, _, err = rnncalc("convert", tmp_path / "c.npz", "--from", "keras")
     assert (status, err) == (2, f"rnncalc: {tmp_path / 'c.npz'}: Keras GRU m/gru_1 reads input size D = 2, but the "
                                 "layer below gives 1 (its H, times 2 when bidirectional)\n")

@@ -72,7 +72,7 @@ def main():
                               keras.layers.Bidirectional(keras.layers.GRU(2, return_sequences=True)),
                               keras.layers.Dense(3, activation="softmax")])
     model.set_weights(randomize(model.get_weights()))
-    cases.append({"name": "keras_sequential_gru", "cell": "gru", "flags": ["--output", "softmax"],
+    cases.append({"name": "keras_sequential_gru", "cell": "gru", "flags": ["--output", "softmax", "--head", "steps"],
                   "npz": save("keras_sequential_gru", {w.path: np.asarray(w) for w in model.weights}),
                   "x": x[0].tolist(), "output": np.asarray(model(x))[0].tolist()})
 
