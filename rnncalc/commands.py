@@ -98,7 +98,7 @@ def report_stack(stack, view, out, fail) -> int:
     from . import network, stackformats
 
     stackformats.check_quiet_names(stack, view)
-    if view.steps is not None:
+    if view.steps is not None and not stack.live:  # a stream's steps are checked when it ends
         view.steps.check(len(stack.xs))
     console = None
     if view.format == "table" and not view.quiet:

@@ -67,7 +67,7 @@ class StackResult:
 
 
 class _Keep:
-    """report.run's on_block for one direction: its visible states in time order, the state before each block
+    """Sees each block of one direction's run: its visible states in time order, the state before each block
     (to compute a block again), and with --grad every step."""
 
     def __init__(self, problem, T, backward, steps):
@@ -94,6 +94,10 @@ def run_stack(stack, view, writer) -> StackResult:
     if view.quiet:  # -q's --only names the top output, not a layer's quantities
         view = copy.copy(view)
         view.only = None
+    if stack.live:
+        if view.format in ("jsonl", "csv") and not (view.quiet or view.last) and hasattr(writer, "output_rows"):
+            return _run_live(stack, view, writer, result)
+        _read_whole(stack)
     xs = stack.xs
     T = len(xs)
     writer.start(stack)
@@ -106,8 +110,8 @@ def run_stack(stack, view, writer) -> StackResult:
             keep = _Keep(p, T, backward, grad)
             replay = backward and getattr(writer, "time_order", False)
             part_writer = writer.part(layer)
-            summary = report.run(p, view, report.NullWriter() if replay else part_writer,
-                                 backward=backward, on_block=keep)
+            summary = report.finished(report.runner(p, view, report.NullWriter() if replay else part_writer,
+                                                    backward=backward), keep)
             summary.checks = sorted((Check(f"{layer.label}: {c.name}", c.t, c.expected, c.actual, c.ok)
                                      for c in summary.checks), key=lambda c: c.t)
             if summary.broken is not None:
@@ -134,6 +138,77 @@ def run_stack(stack, view, writer) -> StackResult:
     writer.output(result)
     writer.finish(result)
     return result
+
+
+def _read_whole(stack):
+    """A stream read to its end, for a view that shows the run only then (a table, JSON, --last, -q)."""
+    D = stack.layers[0].problem.sizes["D"]
+    stack.xs = np.array(list(stack.xs), dtype=float).reshape(-1, D)  # (T, D)
+    stack.live = False
+    _check_count(stack.expect, len(stack.xs))
+
+
+def _check_count(expectations, T):
+    from .errors import InputError
+
+    for e in expectations:
+        if not e.final_only and len(e.values) != T:
+            raise InputError(e.where, f"expected one value per step ({T}) or one for the final step; "
+                                      f"found {len(e.values)}")
+
+
+def _run_live(stack, view, writer, result):
+    """A one-direction stack over a stream (-x -): each layer reads the one below a step at a time, so every
+    line is answered, each layer's record and then the top output's, before the next is read."""
+    writer.start(stack)
+    rows, summaries = stack.xs, []
+    for layer in stack.layers:
+        p = layer.problem
+        p.xs, p.live, p.steps = rows, True, None
+        rows = _visible(report.runner(p, view, writer.part(layer)), p.cell.visible, summaries)
+    readout = engine.Program(readout_cell(stack.output["act"]), _readout_params(stack), engine.Rounding(),
+                             input_size=stack.width) if stack.output else None
+    kept, t = [], 0  # the top output's rows, kept when an expected value reads them
+    for o in rows:  # each row pulled from the top layer pulls one through every layer below
+        t += 1
+        o = np.array(o)[None]  # (1, width)
+        y = readout.run(t, {"o": np.zeros(stack.width)}, o).values("y") if readout else None
+        if y is not None and not np.all(np.isfinite(y)):
+            result.broken = ("output", t, "y")
+            return result
+        writer.output_rows([t], o, y)
+        if stack.expect or not kept:
+            kept.append((o[0], None if y is None else y[0]))
+        else:
+            kept[-1] = (o[0], None if y is None else y[0])
+    for layer, summary in zip(stack.layers, summaries):
+        summary.checks = [Check(f"{layer.label}: {c.name}", c.t, c.expected, c.actual, c.ok) for c in summary.checks]
+        if summary.broken is not None:
+            result.broken = (layer.label, *summary.broken)
+            return result
+        part = Part(layer, summary, None)
+        result.parts.append(part)
+        writer.done(part)
+    if not kept:
+        return result
+    result.output = np.array([o for o, _ in kept])
+    result.y = None if readout is None else np.array([y for _, y in kept])
+    if stack.expect:
+        _check_count(stack.expect, t)
+        result.checks = _output_checks(stack, result)
+    writer.finish(result)
+    return result
+
+
+def _visible(run, key, summaries):
+    """The visible state of each step of a layer's run as it is computed; its Summary to summaries at the end."""
+    while True:
+        try:
+            block, good = next(run)
+        except StopIteration as stop:
+            summaries.append(stop.value)
+            return
+        yield from block.values(key)[:good]
 
 
 def _replay(problem, view, writer, starts, summary):

@@ -174,15 +174,32 @@ def check_names(problem, only):
             raise InputError("--only", f"no quantity '{name}'{hint}")
 
 
-def run(problem, view: View, writer, progress=None, backward=False, on_block=None) -> Summary:
+def run(problem, view: View, writer, progress=None, backward=False) -> Summary:
     """Run the problem, pass each step the view selects to the writer, and return the summary.
 
     Every view runs the same loop (engine.blocks); the steps it shows are read out of its blocks.
     A writer with a write_rows(block, indices, ties) method takes the shown steps of a block at once.
     backward: the steps run from x_T down to x_1, as a stack's backward direction reads them (problem.xs an
-    array), each step's t the input it read. on_block(block, n), when given, sees each block and how many of
-    its rows are good (all but those from a non-finite one on).
+    array), each step's t the input it read.
     """
+    return finished(runner(problem, view, writer, progress, backward))
+
+
+def finished(run, each=None):
+    """Drive a runner to its end, each(block, good) seeing every block it yields; its Summary."""
+    while True:
+        try:
+            block, good = next(run)
+        except StopIteration as stop:
+            return stop.value
+        if each is not None:
+            each(block, good)
+
+
+def runner(problem, view: View, writer, progress=None, backward=False):
+    """run() as a generator: each block is yielded, with how many of its rows are good (all but those from a
+    non-finite one on), once the writer has its steps; the Summary is its return value. A stack's layer above
+    reads a layer's blocks as they come."""
     check_names(problem, view.only)
     if view.steps is not None and problem.steps is not None:
         view.steps.check(problem.steps)
@@ -239,8 +256,7 @@ def run(problem, view: View, writer, progress=None, backward=False, on_block=Non
         if keep_shown:
             summary.shown += times[rows].tolist()
         summary.count_shown += len(rows)
-        if on_block is not None:
-            on_block(block, n if broken is None else broken[0])
+        yield block, n if broken is None else broken[0]
         if broken is not None:
             summary.broken = (int(times[broken[0]]), broken[1])
             break

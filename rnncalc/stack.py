@@ -56,7 +56,7 @@ class Stack:
     cell: str
     bidirectional: bool
     layers: list  # [Layer], in the order layer 1 forward, layer 1 backward, layer 2 forward, ...
-    xs: np.ndarray  # (T, D) the input of layer 1
+    xs: np.ndarray  # (T, D) the input of layer 1; a stream, when live
     source: str = ""
     output: dict = field(default_factory=dict)  # {"W_y": (K, width), "b_y": (K,), "act": "softmax"} or {}
     digits: int = 4
@@ -64,6 +64,7 @@ class Stack:
     expect: list = field(default_factory=list)  # [Expectation] on "output" or "y"
     loss: Loss | None = None
     name: str | None = None
+    live: bool = False  # xs is a stream from stdin (-x -), an iterator of (D,) rows, of a one-direction stack
 
     @property
     def width(self):
@@ -109,17 +110,21 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
             if xs is None:
                 x = {"x": data["x"]} if "x" in data else {}
             else:
-                x = {"x": np.zeros((len(xs), width)) if below else xs, "input": width if below else xs.shape[1]}
+                x = {"x": np.zeros((T or 1, width)), "input": width} if below else \
+                    {"x": np.zeros((T or 1, D)), "input": D}
             problem = _layer_problem(cell_name, where, {**defaults, **_checked(mapping, where), **x},
                                      overrides.get((number, direction), {}), flags if xs is None else None, flags)
             if xs is None:
-                xs = np.array(list(problem.xs), dtype=float).reshape(-1, problem.sizes["D"])  # (T, D)
-            problem.steps = len(xs)
-            problem.expect = [_layer_expectation(problem, key, entry, len(xs))
+                live = problem.live and not bidirectional and not flags.grad
+                xs = problem.xs if live else \
+                    np.array(list(problem.xs), dtype=float).reshape(-1, problem.sizes["D"])  # (T, D)
+                T, D = None if live else len(xs), problem.sizes["D"]
+            problem.steps = T
+            problem.expect = [_layer_expectation(problem, key, entry, T)
                               for key, entry in expects.get((number, direction), [])]
             layers.append(Layer(number, direction, problem))
     stack = Stack(cell_name, bidirectional, layers, xs, source, digits=layers[0].problem.digits,
-                  name=str(data["name"]) if "name" in data else None)
+                  name=str(data["name"]) if "name" in data else None, live=T is None)
     stack.output = _output_layer(top, top_params, flags, stack.width)
     stack.atol = flags.atol if flags.atol is not None else layers[0].problem.atol
     if "atol" in top and flags.atol is None:
@@ -133,7 +138,7 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     if "y" in top_expect and not stack.output:
         raise top_expect["y"].fail("no quantity 'y': the stack has no output layer W_y; expect output instead")
     stack.expect = [_expectation(name, entry, stack.output["W_y"].shape[0] if name == "y" else stack.width,
-                                 len(xs)) for name, entry in top_expect.items()]
+                                 T) for name, entry in top_expect.items()]
     if flags.grad:
         stack.loss = _stack_loss(cell_name, stack, top, flags)
     return stack

@@ -314,13 +314,17 @@ class Jsonl(_Writer):
         return JsonlWriter(self.out, self.view, prefix=_prefix(layer))
 
     def output(self, result):
+        for rows in _blocks(output_rows(self.view, len(result.output))):
+            index = [t - 1 for t in rows]
+            self.output_rows(rows, result.output[index], None if result.y is None else result.y[index])
+
+    def output_rows(self, ts, o, y):
+        """The top output's records of the steps ts: o (n, width) and y (n, K) or None."""
         if self.view.only is not None:
             return
-        y = result.y
-        for rows in _blocks(output_rows(self.view, len(result.output))):
-            self.out.write("".join(
-                _dump({"t": t, "output": floats(result.output[t - 1]),
-                       **({"y": floats(y[t - 1])} if y is not None else {})}) + "\n" for t in rows))
+        self.out.write("".join(_dump({"t": t, "output": floats(o[i]), **({"y": floats(y[i])} if y is not None else {})})
+                               + "\n" for i, t in enumerate(ts)))
+        self.out.flush()
 
 
 class Csv(_Writer):
@@ -352,17 +356,23 @@ class Csv(_Writer):
         return _CsvPart(self.out, self.view, layer, self.widths)
 
     def output(self, result):
+        for rows in _blocks(output_rows(self.view, len(result.output))):
+            index = [t - 1 for t in rows]
+            self.output_rows(rows, result.output[index], None if result.y is None else result.y[index])
+
+    def output_rows(self, ts, o, y):
+        """The top output's rows of the steps ts (layer "output"): o (n, width) and y (n, K) or None."""
         if "output" not in self.widths:
             return
-        for rows in _blocks(output_rows(self.view, len(result.output))):
-            lines = []
-            for t in rows:
-                cells = ["output", "", str(t)]
-                for key, n in self.widths.items():
-                    value = result.output[t - 1] if key == "output" else result.y[t - 1] if key == "y" else ()
-                    cells += [repr(v) for v in floats(value)] + [""] * (n - len(value))
-                lines.append(",".join(cells) + "\n")
-            self.out.write("".join(lines))
+        lines = []
+        for i, t in enumerate(ts):
+            cells = ["output", "", str(t)]
+            for key, n in self.widths.items():
+                value = o[i] if key == "output" else y[i] if key == "y" else ()
+                cells += [repr(v) for v in floats(value)] + [""] * (n - len(value))
+            lines.append(",".join(cells) + "\n")
+        self.out.write("".join(lines))
+        self.out.flush()
 
 
 class _CsvPart(CsvWriter):

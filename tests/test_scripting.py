@@ -204,6 +204,26 @@ class TestLiveStream:
         assert status == 2
         assert err == "rnncalc: <stdin>:3: expected numbers separated by spaces or commas, found 'oops'\n"
 
+    @pytest.mark.parametrize("fmt", ["jsonl", deep_only("csv")])
+    def test_a_one_direction_stack_answers_each_line(self, rnncalc, tmp_path, fmt):
+        # Each line is answered, every layer's record and then the top output's, before the next is sent:
+        # the same records, to the bit, as the same x given whole (where they come layer by layer).
+        stack = tmp_path / "stack.yaml"
+        stack.write_text("cell: lstm\nweights: 0.5\nhidden: 2\nlayers:\n  - {b_f: 1}\n  - {W_fh: 0.25}\n"
+                         "W_y: [[1, -1]]\noutput: linear\n")
+        whole = rnncalc("lstm", stack, "-x", "1,2", "-f", fmt)[1].splitlines()
+        header, whole = (whole[:1], whole[1:]) if fmt == "csv" else ([], whole)
+        by_step = [line for t in ("1", "2") for line in whole
+                   if (line.split(",")[2] if fmt == "csv" else str(json.loads(line)["t"])) == t]
+        co = Coprocess("lstm", str(stack), "-x", "-", "-f", fmt, env=_rnncalc_on_path(tmp_path))
+        co.send("1")
+        first = co.read_until(lambda out: out.count("\n") == len(header) + 3)
+        assert first.splitlines() == header + by_step[:3]
+        co.send("2")
+        both = co.read_until(lambda out: out.count("\n") == len(header) + 6)
+        assert both.splitlines() == header + by_step
+        assert co.close() == (0, "")
+
     def test_a_line_of_the_wrong_size_names_its_line(self, rnncalc, monkeypatch):
         monkeypatch.setattr("sys.stdin", io.StringIO("1 2\n\n3 4\n5\n"))
         status, out, err = rnncalc("lstm", "--weights", "0.5", "-x", "-", "-f", "jsonl")
