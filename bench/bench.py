@@ -95,6 +95,70 @@ def write_problem(directory, T, D, H, seed=0, npz=False):
     return path.with_suffix(".npz" if npz else ".yaml"), path.with_suffix(".npy"), params
 
 
+def seconds_of(cmd):
+    """The wall time of one run of cmd."""
+    start = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=ENV)
+    return time.perf_counter() - start
+
+
+def lstm_params(rng, H, D):
+    scale = 1 / np.sqrt(H + D)
+    params = {}
+    for g in "fioc":
+        params[f"W_{g}h"] = (rng.standard_normal((H, H)) * scale).tolist()
+        params[f"W_{g}x"] = (rng.standard_normal((H, D)) * scale).tolist()
+        params[f"b_{g}"] = (rng.standard_normal(H) * 0.1).tolist()
+    return params
+
+
+def write_stack(directory, T, D, H, seed=0):
+    """A 2-layer bidirectional LSTM with random weights as YAML, its inputs as .npy."""
+    rng = np.random.default_rng(seed)
+    layers = [{d: lstm_params(rng, H, D if n == 0 else 2 * H) for d in ("forward", "backward")} for n in range(2)]
+    path = Path(directory) / "stack.yaml"
+    path.write_text(json.dumps({"cell": "lstm", "bidirectional": True, "layers": layers}))
+    x_path = Path(directory) / "stack_x.npy"
+    np.save(x_path, rng.standard_normal((T, D)))
+    return path, x_path, layers
+
+
+def torch_stack_seconds(layers, x_path):
+    """PyTorch's nn.LSTM(num_layers=2, bidirectional=True) forward pass alone in float64 on one thread, in a
+    process of its own, and its output at t = T; None without torch."""
+    script = """if True:
+        import json, statistics, sys, time
+        import numpy as np, torch
+        torch.set_num_threads(1)
+        layers = json.load(sys.stdin)
+        X = torch.tensor(np.load(sys.argv[1]), dtype=torch.float64)[:, None, :]  # (T, batch 1, D)
+        H = len(layers[0]["forward"]["b_f"])
+        m = torch.nn.LSTM(X.shape[-1], H, num_layers=2, bidirectional=True).double()
+        with torch.no_grad():  # torch's gate order is i, f, g, o; _reverse is the backward direction
+            for n, layer in enumerate(layers):
+                for suffix, d in (("", "forward"), ("_reverse", "backward")):
+                    p = layer[d]
+                    getattr(m, f"weight_hh_l{n}{suffix}").copy_(torch.tensor(np.vstack([p[f"W_{g}h"] for g in "ifco"])))
+                    getattr(m, f"weight_ih_l{n}{suffix}").copy_(torch.tensor(np.vstack([p[f"W_{g}x"] for g in "ifco"])))
+                    getattr(m, f"bias_ih_l{n}{suffix}").copy_(torch.tensor(np.concatenate([p[f"b_{g}"] for g in "ifco"])))
+                    getattr(m, f"bias_hh_l{n}{suffix}").zero_()
+            times = []
+            for _ in range(3):
+                start = time.perf_counter()
+                out, _ = m(X)
+                times.append(time.perf_counter() - start)
+        print(json.dumps([statistics.median(times), out[-1, 0].tolist()]))
+    """
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return None
+    result = subprocess.run([PY, "-c", script, str(x_path)], input=json.dumps(layers), capture_output=True,
+                            text=True, check=True)
+    seconds, last = json.loads(result.stdout)
+    return seconds, np.array(last)
+
+
 def torch_seconds(params, x_path, dtype_name):
     """PyTorch nn.LSTM's forward pass alone, single thread, or None without torch."""
     try:
@@ -221,6 +285,26 @@ def main():
         ours, ref = timed_pair([*base, many], [*base, f"1:{len(chosen)}"], reps)
         rows.append(row(f"--steps with {len(chosen):,} ranges, T=100,000 (ref.: one range)", ours, ref, 1.5))
 
+    # 7. A stack on the engine: a 2-layer bidirectional LSTM, D = 8, H = 64, T = 20,000, against PyTorch's
+    # nn.LSTM(num_layers=2, bidirectional=True) forward pass in float64 on one thread; and its peak memory for
+    # --last and jsonl beside one direction of its first layer run as a single layer.
+    with tempfile.TemporaryDirectory() as tmp:
+        stack_path, x_path, layers = write_stack(tmp, 20000, 8, 64)
+        single_path, _, _ = write_problem(tmp, 20000, 8, 64)
+        stack_cmd = [*RNNCALC, "lstm", str(stack_path), "--x-file", str(x_path)]
+        single_cmd = [*RNNCALC, "lstm", str(single_path), "--x-file", str(x_path)]
+        last = ["--last", "--format", "jsonl"]
+        ours = statistics.median(seconds_of([*stack_cmd, *last]) for _ in range(max(3, repeat // 3)))
+        reference = torch_stack_seconds(layers, x_path)
+        if reference is not None:
+            o = json.loads(subprocess.run([*stack_cmd, "--last", "-f", "json"], capture_output=True, text=True,
+                                          check=True).stdout)["output"][-1]
+            agree = float(np.max(np.abs(np.array(o) - reference[1])))
+            rows.append(row(f"2-layer bidirectional LSTM T=20000 D=8 H=64 --last jsonl (|Δo| {agree:.0e}; "
+                            "ref.: PyTorch f64 forward)", ours, reference[0], 1.0))
+        memory = {name: (peak_rss_mb([*stack_cmd, *flags]), peak_rss_mb([*single_cmd, *flags]))
+                  for name, flags in (("--last", last), ("jsonl", ["-f", "jsonl"]))}
+
     header = ["scenario", "rnncalc", "reference", "PyTorch f64", "PyTorch f32", "ratio", "target"]
     table = [header] + [r if len(r) == 7 else r[:3] + ["", ""] + r[3:] for r in rows]
     widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
@@ -234,6 +318,11 @@ def main():
           f"(target 10^6 steps < 60 s: {'met' if minute else 'NOT met'})")
     print(f"--grad --format json of the T = 200, D = 8, H = 128 LSTM: peak {grad_rss:.0f} MB (target < 400 MB: "
           f"{'met' if grad_rss < 400 else 'NOT met'})")
+    held = 2 * 20000 * 2 * 64 * 8 / 1e6  # the states a bidirectional stack holds: T · 2H numbers, two layers
+    for name, (stack_mb, single_mb) in memory.items():
+        print(f"the 2-layer bidirectional LSTM, T = 20,000, H = 64, {name}: peak {stack_mb:.0f} MB, one direction of "
+              f"its first layer alone {single_mb:.0f} MB (target < 100 MB + its states' {held:.0f} MB: "
+              f"{'met' if stack_mb < 100 + held else 'NOT met'})")
 
 
 if __name__ == "__main__":
