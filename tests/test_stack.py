@@ -7,13 +7,15 @@ in tests/reference/torch_stack.json with the .npz files and the script that made
 """
 
 import importlib.util
+import io
 import json
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import LIVE_TORCH
+from conftest import LIVE_TORCH, deep_only
 from rnncalc import convert
 
 REFERENCE = Path(__file__).parent / "reference"
@@ -235,7 +237,6 @@ def test_check_runs_a_stack(tmp_path, rnncalc, monkeypatch):
 # ---------------------------------------------------------------- hostile stack files
 
 import contextlib  # noqa: E402
-import io  # noqa: E402
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -427,3 +428,74 @@ def test_xent_of_saturated_logits_through_a_stack_is_finite():
     result = run_stack(stack, View(format="check"), Unwritten())
     assert result.loss == 3200.0
     assert result.output_grads["b_y"].tolist() == [2.0, -2.0]  # Σ_t (y_t − e_1)
+
+
+class _Sink(io.TextIOBase):
+    """An output stream that keeps nothing."""
+
+    def write(self, text):
+        return len(text)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "last", deep_only("csv"), deep_only("json")])
+def test_a_stack_holds_its_layers_states_and_nothing_more_per_step(fmt):
+    # A 2-layer bidirectional LSTM, H = 8: what it must hold is its layers' visible states, the next layer's
+    # input and the top output, each T · 2H = 16 numbers a step, 2 · 16 · 8 = 256 bytes a step at the most
+    # at once. Every step's quantities (4H pre-activations and 7H values, 704 bytes a direction) or its text
+    # would be several times that.
+    from rnncalc.network import run_stack
+    from rnncalc.problem import Flags
+    from rnncalc.report import View
+    from rnncalc.stack import build_stack
+    from rnncalc.stackformats import writer_for
+    from rnncalc.yamlio import Document
+
+    def peak(T, H=8):
+        rng = np.random.default_rng(0)
+
+        def layer(d):
+            return {"W_fh": rng.normal(size=(H, H)).tolist(), "W_fx": rng.normal(size=(H, d)).tolist()}
+        data = {"cell": "lstm", "bidirectional": True, "x": rng.normal(size=(T, 2)).tolist(), "hidden": H,
+                "weights": 0.3, "layers": [{"forward": layer(2), "backward": layer(2)},
+                                           {"forward": layer(2 * H), "backward": layer(2 * H)}]}
+        stack = build_stack("lstm", Document(data, "s.yaml"), Flags())
+        view = View(format="jsonl", last=True) if fmt == "last" else View(format=fmt)
+        tracemalloc.start()
+        try:
+            run_stack(stack, view, writer_for(view, _Sink()))
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    per_step = (peak(2400) - peak(600)) / 1800
+    assert per_step < 1.25 * 256, per_step
+
+
+def test_a_backward_direction_names_the_steps_it_does_not_show(tmp_path, rnncalc):
+    # T = 12: the backward direction computes t = 12, 11, ..., 1 and its table shows t = 10 down to 1, so
+    # the steps not shown are 11 and 12, named before t = 10.
+    path = tmp_path / "b.yaml"
+    path.write_text("cell: rnn\nbidirectional: true\nx: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]\nlayers:\n"
+                    "  - forward: {W_ss: 0.5, W_sx: 1}\n    backward: {W_ss: 0.5, W_sx: 1}\n")
+    status, out, err = rnncalc("rnn", path, "--no-color")
+    assert status == 0, err
+    backward = out.split("layer 1 · backward")[1]
+    assert "2 steps not shown, t = 11 to 12: choose them with --steps 11:12" in backward
+    assert backward.index("t = 11 to 12") < backward.index("step t = 10 ") < backward.index("step t = 1 ")
+    assert "final: s_1 = " in backward
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "latex"])
+def test_write_ups_show_what_the_table_shows(tmp_path, rnncalc, fmt):
+    # Each direction's final state (s_T forward, s_1 backward), the top output with y and its check, and the
+    # verdict. Linear cells, W = 1, x = (1, 2): forward s = (1, 3), backward s_2 = 2, s_1 = 3;
+    # o_2 = (3, 2), y_2 = 3 + 2 = 5.
+    path = tmp_path / "b.yaml"
+    path.write_text("cell: rnn\nbidirectional: true\nactivation: linear\nweights: 1\nx: [1, 2]\nlayers:\n"
+                    "  - forward: {}\n    backward: {}\nW_y: [[1, 1]]\noutput: linear\nexpect: {y: 5}\n")
+    status, out, err = rnncalc("rnn", path, "-f", fmt)
+    assert status == 0, err
+    assert ("s_T = 3" in out or "s_{T} = 3" in out) and ("s_1 = 3" in out or "s_{1} = 3" in out)
+    assert ("`[3, 2]`" in out and "`5`" in out and "✓" in out) if fmt == "markdown" else \
+        (r"\left[3, 2\right]" in out and r"\checkmark" in out)
+    assert out.rstrip().endswith("all 1 expected values hold")
