@@ -188,7 +188,9 @@ class Trace:
     """A run of a cell, or of a stack of layers: its steps, its final state and, with grad=True, its gradients.
 
     to_dict() is the document `rnncalc CELL ... --format json` prints; in Jupyter (or rich.print) a
-    Trace shows the step tables the terminal shows, the first steps and the last.
+    Trace shows the tables the terminal shows, the first steps and the last, every layer and direction of a
+    stack, and the backward pass with grad=True; where they leave steps out, they name the attribute that
+    holds them all.
     """
 
     def __init__(self, doc: dict, kept, title: str, total: int):
