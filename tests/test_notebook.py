@@ -49,7 +49,7 @@ def outputs(tmp_path_factory):
         "display_name": "rnncalc tests", "language": "python",
         "env": {"IPYTHONDIR": str(folder / "ipython")},  # no profile of the machine's own
     }))
-    manager = KernelManager(kernel_name="rnncalc-test",
+    manager = KernelManager(kernel_name="rnncalc-test", connection_file=str(folder / "connection.json"),
                             kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec.parent)]))
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code) for code in CELLS.values()])
     nbclient.NotebookClient(notebook, km=manager, timeout=120, startup_timeout=120).execute()
