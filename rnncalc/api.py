@@ -11,6 +11,7 @@ key as a flag does on the command line. Bad input raises InputError with the com
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 from collections.abc import Mapping
@@ -116,7 +117,7 @@ class _Keeper:
         from .report import TABLE_STEPS, Summary, View
 
         collected = _Collect()
-        writer = TableWriter(collected, View())
+        writer = TableWriter(collected, View(hints="api"))
         writer.start(self.problem)
         summary, total = self.summary, self.summary.total
         shown = [(step, checks) for step, checks in self.steps if step.t <= TABLE_STEPS or step.t == total]
@@ -150,20 +151,27 @@ class _StackKeeper:
         self.result = result
 
     def replay(self, writer, shown=lambda layer, t, T: True):
-        """Hand the kept run to a stack writer, each direction's steps that shown(layer, t, T) admits."""
+        """Hand the kept run to a stack writer, each direction's steps that shown(layer, t, T) admits; each
+        part's summary lists them as shown, as a run for that writer would (the backward tables read it)."""
         T = len(self.stack.xs)
+        result = copy.copy(self.result)
+        result.parts = []
         writer.start(self.stack)
         for (layer, keeper), part in zip(self.keepers, self.result.parts):
             steps = keeper.steps[::-1] if layer.direction == "backward" and writer.time_order else keeper.steps
+            steps = [(step, checks) for step, checks in steps if shown(layer, step.t, T)]
+            part = copy.copy(part)
+            part.summary = copy.copy(part.summary)
+            part.summary.shown = [step.t for step, _ in steps]
+            result.parts.append(part)
             w = writer.part(layer)
             w.start(keeper.problem)
             for step, checks in steps:
-                if shown(layer, step.t, T):
-                    w.step(step, checks)
+                w.step(step, checks)
             w.finish(keeper.summary)
             writer.done(part)
-        writer.output(self.result)
-        writer.finish(self.result)
+        writer.output(result)
+        writer.finish(result)
 
     def tables(self):
         """What the terminal's tables show: each direction's first steps and its final one, the top output."""
@@ -171,7 +179,7 @@ class _StackKeeper:
         from .stackformats import Tables
 
         collected = _Collect()
-        self.replay(Tables(collected, View()),
+        self.replay(Tables(collected, View(hints="api")),
                     lambda layer, t, T: t <= TABLE_STEPS or t == (T if layer.direction == "forward" else 1))
         return collected.items
 
@@ -180,7 +188,9 @@ class Trace:
     """A run of a cell, or of a stack of layers: its steps, its final state and, with grad=True, its gradients.
 
     to_dict() is the document `rnncalc CELL ... --format json` prints; in Jupyter (or rich.print) a
-    Trace shows the step tables the terminal shows, the first steps and the last.
+    Trace shows the tables the terminal shows, the first steps and the last, every layer and direction of a
+    stack, and the backward pass with grad=True; where they leave steps out, they name the attribute that
+    holds them all.
     """
 
     def __init__(self, doc: dict, kept, title: str, total: int):
@@ -289,7 +299,7 @@ class _Collect:
         self.items = []
 
     def print(self, *renderables, **_):
-        self.items.extend(renderables)
+        self.items.extend(renderables or [""])  # print(): an empty line
 
     def rule(self, title="", **_):
         from rich.rule import Rule

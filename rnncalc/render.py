@@ -247,9 +247,18 @@ def _mark(text: Text, check, digits):
 class TableWriter:
     """The Rich trace: the header, a table per step shown, the final state and the checks."""
 
-    def __init__(self, console, view, final="T"):
+    def __init__(self, console, view, final="T", steps=".steps"):
         self.console, self.view = console, view
         self.final = final  # the t of the final step: "1" for a stack's backward direction, which reads x_1 last
+        self.steps = steps  # where a Trace keeps every step of this layer
+
+    def unshown(self, first, last) -> str:
+        """Where to see the steps t = first..last that the tables leave out: the flags that choose them, or
+        the trace's attribute that holds them (view.hints == "api")."""
+        if self.view.hints == "api":
+            return f"every step is in the trace's {self.steps}"
+        every = "--format json" if self.problem.loss is not None else "--format jsonl or csv"
+        return f"choose them with --steps {first}:{last}, or see all with {every}"
 
     def start(self, problem):
         self.problem = problem
@@ -262,9 +271,8 @@ class TableWriter:
         shown = getattr(self, "shown", self.problem.steps + 1 if backward else 0)
         first, last = (step.t + 1, shown - 1) if backward else (shown + 1, step.t - 1)
         if first <= last and self.view.steps is None and not self.view.last:  # a long run's cut
-            every = "--format json" if self.problem.loss is not None else "--format jsonl or csv"
-            self.console.print(Text(f"{last - first + 1} steps not shown, t = {first} to {last}: choose them with "
-                                    f"--steps {first}:{last}, or see all with {every}", style=DIM))
+            self.console.print(Text(f"{last - first + 1} steps not shown, t = {first} to {last}: "
+                                    f"{self.unshown(first, last)}", style=DIM))
             self.console.print()
         self.shown = step.t
         self.widths = getattr(self, "widths", [])
@@ -294,10 +302,10 @@ class TableWriter:
         T, shown = len(grads.steps), set(summary.shown)
         for record, norm in zip(reversed(grads.steps), reversed(grads.jacobian_norms)):
             if record.t in shown:
-                console.print(backward_table(problem, record, norm, T))
+                console.print(backward_table(problem, record, norm, T, whole=whole_at(self.view)))
         if len(shown) < T:
             console.print(Text(f"{T - len(shown)} of {T} backward steps not shown, as above", style=DIM))
-        console.print(gradient_table(problem, grads))
+        console.print(gradient_table(problem, grads, whole_at(self.view)))
         console.print(journey_chart(problem, grads))
 
 
@@ -316,11 +324,12 @@ def loss_formula(problem: Problem) -> str:
     }[loss.kind]
 
 
-def backward_table(problem: Problem, record, jacobian_norm, T, came_from=None, final="T") -> Table:
+def backward_table(problem: Problem, record, jacobian_norm, T, came_from=None, final="T",
+                   whole="--format json") -> Table:
     """One step of backpropagation through time: ∂L/∂ of each state in total, of each pre-activation and of
-    x_t, with their norms; ‖∂v_T/∂v_t‖₂; and this step's part of each parameter's gradient. A layer of a
-    stack says where its states' gradient came from (came_from) and which step is its last (final: "1" for a
-    backward direction)."""
+    x_t, with their norms; ‖∂v_T/∂v_t‖₂; and this step's part of each parameter's gradient (a large one
+    counted, with where to see it whole). A layer of a stack says where its states' gradient came from
+    (came_from) and which step is its last (final: "1" for a backward direction)."""
     cell, digits, t, v = problem.cell, problem.digits, record.t, problem.cell.visible
     table = Table(title=Text(f"backward step t = {t}"), title_justify="left", title_style=TITLE, box=box.SIMPLE_HEAD)
     table.add_column("", style=GRADIENT, no_wrap=True, overflow="fold")
@@ -342,7 +351,7 @@ def backward_table(problem: Problem, record, jacobian_norm, T, came_from=None, f
                   end_section=True)
     contributions = {name: step_part(record, name, problem.params[name].shape) for name in problem.params}
     for n, (name, g) in enumerate(problem.as_given(contributions).items()):
-        table.add_row(f"∂L/∂{name}", f"step {t}'s part" if n == 0 else "", fmt_gradient(g, digits), "")
+        table.add_row(f"∂L/∂{name}", f"step {t}'s part" if n == 0 else "", fmt_gradient(g, digits, whole), "")
     return table
 
 
@@ -354,22 +363,28 @@ def step_part(record, name, shape):
     return record.part(name)
 
 
-def fmt_gradient(g, digits) -> str:
-    """A gradient's numbers; for a matrix of more than LARGE_GRADIENT entries, where to find them (vectors
-    are shown whole, as the trace shows the states)."""
-    return fmt_array(g, digits) if g.ndim < 2 or g.size <= LARGE_GRADIENT else f"{g.size} numbers: see --format json"
+def fmt_gradient(g, digits, whole="--format json") -> str:
+    """A gradient's numbers; for a matrix of more than LARGE_GRADIENT entries, where to find them, whole
+    (vectors are shown whole, as the trace shows the states)."""
+    return fmt_array(g, digits) if g.ndim < 2 or g.size <= LARGE_GRADIENT else f"{g.size} numbers: see {whole}"
 
 
-def gradient_table(problem: Problem, grads) -> Table:
+def whole_at(view) -> str:
+    """Where a gradient the tables count is shown whole: the format that holds it, or the trace's attribute
+    (view.hints == "api")."""
+    return "the trace's .grad" if view.hints == "api" else "--format json"
+
+
+def gradient_table(problem: Problem, grads, whole="--format json") -> Table:
     """∂L/∂θ for each parameter as the input named it (W_f given concatenated: [∂L/∂W_fh ∂L/∂W_fx]) and
-    ∂L/∂ of each initial state."""
+    ∂L/∂ of each initial state; a large one counted, with where to see it whole."""
     digits = problem.digits
     table = Table(title=Text("the gradient of L"), title_justify="left", title_style=TITLE, box=box.SIMPLE_HEAD)
     table.add_column("", style=GRADIENT, no_wrap=True, overflow="fold")
     table.add_column("shape", overflow="fold")
     table.add_column("value", justify="right", overflow="fold")
     for name, g in problem.as_given(grads.params).items():
-        table.add_row(f"∂L/∂{name}", "×".join(map(str, g.shape)), fmt_gradient(g, digits))
+        table.add_row(f"∂L/∂{name}", "×".join(map(str, g.shape)), fmt_gradient(g, digits, whole))
     for key, g in grads.init.items():
         table.add_row(f"∂L/∂{key[:-1]}_0", "×".join(map(str, g.shape)), fmt_array(g, digits))
     return table

@@ -98,6 +98,7 @@ class View(SimpleNamespace):
     save_svg = None
     save_html = None
     header = True  # the table's header: the cell, the sizes, the parameters
+    hints = "cli"  # what the table's notes point to for what it leaves out: "cli", flags; "api", a Trace's attributes
 
     def saves(self):
         """(flag, path) for each picture of the table asked for: --save-svg, --save-html."""

@@ -64,7 +64,8 @@ class Tables(_Writer):
             v, T = layer.problem.cell.visible, len(self.stack.xs)
             self.out.print(Text(f"computed from t = {T} down to 1: each step reads x_t, and its {v}_{{t-1}} is the "
                                 f"state after x_{{t+1}}", style=render.DIM))
-        return render.TableWriter(self.out, self.view, final=_final(layer))
+        steps = f'.layers[{self.stack.layers.index(layer)}]["steps"]'
+        return render.TableWriter(self.out, self.view, final=_final(layer), steps=steps)
 
     def output(self, result):
         from rich.text import Text
@@ -90,8 +91,10 @@ class Tables(_Writer):
                     line += "  ✓" if c.ok else f"  ✗ expected {fmt_array(c.expected, digits)}"
             console.print(line)
         if len(rows) < T:
-            console.print(Text(f"{T - len(rows)} of {T} steps of the output not shown: choose them with --steps A:B, "
-                               "or see all with --format jsonl or csv", style=render.DIM))
+            held = '.to_dict()["output"]' + (' and ["y"]' if result.y is not None else "")
+            every = (f"every step is in the trace's {held}" if self.view.hints == "api"
+                     else "choose them with --steps A:B, or see all with --format jsonl or csv")
+            console.print(Text(f"{T - len(rows)} of {T} steps of the output not shown: {every}", style=render.DIM))
         checks = [c for c in result.checks]
         if checks:
             failed = [c for c in checks if not c.ok]
@@ -124,10 +127,11 @@ class Tables(_Writer):
                 if record.t in shown:
                     later = record.t + 1 if layer.direction == "forward" else record.t - 1
                     came = f"in total: from {above}" + (f" and step {later}" if 1 <= later <= T else "")
-                    console.print(render.backward_table(p, record, norms[record.t], T, came_from=came, final=final))
+                    console.print(render.backward_table(p, record, norms[record.t], T, came_from=came, final=final,
+                                                        whole=render.whole_at(self.view)))
             if len(shown) < T:
                 console.print(Text(f"{T - len(shown)} of {T} backward steps not shown, as above", style=render.DIM))
-            console.print(render.gradient_table(p, g))
+            console.print(render.gradient_table(p, g, render.whole_at(self.view)))
             console.print(render.journey_chart(p, g, final=final))
 
 

@@ -1,6 +1,7 @@
 """The Python API gives what the command line prints: the same JSON document, records, tables and errors."""
 
 import doctest
+import html
 import io
 import json
 import re
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import rich
 from rich.console import Console
 
 import rnncalc as library
@@ -129,16 +131,66 @@ def test_check_returns_the_json_records(rnncalc, tmp_path):
     assert records[0]["message"] == "1 value as expected" and "not valid YAML" in records[1]["message"]
 
 
-def test_a_trace_shows_the_terminals_tables(rnncalc, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "100")
+LONG = [[0.1 * k] for k in range(1, 14)]  # T = 13: the tables leave out t = 11 and 12
+SHOWN = {
+    "gated sample": ("gated", "samples/gated.yaml"),
+    "long": ("rnn", {"W_ss": 0.5, "W_sx": 1, "x": LONG, "loss": "sum"}),
+    "stack": ("rnn", {"cell": "rnn", "bidirectional": True, "x": LONG, "W_y": [[1, -0.5], [0.3, 0.8]], "loss": "sum",
+                      "layers": [{"forward": {"W_ss": 0.5, "W_sx": 1}, "backward": {"W_ss": 0.4, "W_sx": -0.7}},
+                                 {"forward": {"W_ss": 0.2, "W_sx": [[0.3, 0.1]]},
+                                  "backward": {"W_ss": -0.3, "W_sx": [[-0.2, 0.4]]}}]}),
+}
+
+
+def in_the_apis_words(text, stack):
+    """The command line's tables with each hint worded as a Trace words it: where the trace holds what the
+    tables leave out, in place of the flags that would show it."""
+    layers = iter(range(4))
+    steps = (lambda _: f'every step is in the trace\'s .layers[{next(layers)}]["steps"]') if stack else (
+        lambda _: "every step is in the trace's .steps")
+    text = re.sub(r"choose them with --steps \d+:\d+, or see all with --format (jsonl or csv|json)", steps, text)
+    text = text.replace("choose them with --steps A:B, or see all with --format jsonl or csv",
+                        'every step is in the trace\'s .to_dict()["output"] and ["y"]')
+    return text
+
+
+@pytest.mark.parametrize("cell, problem", SHOWN.values(), ids=SHOWN)
+def test_a_trace_shows_the_terminals_tables_with_the_apis_hints(rnncalc, monkeypatch, tmp_path, cell, problem):
+    monkeypatch.setenv("COLUMNS", "120")  # the hints fit on one line
     monkeypatch.chdir(ROOT)
-    t = library.trace("gated", "samples/gated.yaml", grad=True)
-    console = Console(width=100, no_color=True, record=True, file=io.StringIO())
+    if isinstance(problem, dict):
+        (tmp_path / "problem.yaml").write_text(json.dumps(problem))
+        problem = tmp_path / "problem.yaml"
+    status, out, _ = rnncalc(cell, problem, "--grad", "--no-color")
+    t = library.trace(cell, problem, grad=True)
+    console = Console(width=120, no_color=True, record=True, file=io.StringIO())
     console.print(t)
-    status, out, _ = rnncalc("gated", "samples/gated.yaml", "--grad", "--no-color")
-    assert status == 0 and console.export_text() == out
-    html = t._repr_html_()
-    assert html.startswith("<") and "s̃_t" in html and "backward pass" in html
+    shown = console.export_text()
+    assert status == 0 and shown == in_the_apis_words(out, t.stacked) and "backward step t = " in shown
+    assert "--steps" not in shown and "--format" not in shown
+    assert (shown != out) == (problem != "samples/gated.yaml")  # every other problem is cut or summarised
+
+
+@pytest.mark.parametrize("stacked", [False, True], ids=["single layer", "stack"])
+def test_a_large_gradient_is_counted_and_found_in_the_trace(stacked):
+    # H = 17: W_ss has 17 × 17 = 289 > LARGE_GRADIENT numbers, which the backward tables count
+    layer = {"hidden": 17, "weights": 0.1}
+    t = library.trace("rnn", {"layers": [layer]} if stacked else layer, grad=True, x=[1, 2], loss="sum")
+    console = Console(width=120, no_color=True, record=True, file=io.StringIO())
+    console.print(t)
+    shown = console.export_text()
+    assert shown.count("289 numbers: see the trace's .grad") == 3 and "--format" not in shown  # 2 steps' parts, total
+    assert (t.grad["layers"][0] if stacked else t.grad)["W_ss"].shape == (17, 17)
+
+
+@pytest.mark.parametrize("cell, problem", [SHOWN["long"], SHOWN["stack"]], ids=["single layer", "stack"])
+def test_rich_print_shows_what_jupyter_shows(monkeypatch, cell, problem):
+    console = Console(width=120, record=True, file=io.StringIO())
+    monkeypatch.setattr(rich, "_console", console)  # rich.print prints on this console
+    t = library.trace(cell, problem, grad=True)
+    rich.print(t)
+    shown = html.unescape(re.sub(r"<[^>]+>", "", t._repr_html_()))
+    assert shown == console.export_text() and "backward step t = 1 " in shown
 
 
 def test_the_readme_python_section_runs(monkeypatch):
