@@ -54,6 +54,7 @@ class Flags(SimpleNamespace):
     loss = None  # --loss: one of choices.LOSS_KINDS
     target = None  # --target, YAML flow text
     target_file = None  # --target-file: .npy or .csv
+    address = ""  # what -p names stand under: "layers.2.backward." for a layer of a stack
 
 
 class Problem(SimpleNamespace):
@@ -103,6 +104,8 @@ def check_cell(entry: Entry | None, cell_name: str) -> None:
     given = entry.value
     if not (isinstance(given, str) and given in cells.CELLS):
         raise entry.fail(f"expected one of {', '.join(cells.CELLS)}, found {_kind(given)}")
+    if entry.origin == "--param":
+        raise entry.fail(f"the command names the cell; run rnncalc {given} instead of rnncalc {cell_name}")
     raise entry.fail(f"this file describes cell '{given}', not '{cell_name}'; run rnncalc {given} or change the key")
 
 
@@ -111,10 +114,11 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
     source = doc.source if doc else ""
     data = _mapping(doc)
     file = {k: Entry(unprinted(v), doc.where(k), source, doc.where(k).rsplit(": ", 1)[0]) for k, v in data.items()}
+    file.update(param_flags(flags))  # -p KEY=V acts as the file's KEY: V
 
     check_cell(file.get("cell"), cell_name)
 
-    params = _param_entries(file, flags, cells.CELLS[cell_name]())
+    params = _param_entries(file, cells.CELLS[cell_name]())
     cell = _cell(cell_name, file, flags, params)
     zero_given = []
     for name, _ in cell.zero_if_given:
@@ -223,13 +227,48 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
 # ---------------------------------------------------------------- pieces of build
 
 
-def _param_entries(file, flags, cell):
-    """The parameters given in the file (every key that is not an option or an initial state; unknown
-    names are refused later, with a suggestion), overridden by -p NAME=VALUE flags."""
-    states = {s.init_key for s in cell.states}
-    entries = {k: e for k, e in file.items() if k not in OPTION_KEYS and k not in states}
-    entries.update(_named_flags(flags.params, "--param", "NAME=VALUE"))
+def param_flags(flags) -> dict:
+    """-p KEY=V by KEY, each to stand for the file's KEY: V, as Entries named "--param KEY" (with the
+    layer's address in a stack). A key that a flag of its own gives too is refused, as one of the two
+    would be dropped."""
+    entries = _named_flags(flags.params, "--param", "NAME=VALUE", flags.address)
+    for key, entry in entries.items():
+        flag = own_flag(key, flags)
+        if flag is not None:
+            raise entry.fail(f"also given by {flag}; give it once")
     return entries
+
+
+def own_flag(key, flags):
+    """The flag of its own that the command line gave for the YAML key KEY (--h0 for h0, -x for x), or None."""
+    given = {
+        "x": ("-x", flags.x), "hidden": ("--hidden", flags.hidden), "input": ("--input", flags.input),
+        "round": ("--round", flags.round),
+        "weights": ("--weights", flags.weights), "biases": ("--biases", flags.biases),
+        "digits": ("--digits", flags.digits), "atol": ("--atol", flags.atol), "loss": ("--loss", flags.loss),
+        "target": ("--target", flags.target),
+    }
+    flag, value = given.get(key, (None, None))
+    if value is not None:
+        return flag
+    if key == "round_state" and flags.round_state is not None:
+        return "--round-state" if flags.round_state else "--no-round-state"
+    if key == "x" and flags.x_file is not None:
+        return "--x-file"
+    if key == "target" and flags.target_file is not None:
+        return "--target-file"
+    if key == "expect" and (flags.expect or flags.no_expect):
+        return "--expect" if flags.expect else "--no-expect"
+    if flags.options.get(key) is not None or flags.states.get(key) is not None:
+        return "--" + key.replace("_", "-")
+    return None
+
+
+def _param_entries(file, cell):
+    """The parameters given (every key that is not an option or an initial state; unknown names are
+    refused later, with a suggestion)."""
+    states = {s.init_key for s in cell.states}
+    return {k: e for k, e in file.items() if k not in OPTION_KEYS and k not in states}
 
 
 def _cell(cell_name, file, flags, params):
