@@ -21,7 +21,7 @@ import numpy as np
 from .cells import CELLS
 from .errors import InputError, NonFiniteError
 from .text import clipped, printable
-from .yamlio import Document, read_document
+from .yamlio import MAX_DEPTH, MAX_NUMBERS, Document, read_document
 
 # ---------------------------------------------------------------- trace
 
@@ -96,21 +96,34 @@ def _key(key):
 
 def _plain(value, where="problem"):
     """A value given from Python as YAML would give it: numpy scalars as numbers, tuples as lists, a
-    masked array with nothing masked as its array. A masked value is refused, not read: it is what its
-    maker marked as no data."""
-    if isinstance(value, np.ma.MaskedArray):  # np.ma.masked too, the masked scalar
-        masked = int(np.ma.count_masked(value))
-        if masked:
-            raise InputError(where, f"a masked array with {masked} of {np.size(value)} values masked; rnncalc "
-                                    "reads every value, so fill them (e.g. a.filled(0)) or leave them out")
-        return _plain(np.ma.getdata(value), where)
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (list, tuple)):
-        return [_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, Mapping):
-        return {_key(key): _plain(v, f"{where} {key}") for key, v in value.items()}
-    return value
+    masked array with nothing masked as its array; held to a YAML value's limits (its values, its nesting).
+    A masked value is refused, not read: it is what its maker marked as no data."""
+    count = 0
+
+    def plain(value, where, depth):
+        nonlocal count
+        if isinstance(value, np.ma.MaskedArray):  # np.ma.masked too, the masked scalar
+            masked = int(np.ma.count_masked(value))
+            if masked:
+                raise InputError(where, f"a masked array with {masked} of {np.size(value)} values masked; rnncalc "
+                                        "reads every value, so fill them (e.g. a.filled(0)) or leave them out")
+            return np.ma.getdata(value)
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, (list, tuple, Mapping)):
+            if depth == MAX_DEPTH:
+                raise InputError(where, f"lists and mappings nested more than {MAX_DEPTH} deep")
+            count += len(value)
+            if count > MAX_NUMBERS:
+                raise InputError(where, f"holds more than {MAX_NUMBERS:,} values, the limit for one key")
+        if isinstance(value, Mapping):
+            return {_key(key): plain(v, f"{where} {key}", depth + 1) for key, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            if all(type(v) in (int, float) for v in value):  # a row of numbers, as it is
+                return list(value)
+            return [plain(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
+        return value
+    return plain(value, where, 0)
 
 
 class _Keeper:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from .yamlio import MAX_DEPTH, MAX_NUMBERS
+
 _WRAPPER = re.compile(r"^\s*(?:np\.|numpy\.|torch\.)?(array|tensor)\((.*)\)\s*$", re.S)
 _KEYWORDS = re.compile(r",\s*(?:dtype|device|requires_grad|grad_fn)\s*=.*$", re.S)
 _TOKEN = re.compile(r"\[|\]|[^\s,\[\]]+")
@@ -22,6 +24,10 @@ _NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+
 
 class NotPrinted(ValueError):
     """The text is not an array as numpy or PyTorch print it; the message says why."""
+
+
+class OverLimit(ValueError):
+    """A printed array past the limits of a YAML value (its numbers, its nesting), refused as it is read."""
 
 
 def looks_printed(text: str) -> bool:
@@ -52,9 +58,12 @@ def read_printed(text: str):
     if "..." in body or "…" in body:
         raise NotPrinted("numpy left numbers out (...); print the whole array, e.g. after "
                          "np.set_printoptions(threshold=sys.maxsize)")
-    stack, top = [[]], None
-    for token in _TOKEN.findall(body):
+    stack, top, count = [[]], None, 0
+    for match in _TOKEN.finditer(body):  # one token at a time: the limits stop a long text early
+        token = match.group()
         if token == "[":
+            if len(stack) > MAX_DEPTH:
+                raise OverLimit(f"lists nested more than {MAX_DEPTH} deep")
             stack.append([])
         elif token == "]":
             if len(stack) == 1:
@@ -62,6 +71,9 @@ def read_printed(text: str):
             done = stack.pop()
             stack[-1].append(done)
         elif _NUMBER.fullmatch(token):
+            count += 1
+            if count > MAX_NUMBERS:
+                raise OverLimit(f"holds more than {MAX_NUMBERS:,} values, the limit for one key")
             stack[-1].append(float(token))
         else:
             raise NotPrinted(f"expected numbers and brackets, found '{token[:20]}'")

@@ -16,7 +16,7 @@ from .backward import Loss
 from .engine import Rounding
 from .errors import InputError
 from .text import clipped
-from .pasted import unprinted
+from .pasted import OverLimit, unprinted
 from .expectations import _expectations, _loss, _refuse_rounding
 from .values import (MAX_SIZE, Entry, _array, _choice, _fill, _fmt_shape, _input, _kind, _mapping, _named_flags,
                      _rounding, _shape_steps, _shaped, _steps, _tolerance, _whole)
@@ -113,7 +113,8 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
     """Check everything the user gave for one calculation and return it as a Problem."""
     source = doc.source if doc else ""
     data = _mapping(doc)
-    file = {k: Entry(unprinted(v), doc.where(k), source, doc.where(k).rsplit(": ", 1)[0]) for k, v in data.items()}
+    file = {k: Entry(_unprinted(v, doc.where(k)), doc.where(k), source, doc.where(k).rsplit(": ", 1)[0])
+            for k, v in data.items()}
     file.update(param_flags(flags))  # -p KEY=V acts as the file's KEY: V
 
     check_cell(file.get("cell"), cell_name)
@@ -213,6 +214,7 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
         if count is None:  # backpropagation needs the whole sequence: read the stream to its end now
             xs = np.array(list(xs), dtype=float).reshape(-1, sizes["D"])  # (T, D)
             count = len(xs)
+        refuse_long_grad(grad_step_bytes(cell, sizes), count)
     return Problem(
         cell=cell, sizes=sizes, params={n: values[n] for n in specs}, init=init, xs=xs,
         rounding=rounding, origins=origins,
@@ -224,7 +226,41 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
     )
 
 
+# ---------------------------------------------------------------- what --grad holds
+
+MAX_GRAD_BYTES = 2 * 2**30  # what --grad may hold of its records: every step's, forward and backward
+
+
+def grad_step_bytes(cell, sizes) -> int:
+    """About what --grad holds for each step, measured on the four cells (H from 1 to 512): some 600 bytes
+    for each quantity and parameter's records and 64 for each of their numbers (a quantity's H, a
+    parameter's rows and columns, kept as the factors of its outer product). An LSTM with H = D = 1: 15 KB."""
+    records = len(cell.quantities) + len(cell.params)
+    numbers = len(cell.quantities) * sizes["H"] + sum(sizes[d] for p in cell.params for d in p.shape)
+    return 600 * records + 64 * numbers
+
+
+def refuse_long_grad(step_bytes, steps) -> None:
+    """--grad over more steps than MAX_GRAD_BYTES holds, refused before it begins."""
+    if step_bytes * steps > MAX_GRAD_BYTES:
+        most = MAX_GRAD_BYTES // step_bytes
+        raise InputError("--grad", f"{steps:,} steps would hold about {step_bytes * steps / 2**30:.1f} GiB "
+                                   f"({step_bytes / 1024:.0f} KiB a step), over rnncalc's limit of "
+                                   f"{MAX_GRAD_BYTES // 2**30} GiB; every step is differentiated whatever "
+                                   f"--steps shows, so give a shorter x (at most {most:,} steps here)")
+
+
 # ---------------------------------------------------------------- pieces of build
+
+
+def _unprinted(value, where):
+    """A file's value with the arrays pasted into it as numpy or PyTorch print them read back, held to the
+    limits of a YAML value."""
+    try:
+        return unprinted(value)
+    except OverLimit as e:
+        raise InputError(where, str(e)) from None
+
 
 
 def param_flags(flags) -> dict:

@@ -24,10 +24,13 @@ from .backward import Gradients, Loss, reverse, totals
 from .choices import DIRECTIONS
 from .errors import InputError
 from .expectations import _expectation, _loss
-from .problem import CELL_OPTIONS, Flags, Problem, build, check_cell, param_flags
+from .problem import (CELL_OPTIONS, Flags, Problem, build, check_cell, grad_step_bytes, param_flags,
+                      refuse_long_grad)
 from .text import clipped
 from .values import Entry, _array, _kind, _mapping, _named_flags, _shaped, _tolerance, _whole
 from .yamlio import Document
+
+MAX_LAYERS = 100  # layers in a stack; building each costs a few milliseconds
 
 # Top-level keys of a stack file; every other key belongs in a layer's mapping.
 STACK_KEYS = ("cell", "name", "bidirectional", "x", "layers", "W_y", "b_y", "output", "digits", "atol",
@@ -125,11 +128,12 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     expects, top_expect = _addressed(flags.expect, top.get("expect"), mappings, bidirectional, flags.no_expect)
 
     defaults = {k: data[k] for k in LAYER_DEFAULTS if k in data}
-    layers, xs = [], None
+    layers, xs, below = [], None, []
     for number, directions in enumerate(mappings, start=1):
+        if number > 1:
+            below = layers[-len(directions):]  # the layer under this one, each direction
         for direction, mapping in directions.items():
             where = f"{source}: layers.{number}" + (f".{direction}" if bidirectional else "")
-            below = [layer for layer in layers if layer.number == number - 1]
             width = sum(layer.problem.sizes["H"] for layer in below)  # the input size of this layer, above 1
             if xs is None:
                 x = {"x": data["x"]} if "x" in data else {}
@@ -161,6 +165,8 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     stack.expect = [_expectation(name, entry, stack.output["W_y"].shape[0] if name == "y" else stack.width,
                                  len(xs)) for name, entry in top_expect.items()]
     stack.loss = _stack_loss(cell_name, stack, top, flags)  # checked without --grad too, as for one layer
+    if flags.grad:
+        refuse_long_grad(sum(grad_step_bytes(layer.problem.cell, layer.problem.sizes) for layer in layers), len(xs))
     return stack
 
 
@@ -209,6 +215,8 @@ def _layer_mappings(entry, bidirectional):
     if not isinstance(layers, list) or not layers:
         raise entry.fail("expected a list of layers, each a mapping of its keys"
                          + (" under forward: and backward:" if bidirectional else ""))
+    if len(layers) > MAX_LAYERS:
+        raise entry.fail(f"{len(layers):,} layers are over rnncalc's limit of {MAX_LAYERS}")
     result = []
     for number, item in enumerate(layers, start=1):
         where = f"{entry.where}.{number}"

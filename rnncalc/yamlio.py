@@ -280,14 +280,16 @@ def read_text(file: str) -> tuple[str, str]:
 def parse_flow(text: str, where: str):
     """A flag's value in YAML flow syntax: 5, 1e-3, [1, 2], [[1, 2], [3, 4]]; a bare 0,1,1 is a list; or
     an array as numpy or PyTorch print it: [0 0 1], array([1., 0.]), tensor([0.5000, -0.5000])."""
-    from .pasted import NotPrinted, looks_printed, read_printed
+    from .pasted import NotPrinted, OverLimit, looks_printed, read_printed
 
     stripped = text.strip()
     if looks_printed(stripped):
         try:
             return read_printed(stripped)
+        except OverLimit as e:
+            raise InputError(where, str(e)) from None
         except NotPrinted as e:
-            raise InputError(where, f"cannot read '{text.strip()[:60]}' as an array: {e}") from None
+            raise InputError(where, f"cannot read '{clipped(stripped)}' as an array: {e}") from None
     if "," in stripped and not stripped.startswith(("[", "{")):
         stripped = f"[{stripped}]"
     numbers = _json_numbers(stripped)
