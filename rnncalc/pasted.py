@@ -12,9 +12,8 @@ array(...) or tensor(...) around them and its keywords (dtype=, device=, require
 
 from __future__ import annotations
 
+import math
 import re
-
-from .yamlio import MAX_DEPTH, MAX_NUMBERS
 
 _WRAPPER = re.compile(r"^\s*(?:np\.|numpy\.|torch\.)?(array|tensor)\((.*)\)\s*$", re.S)
 _KEYWORDS = re.compile(r",\s*(?:dtype|device|requires_grad|grad_fn)\s*=.*$", re.S)
@@ -39,7 +38,7 @@ def looks_printed(text: str) -> bool:
     return stripped.startswith("[") and re.search(r"[\d.]\s+[-+\d.]", stripped) is not None
 
 
-def read_printed(text: str):
+def read_printed(text: str, max_numbers=math.inf, max_depth=math.inf):
     """The numbers of a printed array as nested lists of floats, in its shape.
 
     >>> read_printed("[0 0 1 1 1 0]")
@@ -62,8 +61,8 @@ def read_printed(text: str):
     for match in _TOKEN.finditer(body):  # one token at a time: the limits stop a long text early
         token = match.group()
         if token == "[":
-            if len(stack) > MAX_DEPTH:
-                raise OverLimit(f"lists nested more than {MAX_DEPTH} deep")
+            if len(stack) > max_depth:
+                raise OverLimit(f"lists nested more than {max_depth} deep")
             stack.append([])
         elif token == "]":
             if len(stack) == 1:
@@ -72,8 +71,8 @@ def read_printed(text: str):
             stack[-1].append(done)
         elif _NUMBER.fullmatch(token):
             count += 1
-            if count > MAX_NUMBERS:
-                raise OverLimit(f"holds more than {MAX_NUMBERS:,} values, the limit for one key")
+            if count > max_numbers:
+                raise OverLimit(f"holds more than {max_numbers:,} values, the limit for one key")
             stack[-1].append(float(token))
         else:
             raise NotPrinted(f"expected numbers and brackets, found '{token[:20]}'")
@@ -85,22 +84,22 @@ def read_printed(text: str):
     return top[0]
 
 
-def unprinted(value):
+def unprinted(value, **limits):
     """A YAML value with printed arrays read back: a text such as 'array([1., 2.])' or '[1 2]' held by a
     key, a list holding one text of numbers ([1. 0.] reads in YAML as the list ['1. 0.']), a list of
     such lists, and each of these one mapping down (expect: {h: [0 1 1]}). Anything else, or text that does not read as an array, is returned as it is."""
     if isinstance(value, str) and looks_printed(value):
         try:
-            return read_printed(value)
+            return read_printed(value, **limits)
         except NotPrinted:
             return value
     if isinstance(value, dict):  # expect: {h: [0 1 1]}
-        return {key: unprinted(item) if not isinstance(item, dict) else item for key, item in value.items()}
+        return {key: unprinted(item, **limits) if not isinstance(item, dict) else item for key, item in value.items()}
     if _one_text(value):
-        return _row(value[0], value)
+        return _row(value[0], value, limits)
     if isinstance(value, list) and value and all(_one_text(item) for item in value):
         rows = {}  # by id: a YAML alias repeats one list, read once
-        return [rows.setdefault(id(item), _row(item[0], item)) for item in value]
+        return [rows.setdefault(id(item), _row(item[0], item, limits)) for item in value]
     return value
 
 
@@ -108,8 +107,8 @@ def _one_text(value):
     return isinstance(value, list) and len(value) == 1 and isinstance(value[0], str)
 
 
-def _row(text, otherwise):
+def _row(text, otherwise, limits):
     try:
-        return read_printed(f"[{text}]")
+        return read_printed(f"[{text}]", **limits)
     except NotPrinted:
         return otherwise

@@ -20,7 +20,7 @@ from .pasted import OverLimit, unprinted
 from .expectations import _expectations, _loss, _refuse_rounding
 from .values import (MAX_SIZE, Entry, _array, _choice, _fill, _fmt_shape, _input, _kind, _mapping, _named_flags,
                      _rounding, _shape_steps, _shaped, _steps, _tolerance, _whole)
-from .yamlio import Document, parse_flow
+from .yamlio import MAX_DEPTH, MAX_NUMBERS, Document, parse_flow
 
 # Keys a problem may have besides its cell's parameters and initial states.
 CELL_OPTIONS = sorted({o.key for entry in cells.CELLS.values() for o in entry.options})
@@ -257,9 +257,17 @@ def _unprinted(value, where):
     """A file's value with the arrays pasted into it as numpy or PyTorch print them read back, held to the
     limits of a YAML value."""
     try:
-        return unprinted(value)
+        read = unprinted(value, max_numbers=MAX_NUMBERS, max_depth=MAX_DEPTH)
     except OverLimit as e:
         raise InputError(where, str(e)) from None
+    if read is not value and isinstance(read, list) and _count(read) > MAX_NUMBERS:  # rows pasted one by one
+        raise InputError(where, f"holds more than {MAX_NUMBERS:,} values, the limit for one key")
+    return read
+
+
+def _count(value):
+    """The numbers in nested lists."""
+    return sum(_count(v) if isinstance(v, list) else 1 for v in value) if isinstance(value, list) else 1
 
 
 

@@ -285,7 +285,7 @@ def parse_flow(text: str, where: str):
     stripped = text.strip()
     if looks_printed(stripped):
         try:
-            return read_printed(stripped)
+            return read_printed(stripped, MAX_NUMBERS, MAX_DEPTH)
         except OverLimit as e:
             raise InputError(where, str(e)) from None
         except NotPrinted as e:
