@@ -6,8 +6,12 @@ from __future__ import annotations
 import errno
 import io
 import os
-import signal
 import sys
+
+try:  # the signal module's C half, loaded with the interpreter: importing signal itself (and enum) takes
+    import _signal as signal  # milliseconds, in which Ctrl-C would still print a traceback
+except ImportError:
+    import signal
 
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 PIPE_CLOSED = 141  # 128 + SIGPIPE, as a shell reports a writer whose reader went away
