@@ -139,6 +139,7 @@ def check_problems(paths) -> list[dict]:
     value that would hold at fewer digits names the file's keys digits: and atol: in its hint."""
     import re
 
+    from .problem import cell_hint
     from .text import clipped
 
     listed = [paths] if isinstance(paths, (str, os.PathLike)) else paths
@@ -153,7 +154,10 @@ def check_problems(paths) -> list[dict]:
         if not os.path.lexists(path):
             raise InputError(os.fspath(path), "no such file or folder")
     records = [record for file in problem_files(listed) for record in check_file(file)]
-    for r in records:
+    for r in records:  # said as the files' keys, which check reads
+        cell = re.search(r"each problem names its cell \(.*\), found the text '(.*)'$", r["message"])
+        if cell:
+            r["message"] += cell_hint(cell[1])
         r["message"] = re.sub(r"\(holds at --digits ([0-9]+), or give --atol\)$", r"(holds at digits: \1, or give atol:)",
                               r["message"])
     return records

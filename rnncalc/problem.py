@@ -103,10 +103,16 @@ def check_cell(entry: Entry | None, cell_name: str) -> None:
         return
     given = entry.value
     if not (isinstance(given, str) and given in cells.CELLS):
-        raise entry.fail(f"expected one of {', '.join(cells.CELLS)}, found {_kind(given)}")
+        raise entry.fail(f"expected one of {', '.join(cells.CELLS)}, found {_kind(given)}{cell_hint(given)}")
     if entry.origin == "--param":
         raise entry.fail(f"the command names the cell; run rnncalc {given} instead of rnncalc {cell_name}")
     raise entry.fail(f"this file describes cell '{given}', not '{cell_name}'; run rnncalc {given} or change the key")
+
+
+def cell_hint(given) -> str:
+    """"; did you mean lstm?" for a cell's name mistyped (lstmm), else ""."""
+    close = difflib.get_close_matches(given, list(cells.CELLS), n=1) if isinstance(given, str) and len(given) < 100 else []
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
@@ -410,6 +416,9 @@ def _sizes(cell, file, flags, params, inits, arrays, steps, x):
     for key, a in arrays.items():
         if key in specs and len(specs[key].shape) == 2 and a.ndim == 2:
             rows, cols = specs[key].shape
+            if rows == cols and a.shape[0] != a.shape[1]:
+                raise entries[key].fail(f"expected shape {cells.symbolic(specs[key].shape)}, a square matrix, found "
+                                        f"{_fmt_shape(a.shape)}")
             saw(rows, a.shape[0], key, a)
             saw(cols, a.shape[1], key, a)
         elif key in cell.concatenated and a.ndim == 2:

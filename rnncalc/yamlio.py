@@ -361,7 +361,7 @@ def pick_document(docs, chosen: str, source: str):
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
-        raise InputError(f"--problem {chosen}", f"{len(matches)} problems in {source} have this name; give "
+        raise InputError(f"--problem {clipped(chosen)}", f"{len(matches)} problems in {source} have this name; give "
                                                 f"its number instead (1 to {len(docs)})")
     if re.fullmatch(r"\s*[0-9]+\s*", chosen):
         n = int(chosen) if len(chosen.strip()) <= 18 else 0  # longer is no problem's number, nor int()'s
@@ -373,5 +373,5 @@ def pick_document(docs, chosen: str, source: str):
     known = [repr(clipped(n)) for n in names if n is not None]
     shown = ", ".join(known[:10]) + (", …" if len(known) > 10 else "")
     listed = f"; its problems are named {shown}" if known else "; none is named"
-    raise InputError(f"--problem {chosen}", f"no problem of this name in {source}{listed} (or give a number "
+    raise InputError(f"--problem {clipped(chosen)}", f"no problem of this name in {source}{listed} (or give a number "
                                             f"from 1 to {len(docs)})")
