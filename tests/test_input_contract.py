@@ -265,8 +265,9 @@ def test_a_file_name_is_escaped_in_every_header(rnncalc, tmp_path, fmt, shown):
 
 
 @pytest.mark.parametrize("name", ["1", "a(b", "file"])
-def test_the_from_column_names_the_file_only_where_it_is_the_file(rnncalc, tmp_path, name):
-    path = write(tmp_path, "weights: 0.5\nx: 1\nW_f: [[1, 2]]\n", name)
+def test_the_from_column_names_the_file_only_where_it_is_the_file(rnncalc, tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)  # the file named as typed: 1, a(b, file
+    path = write(tmp_path, "weights: 0.5\nx: 1\nW_f: [[1, 2]]\n", name).name
     status, out, _ = rnncalc("lstm", path, "--weights", "0.1", "-f", "markdown")
     assert status == 0
     assert "| `W_fh` | 1×1 | 1 | W_f (file) |" in out
