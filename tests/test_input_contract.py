@@ -15,27 +15,17 @@ import typer
 import rnncalc as library
 from rnncalc import cells
 from rnncalc.cli import app
-from rnncalc.problem import MAX_GRAD_BYTES, OPTION_KEYS, grad_step_bytes
+from rnncalc.problem import MAX_GRAD_BYTES, grad_step_bytes
 from rnncalc.report import Check, holds_at, matches
 from rnncalc.stack import LAYER_DEFAULTS, MAX_LAYERS, STACK_KEYS
 from rnncalc.yamlio import MAX_DEPTH, MAX_NUMBERS
+from strategies import every_key
 
 ROOT = Path(__file__).resolve().parent.parent
 CELL_NAMES = sorted(cells.CELLS)
 
 
 # ---------------------------------------------------------------- every key a problem file can hold
-
-def every_key(cell_name):
-    """Every YAML key a problem of this cell may hold, read off the cell's description and the known keys:
-    a key added to either is tested here without a word."""
-    entry = cells.CELLS[cell_name]
-    keys = set(OPTION_KEYS) | {"W_y", "b_y"}
-    for page in entry.pages:
-        cell = entry(**page)
-        keys |= {*cell.param_names, *cell.concatenated, *(s.init_key for s in cell.states)}
-    return sorted(keys)
-
 
 def value_of(key, cell_name, stack=False):
     """(YAML text, other keys it needs, extra flags) for a valid value of KEY; a key this table does not
