@@ -291,7 +291,13 @@ class TestPastedLimits:
         assert message == f"keyword x: lists nested more than {MAX_DEPTH} deep"
         assert int(kilobytes) < 300_000  # 970 MB when every bracket was read first
 
-    def test_values(self, tmp_path, rnncalc):
+    def test_a_python_list_over_the_limit(self):
+        with pytest.raises(library.InputError, match=f"^keyword x: holds more than {MAX_NUMBERS:,} values, the "
+                                                     "limit for one key$"):
+            library.trace("rnn", weights=1, x=[1.0] * (MAX_NUMBERS + 1))
+
+    @pytest.mark.deep(reason="reads 4 million pasted numbers three times")
+    def test_pasted_values_over_the_limit(self, tmp_path, rnncalc):
         over = f"holds more than {MAX_NUMBERS:,} values, the limit for one key"
         path = write(tmp_path, f"weights: 1\nx: '{printed(MAX_NUMBERS + 1)}'\n")
         assert rnncalc("rnn", path)[2] == f"rnncalc: {path}:2: x: {over}\n"
@@ -300,8 +306,6 @@ class TestPastedLimits:
         assert rnncalc("rnn", path)[2] == f"rnncalc: {path}:2: x: {over}\n"
         with pytest.raises(library.InputError, match=f"^keyword x: {over}$"):
             library.trace("rnn", weights=1, x=f"array({printed(MAX_NUMBERS + 1)})")
-        with pytest.raises(library.InputError, match=f"^keyword x: {over}$"):
-            library.trace("rnn", weights=1, x=[1.0] * (MAX_NUMBERS + 1))
 
     @pytest.mark.deep(reason="reads 4,194,304 pasted numbers (8 MB of YAML)")
     def test_at_the_limit(self, rnncalc_json, tmp_path):
