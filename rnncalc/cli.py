@@ -526,7 +526,8 @@ def _refuse_params_as_options(command, args):
         option, sep, value = arg.partition("=")
         if option.startswith("--") and option not in known and option[2:] in names:
             value = value if sep else following if following is not None and not following.startswith("--") else "V"
-            raise InputError(option, f"no such option; a parameter is given as -p {option[2:]}={clipped(value)}")
+            kind = "a key" if option == "--name" else "a parameter"
+            raise InputError(option, f"no such option; {kind} is given as -p {option[2:]}={clipped(value)}")
 
 
 def _choices_hint(command, args, e) -> str:
