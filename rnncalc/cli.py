@@ -482,13 +482,15 @@ def _os_error(e: OSError) -> str:
 def _refuse_split_params(args):
     """-p W_fh 2, a parameter's value given as the next argument: refused before 2 is taken for FILE."""
     from .errors import InputError
+    from .text import clipped
 
     if not args or args[0] not in CELLS:
         return
     for flag, name, following in zip(args, args[1:], args[2:]):
         if flag in ("-p", "--param") and "=" not in name and (not following.startswith("-")
                                                                or following[1:2].isdigit()):
-            raise InputError("--param", f"expected NAME=VALUE, found '{name}'; did you mean -p {name}={following}?")
+            raise InputError("--param", f"expected NAME=VALUE, found '{clipped(name)}'; did you mean "
+                                        f"-p {clipped(name)}={clipped(following)}?")
 
 
 def _subcommand(command, args):

@@ -236,17 +236,17 @@ def _layer_mappings(entry, bidirectional):
 def _split(address, what, mappings, bidirectional):
     """(layer number, direction, key) of layers.L[.DIRECTION].KEY, checked against the stack."""
     m = ADDRESS.match(address)
-    example = f"layers.1.{'forward.' * bidirectional}{address.rsplit('.', 1)[-1]}"
+    where = f"{what} {clipped(address)}"
+    example = f"layers.1.{'forward.' * bidirectional}{clipped(address.rsplit('.', 1)[-1])}"
     if not m:
-        raise InputError(f"{what} {address}", f"a stack's values are addressed by layer, e.g. {example}")
-    number, direction = int(m["layer"]), m["direction"]
+        raise InputError(where, f"a stack's values are addressed by layer, e.g. {example}")
+    number, direction, key = int(m["layer"]), m["direction"], clipped(m["key"])
     if not 1 <= number <= len(mappings):
-        raise InputError(f"{what} {address}", f"the stack has layers 1–{len(mappings)}")
+        raise InputError(where, f"the stack has layers 1–{len(mappings)}")
     if bidirectional and direction is None:
-        raise InputError(f"{what} {address}", f"say the direction: layers.{number}.forward.{m['key']} or "
-                                              f"layers.{number}.backward.{m['key']}")
+        raise InputError(where, f"say the direction: layers.{number}.forward.{key} or layers.{number}.backward.{key}")
     if not bidirectional and direction == "backward":
-        raise InputError(f"{what} {address}", "the stack is not bidirectional: it has no backward direction")
+        raise InputError(where, "the stack is not bidirectional: it has no backward direction")
     return number, direction or "forward", m["key"]
 
 
@@ -263,7 +263,7 @@ def _overrides(items, mappings, bidirectional):
     for item in items:
         address, _, text = item.partition("=")
         number, direction, key = _split(address.strip(), "--param", mappings, bidirectional)
-        _refuse_in_layer(key, f"--param {address.strip()}")
+        _refuse_in_layer(key, f"--param {clipped(address.strip())}")
         per_layer.setdefault((number, direction), []).append(f"{key}={text}")
     return per_layer
 
@@ -277,7 +277,7 @@ def _addressed(items, file_entry, mappings, bidirectional, no_expect):
         if not isinstance(file_entry.value, dict):
             raise file_entry.fail("expected a mapping such as {output: [0.1, 0.2]} or {layers.1.forward.h: ...}")
         for name, value in file_entry.value.items():
-            entries[str(name)] = Entry(value, f"{file_entry.where} {name}", file_entry.origin)
+            entries[str(name)] = Entry(value, f"{file_entry.where} {clipped(name)}", file_entry.origin)
     entries.update(_named_flags(items, "--expect", "NAME=V1,V2,..."))
     for name, entry in entries.items():
         if name in ("output", "y"):
@@ -285,7 +285,7 @@ def _addressed(items, file_entry, mappings, bidirectional, no_expect):
             continue
         if not name.startswith("layers."):
             raise entry.fail(f"a stack's expected values name the top output (output, or y with W_y) or a layer's "
-                             f"quantity, e.g. layers.1.{'forward.' if bidirectional else ''}{name}")
+                             f"quantity, e.g. layers.1.{'forward.' if bidirectional else ''}{clipped(name)}")
         number, direction, key = _split(name, "--expect", mappings, bidirectional)
         per_layer.setdefault((number, direction), []).append((key, entry))
     return per_layer, top
@@ -296,8 +296,8 @@ def _layer_expectation(problem, key, entry, count):
     cell = problem.cell
     sizes_of = {q: problem.sizes[cell.equation(q.removesuffix("_pre")).dim] for q in cell.quantities}
     if key not in sizes_of:
-        close = difflib.get_close_matches(key, list(sizes_of), n=1)
-        raise entry.fail(f"no quantity '{key}'" + (f"; did you mean {close[0]}?" if close
+        close = difflib.get_close_matches(key, list(sizes_of), n=1) if len(key) < 100 else []
+        raise entry.fail(f"no quantity '{clipped(key)}'" + (f"; did you mean {close[0]}?" if close
                                                    else f"; the {cell.name} cell has {' '.join(sizes_of)}"))
     return _expectation(key, entry, sizes_of[key], count)
 

@@ -186,6 +186,11 @@ def test_p_refusals(rnncalc, args, message):
                              "e.g. layers.1.W_ss"),
     ("", ["--s0", "1" * 100], "--s0: a stack has an initial state per layer and direction: give it with "
                               f"-p layers.1.s0={'1' * 59}…"),
+    ("", ["-p", f"layers.9.{'q' * 5000}=1"], f"--param layers.9.{'q' * 50}…: the stack has layers 1–2"),
+    ("", ["--expect", f"layers.1.{'q' * 5000}=1"], f"--expect layers.1.{'q' * 50}…: no quantity '{'q' * 59}…'; "
+                                                   "the rnn cell has s_pre s"),
+    ("", ["-p", "q" * 5000, "1"], f"--param: expected NAME=VALUE, found '{'q' * 59}…'; did you mean "
+                                  f"-p {'q' * 59}…=1?"),
 ])
 def test_a_stack_refuses_what_one_layer_refuses(rnncalc, tmp_path, top, args, message):
     status, _, err = rnncalc("rnn", write(tmp_path, top + STACK), *args)
