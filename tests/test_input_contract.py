@@ -67,17 +67,23 @@ BASE = "weights: 0.5\nx: [1, 2]\n"
 
 
 @pytest.mark.parametrize("cell_name", CELL_NAMES)
-def test_every_key_as_p_acts_as_the_yaml_key(rnncalc, tmp_path, cell_name):
+def test_every_key_as_p_acts_as_the_yaml_key(rnncalc, rnncalc_json, tmp_path, cell_name):
+    visible = cells.CELLS[cell_name]().visible
+    final = rnncalc_json(cell_name, write(tmp_path / "base", BASE))["final"][visible][0]
+    assert f"{final:.4f}" != f"{final:.2f}00"
+    # expected to 2 decimals: it holds at digits 2 or within atol 0.1, not at the default 4 digits, so that
+    # a digits or atol dropped on the way changes the outcome
+    base = {**dict(line.split(": ") for line in BASE.splitlines()), "expect": f"{{{visible}: {final:.2f}}}"}
     for key in every_key(cell_name):
         value, needs, extra = value_of(key, cell_name)
-        needs_text = "".join(f"{k}: {v}\n" for k, v in needs.items())
-        by_flag = write(tmp_path / f"{key}-flag", BASE + needs_text)
+        by_flag = write(tmp_path / f"{key}-flag", "".join(f"{k}: {v}\n" for k, v in {**base, **needs}.items()))
         by_file = write(tmp_path / f"{key}-file", "".join(f"{k}: {v}\n" for k, v in
-                                                          {**dict(line.split(": ") for line in BASE.splitlines()),
-                                                           **needs, key: value}.items()))
+                                                          {**base, **needs, key: value}.items()))
         flagged = outcome(rnncalc, [cell_name, by_flag, "-p", f"{key}={value}", *extra], key)
         filed = outcome(rnncalc, [cell_name, by_file, *extra], key)
         assert flagged == filed, key
+        if key in ("digits", "atol"):
+            assert flagged[0] == 0  # the expected value holds as it does not without the key
 
 
 def test_the_headline_example_uses_h0_and_c0(rnncalc_json):
@@ -107,10 +113,14 @@ def test_every_key_of_a_layer_as_p_acts_as_the_layers_key(rnncalc, tmp_path, cel
 
 
 @pytest.mark.parametrize("cell_name", CELL_NAMES)
-def test_every_key_of_a_stack_as_p_acts_as_the_stacks_key(rnncalc, tmp_path, cell_name):
+def test_every_key_of_a_stack_as_p_acts_as_the_stacks_key(rnncalc, rnncalc_json, tmp_path, cell_name):
+    final = rnncalc_json(cell_name, write(tmp_path / "base", STACK))["output"][-1][0]
+    assert f"{final:.4f}" != f"{final:.2f}00"  # to 2 decimals: holds at digits 2 or atol 0.1, not at 4 digits
+    base = {**dict(line.split(": ") for line in STACK.split("\nlayers:")[0].splitlines()),
+            "expect": f"{{output: {final:.2f}}}"}
     for key in sorted({*STACK_KEYS, *LAYER_DEFAULTS} - {"layers"}):
         value, needs, extra = value_of(key, cell_name, stack=True)
-        top = {**dict(line.split(": ") for line in STACK.split("\nlayers:")[0].splitlines()), **needs}
+        top = {**base, **needs}
         layers = "layers:" + STACK.split("\nlayers:")[1]
         by_flag = write(tmp_path / f"{key}-flag", "".join(f"{k}: {v}\n" for k, v in top.items()) + layers)
         by_file = write(tmp_path / f"{key}-file", "".join(f"{k}: {v}\n" for k, v in {**top, key: value}.items())
@@ -118,6 +128,8 @@ def test_every_key_of_a_stack_as_p_acts_as_the_stacks_key(rnncalc, tmp_path, cel
         flagged = outcome(rnncalc, [cell_name, by_flag, "-p", f"{key}={value}", *extra], key)
         filed = outcome(rnncalc, [cell_name, by_file, *extra], key)
         assert flagged == filed, key
+        if key in ("digits", "atol"):
+            assert flagged[0] == 0  # the expected value holds as it does not without the key
 
 
 @pytest.mark.parametrize("cell_name", CELL_NAMES)
