@@ -305,6 +305,8 @@ def own_flag(key, flags):
         return "--round-state" if flags.round_state else "--no-round-state"
     if key == "x" and flags.x_file is not None:
         return "--x-file"
+    if key == "round" and flags.round_sigmoid is not None and flags.round_tanh is not None:
+        return "--round-sigmoid and --round-tanh"
     if key == "target" and flags.target_file is not None:
         return "--target-file"
     if key == "expect" and (flags.expect or flags.no_expect):

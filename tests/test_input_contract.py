@@ -176,6 +176,8 @@ def test_a_key_given_by_p_and_by_its_own_flag_is_refused(rnncalc, tmp_path, cell
     (["-p", "round_state=true", "--no-round-state"], "--param round_state: also given by --no-round-state; "
                                                      "give it once"),
     (["-p", "expect={h: 1}", "--no-expect"], "--param expect: also given by --no-expect; give it once"),
+    (["-p", "round=sign", "--round-sigmoid", "none", "--round-tanh", "none"],
+     "--param round: also given by --round-sigmoid and --round-tanh; give it once"),
 ])
 def test_p_refusals(rnncalc, args, message):
     status, _, err = rnncalc("lstm", "--weights", "1", "-x", "1", *args)
