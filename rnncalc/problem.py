@@ -276,7 +276,6 @@ def _count(value):
     return sum(_count(v) if isinstance(v, list) else 1 for v in value) if isinstance(value, list) else 1
 
 
-
 def param_flags(flags) -> dict:
     """-p KEY=V by KEY, each to stand for the file's KEY: V, as Entries named "--param KEY" (with the
     layer's address in a stack). A key that a flag of its own gives too is refused, as one of the two

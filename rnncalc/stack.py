@@ -261,7 +261,9 @@ def _overrides(items, mappings, bidirectional):
     """-p layers.L.DIRECTION.KEY=VALUE as KEY=VALUE by (layer, direction)."""
     per_layer = {}
     for item in items:
-        address, _, text = item.partition("=")
+        address, sep, text = item.partition("=")
+        if not sep:
+            raise InputError("--param", f"expected NAME=VALUE, found '{clipped(item)}'")
         number, direction, key = _split(address.strip(), "--param", mappings, bidirectional)
         _refuse_in_layer(key, f"--param {clipped(address.strip())}")
         per_layer.setdefault((number, direction), []).append(f"{key}={text}")

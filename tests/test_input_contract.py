@@ -200,6 +200,7 @@ def test_p_refusals(rnncalc, args, message):
                              "e.g. layers.1.W_ss"),
     ("", ["--s0", "1" * 100], "--s0: a stack has an initial state per layer and direction: give it with "
                               f"-p layers.1.s0={'1' * 59}…"),
+    ("", ["-p", "layers.1.W_ss"], "--param: expected NAME=VALUE, found 'layers.1.W_ss'"),
     ("", ["-p", f"layers.9.{'q' * 5000}=1"], f"--param layers.9.{'q' * 50}…: the stack has layers 1–2"),
     ("", ["--expect", f"layers.1.{'q' * 5000}=1"], f"--expect layers.1.{'q' * 50}…: no quantity '{'q' * 59}…'; "
                                                    "the rnn cell has s_pre s"),
