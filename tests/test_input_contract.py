@@ -201,6 +201,9 @@ def test_p_refusals(rnncalc, args, message):
     ("", ["--s0", "1" * 100], "--s0: a stack has an initial state per layer and direction: give it with "
                               f"-p layers.1.s0={'1' * 59}…"),
     ("", ["-p", "layers.1.W_ss"], "--param: expected NAME=VALUE, found 'layers.1.W_ss'"),
+    ("", ["-p", "layers.2.s0=abc"], "--param layers.2.s0: expected a number, found the text 'abc'"),  # not --s0
+    ("", ["-p", "layers.2.activation=abc"], "--param layers.2.activation: expected one of tanh, relu, sigmoid, "
+                                            "linear, found the text 'abc'"),  # not the file's line
     ("", ["-p", f"layers.9.{'q' * 5000}=1"], f"--param layers.9.{'q' * 50}…: the stack has layers 1–2"),
     ("", ["--expect", f"layers.1.{'q' * 5000}=1"], f"--expect layers.1.{'q' * 50}…: no quantity '{'q' * 59}…'; "
                                                    "the rnn cell has s_pre s"),
