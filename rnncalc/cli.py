@@ -522,6 +522,9 @@ def _refuse_params_as_options(command, args):
     if sub is None or args[0] not in CELLS:
         return
     known = {opt for param in sub.params for opt in getattr(param, "opts", ())}
+    unknown = [arg for arg in args if arg.startswith("--") and arg.partition("=")[0] not in known]
+    if not unknown or "--" in args:  # the names of every cell's parameters are looked up only for an unknown option
+        return
     names = {name for entry in CELLS.values() for page in entry.pages
              for name in (*entry(**page).param_names, *entry(**page).concatenated)} | {"W_y", "b_y", "name"}
     for arg, following in zip(args, [*args[1:], None]):
