@@ -14,14 +14,15 @@ from __future__ import annotations
 import copy
 import io
 import json
+import os
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 
 from .cells import CELLS
 from .errors import InputError, NonFiniteError
-from .yamlio import Document, read_document
+from .text import clipped, printable
+from .yamlio import MAX_DEPTH, MAX_NUMBERS, Document, read_document
 
 # ---------------------------------------------------------------- trace
 
@@ -51,10 +52,13 @@ def _document(problem, keys) -> Document | None:
     """The problem as a Document, the keywords put over its keys."""
     if problem is None:
         base = Document({}, "")
-    elif isinstance(problem, (str, Path)):
-        base = read_document(str(problem))
+    elif isinstance(problem, (str, os.PathLike)):
+        try:
+            base = read_document(os.fspath(problem))
+        except InputError as e:  # a path's newline or escape is shown as text, as on the command line
+            raise InputError(printable(e.where), printable(e.message)) from None
     elif isinstance(problem, Mapping):
-        base = Document({_key(key): _plain(value) for key, value in problem.items()}, "")
+        base = Document({_key(key): _plain(value, _key(key)) for key, value in problem.items()}, "")
     else:
         raise InputError("problem", f"expected a path to a YAML or .npz file or a mapping of keys, "
                                     f"found {type(problem).__name__}")
@@ -62,7 +66,7 @@ def _document(problem, keys) -> Document | None:
         return None if problem is None else base
     if not isinstance(base.data, dict):
         return base  # build says what is wrong with it
-    data = {**base.data, **{key: _plain(value) for key, value in keys.items()}}
+    data = {**base.data, **{_key(key): _plain(value, f"keyword {key}") for key, value in keys.items()}}
     return _Keywords(data, base.source, {k: n for k, n in base.lines.items() if k not in keys}, frozenset(keys))
 
 
@@ -79,21 +83,43 @@ class _Keywords(Document):
 
 
 def _key(key):
-    """A mapping's key, which names a YAML key: text."""
-    if not isinstance(key, str):
-        raise InputError("problem", f"expected keys that are names such as W_fh or x, found the key {key!r}")
+    """A mapping's key, which names a YAML key: text, which shows as it is typed."""
+    if not isinstance(key, str) or printable(key) != key:
+        raise InputError("problem", f"expected keys that are names such as W_fh or x, found the key "
+                                    f"{clipped(repr(key))}")
     return key
 
 
-def _plain(value):
-    """A value given from Python as YAML would give it: numpy scalars as numbers, tuples as lists."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, Mapping):
-        return {_key(key): _plain(v) for key, v in value.items()}
-    return value
+def _plain(value, where="problem"):
+    """A value given from Python as YAML would give it: numpy scalars as numbers, tuples as lists, a
+    masked array with nothing masked as its array; held to a YAML value's limits (its values, its nesting).
+    A masked value is refused, not read: it is what its maker marked as no data."""
+    count = 0
+
+    def plain(value, where, depth):
+        nonlocal count
+        if isinstance(value, np.ma.MaskedArray):  # np.ma.masked too, the masked scalar
+            masked = int(np.ma.count_masked(value))
+            if masked:
+                raise InputError(where, f"a masked array with {masked} of {np.size(value)} values masked; rnncalc "
+                                        "reads every value, so fill them (e.g. a.filled(0)) or leave them out")
+            return np.ma.getdata(value)
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, (list, tuple, Mapping)):
+            if depth == MAX_DEPTH:
+                raise InputError(where, f"lists and mappings nested more than {MAX_DEPTH} deep")
+            count += len(value)
+            if count > MAX_NUMBERS:
+                raise InputError(where, f"holds more than {MAX_NUMBERS:,} values, the limit for one key")
+        if isinstance(value, Mapping):
+            return {_key(key): plain(v, f"{where} {key}", depth + 1) for key, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            if all(type(v) in (int, float) for v in value):  # a row of numbers, as it is
+                return list(value)
+            return [plain(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
+        return value
+    return plain(value, where, 0)
 
 
 class _Keeper:

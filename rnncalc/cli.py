@@ -125,6 +125,7 @@ def _value(enum_or_none):
 
 def _calculate(cell_name: str, file, states: dict, **o):
     from .commands import calculate
+    from .errors import InputError
     from .problem import Flags
     from .report import Selection, View
 
@@ -137,14 +138,29 @@ def _calculate(cell_name: str, file, states: dict, **o):
         expect=o["expect"] or [], no_expect=o["no_expect"], digits=o["digits"], atol=o["atol"],
         grad=o["grad"], loss=_value(o["loss"]), target=o["target"], target_file=o["target_file"],
     )
+    if o["quiet"] and o["steps"] is not None:
+        raise InputError("--steps", "-q prints only the final step; give one of them")
+    only = tuple(dict.fromkeys(n.strip() for n in o["only"].split(","))) if o["only"] else None
+    _refuse_long_names(cell_name, only)
     view = View(
         format=o["format"].value, last=o["last"], quiet=o["quiet"], no_color=_no_color(o["no_color"]),
-        only=tuple(dict.fromkeys(n.strip() for n in o["only"].split(","))) if o["only"] else None,
+        only=only,
         steps=None if o["steps"] is None else Selection.parse(o["steps"]),
         save_svg=o["save_svg"], save_html=o["save_html"], header=not o["no_header"],
     )
     inputs = [("problem file", file), ("--x-file", o["x_file"]), ("--target-file", o["target_file"])]
     raise typer.Exit(calculate(cell_name, file, o["problem"], flags, view, inputs, sys.stdout, _fail))
+
+
+def _refuse_long_names(cell_name, names):
+    """An --only name longer than any quantity's, refused with its first characters only."""
+    from .errors import InputError
+    from .text import clipped
+
+    for name in names or ():
+        if len(name) > 60:
+            raise InputError("--only", f"no quantity '{clipped(name)}'; the {cell_name} cell has "
+                                       f"{' '.join(CELLS[cell_name]().quantities)}")
 
 
 def _no_color(flag: bool) -> bool:
@@ -159,13 +175,13 @@ COMMON = [
     ("problem", Annotated[Optional[str], typer.Option(metavar="NAME|N", help="Run this problem of a file holding "
                                                       "several (separated by ---): its name: or its number from "
                                                       "1.", show_default=False)], None),
-    ("x", Annotated[Optional[str], typer.Option("-x", "--x", help="Input sequence: 5, or 0,0,1,1, or [[1,2],[3,4]]; "
+    ("x", Annotated[Optional[str], typer.Option("-x", "--x", metavar="STEPS", help="Input sequence: 5, or 0,0,1,1, or [[1,2],[3,4]]; "
                                                 "- reads one step a line from stdin.", show_default=False)], None),
     ("x_file", Annotated[Optional[str], typer.Option("--x-file", metavar="FILE", help="Input sequence from a .npy, .csv or .txt "
                                                      "file, one step a row.", show_default=False)], None),
-    ("weights", Annotated[Optional[str], typer.Option(help="Fill every weight not given with this number.",
+    ("weights", Annotated[Optional[str], typer.Option(metavar="V", help="Fill every weight not given with this number.",
                                                       show_default=False)], None),
-    ("biases", Annotated[Optional[str], typer.Option(help="Fill every bias not given (default 0).",
+    ("biases", Annotated[Optional[str], typer.Option(metavar="V", help="Fill every bias not given (default 0).",
                                                      show_default=False)], None),
     ("param", Annotated[Optional[list[str]], typer.Option("-p", "--param", help="NAME=VALUE, VALUE in YAML flow "
                                                           "syntax, e.g. -p W_fh=[[1,0],[0,1]]; repeatable. In a "
@@ -185,7 +201,7 @@ COMMON = [
                                                            "(ties to even: ±0.5 → 0).", show_default=False)], None),
     ("output", Annotated[Optional[Output], typer.Option(help="Output layer function, when W_y is given "
                                                         "(default softmax).", show_default=False)], None),
-    ("expect", Annotated[Optional[list[str]], typer.Option(help="NAME=V1,V2,...: the value of a quantity at each "
+    ("expect", Annotated[Optional[list[str]], typer.Option(metavar="NAME=V1,V2,...", help="NAME=V1,V2,...: the value of a quantity at each "
                                                            "step (or one value: the final step); repeatable. "
                                                            "Replaces the file's expect:. Exit status 1 when one "
                                                            "does not hold.", show_default=False)], None),
@@ -198,15 +214,15 @@ COMMON = [
     ("loss", Annotated[Optional[LossKind], typer.Option(help="What --grad differentiates: sum (of the final "
                                                         "state's components; the default), or mse, xent or dot "
                                                         "against --target.", show_default=False)], None),
-    ("target", Annotated[Optional[str], typer.Option(help="The loss's target: one per step or one for the final "
+    ("target", Annotated[Optional[str], typer.Option(metavar="VALUES", help="The loss's target: one per step or one for the final "
                                                      "step, e.g. 0,1,1 or [[0.1,0.2],[0.3,0.4]]; for xent a class "
                                                      "index per step.", show_default=False)], None),
     ("target_file", Annotated[Optional[str], typer.Option(metavar="FILE", help="The target from a .npy or .csv file, one step a "
                                                           "row.", show_default=False)], None),
     ("format", Annotated[Format, typer.Option("--format", "-f", help="Output format.")], Format.table),
-    ("only", Annotated[Optional[str], typer.Option(help="Show only these quantities, e.g. h,c.",
+    ("only", Annotated[Optional[str], typer.Option(metavar="NAMES", help="Show only these quantities, e.g. h,c.",
                                                    show_default=False)], None),
-    ("steps", Annotated[Optional[str], typer.Option(help="Show only these steps: 3, 10:20 (10 to 20, both "
+    ("steps", Annotated[Optional[str], typer.Option(metavar="STEPS", help="Show only these steps: 3, 10:20 (10 to 20, both "
                                                     "included), 5: (5 on), 1,4,9.",
                                                     show_default=False)], None),
     ("last", Annotated[bool, typer.Option("--last", help="Show only the final step.")], False),
@@ -229,7 +245,7 @@ def _cell_command(cell_name: str):
     cell = entry()
     state_keys = [s.init_key for s in cell.states]
     options = list(COMMON)
-    options[2:2] = [(k, Annotated[Optional[str], typer.Option(f"--{k}", help=f"Initial {s.doc} {s.name}_0 "
+    options[2:2] = [(k, Annotated[Optional[str], typer.Option(f"--{k}", metavar="V", help=f"Initial {s.doc} {s.name}_0 "
                                                                "(default 0).", show_default=False)], None)
                     for k, s in zip(state_keys, cell.states)]
     after_output = options.index(next(o for o in options if o[0] == "output")) + 1
@@ -420,6 +436,8 @@ def run(argv=None) -> int:
     command = _click_group(named)
     try:
         _refuse_split_params(named)
+        _refuse_split_values(command, named)
+        _refuse_params_as_options(command, named)
         _refuse_repeated_options(command, named)
         result = command.main(args=argv, prog_name="rnncalc", standalone_mode=False)
         sys.stdout.flush()
@@ -427,7 +445,8 @@ def run(argv=None) -> int:
         _fail(str(e))
         return EXIT_INPUT
     except typer.TyperException as e:  # Click's usage errors, raised by the Click typer bundles
-        _fail(" ".join(e.format_message().split()) + _usage_hint(e))
+        hint = _choices_hint(command, named, e)
+        _fail(" ".join(e.format_message().split()).rstrip("." if hint else "") + hint + _usage_hint(e))
         return EXIT_INPUT if e.exit_code == 2 else e.exit_code
     except (streams.Interrupted, KeyboardInterrupt):
         return streams.INTERRUPTED
@@ -472,13 +491,68 @@ def _os_error(e: OSError) -> str:
 def _refuse_split_params(args):
     """-p W_fh 2, a parameter's value given as the next argument: refused before 2 is taken for FILE."""
     from .errors import InputError
+    from .text import clipped
 
     if not args or args[0] not in CELLS:
         return
     for flag, name, following in zip(args, args[1:], args[2:]):
         if flag in ("-p", "--param") and "=" not in name and (not following.startswith("-")
                                                                or following[1:2].isdigit()):
-            raise InputError("--param", f"expected NAME=VALUE, found '{name}'; did you mean -p {name}={following}?")
+            raise InputError("--param", f"expected NAME=VALUE, found '{clipped(name)}'; did you mean "
+                                        f"-p {clipped(name)}={clipped(following)}?")
+
+
+def _subcommand(command, args):
+    """The command that args name, a cell command or another; None for none."""
+    return command.commands.get(args[0]) if args and hasattr(command, "commands") else None
+
+
+def _refuse_split_values(command, args):
+    """-x 5 3, a list given as two arguments: refused before 3 is taken for FILE, unless 3 is a file."""
+    from .errors import InputError
+    from .text import clipped
+
+    if not args or args[0] not in CELLS:
+        return
+    listed = {"-x", "--x", "--target", *(f"--{s.init_key}" for s in CELLS[args[0]]().states)}
+    for flag, value, following in zip(args, args[1:], args[2:]):
+        if flag in listed and _decimal(following) is not None and _decimal(value) is not None \
+                and not os.path.lexists(following):
+            raise InputError(flag, f"takes one value, found '{clipped(value)}' and then '{clipped(following)}'; "
+                                   f"did you mean {flag} {value},{following}?")
+
+
+def _refuse_params_as_options(command, args):
+    """--W_ss 1, a parameter given as an option of its own: refused with its -p spelling."""
+    from .errors import InputError
+    from .text import clipped
+
+    sub = _subcommand(command, args)
+    if sub is None or args[0] not in CELLS:
+        return
+    known = {opt for param in sub.params for opt in getattr(param, "opts", ())}
+    unknown = [arg for arg in args if arg.startswith("--") and arg.partition("=")[0] not in known]
+    if not unknown or "--" in args:  # the names of every cell's parameters are looked up only for an unknown option
+        return
+    names = {name for entry in CELLS.values() for page in entry.pages
+             for name in (*entry(**page).param_names, *entry(**page).concatenated)} | {"W_y", "b_y", "name"}
+    for arg, following in zip(args, [*args[1:], None]):
+        option, sep, value = arg.partition("=")
+        if option.startswith("--") and option not in known and option[2:] in names:
+            value = value if sep else following if following is not None and not following.startswith("--") else "V"
+            kind = "a key" if option == "--name" else "a parameter"
+            raise InputError(option, f"no such option; {kind} is given as -p {option[2:]}={clipped(value)}")
+
+
+def _choices_hint(command, args, e) -> str:
+    """The choices of an option given without its value (--round), which Click's message leaves out."""
+    sub = _subcommand(command, args)
+    name = getattr(e, "option_name", None)
+    if sub is None or name is None or "requires an argument" not in e.format_message():
+        return ""
+    param = next((p for p in sub.params if name in getattr(p, "opts", ())), None)
+    choices = getattr(getattr(param, "type", None), "choices", None)
+    return f"; choose one of {', '.join(map(str, choices))}" if choices else ""
 
 
 def _refuse_repeated_options(command, args):
@@ -486,7 +560,7 @@ def _refuse_repeated_options(command, args):
     dropped without a word. Repeatable options (-p, --expect) and switches may come several times."""
     from .errors import InputError
 
-    sub = command.commands.get(args[0]) if args and hasattr(command, "commands") else None
+    sub = _subcommand(command, args)
     if sub is None:
         return
     try:

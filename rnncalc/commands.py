@@ -157,9 +157,32 @@ def template(cell_name: str, h: int, d: int) -> str:
 
 def check_problems(paths) -> list[dict]:
     """Run every problem in the files and folders (a path, or a list of them) and check its expect:
-    values: a record a problem (see rnncalc.check)."""
-    return [record for file in problem_files([paths] if isinstance(paths, (str, Path)) else paths)
-            for record in check_file(file)]
+    values: a record a problem (see rnncalc.check). A path that does not exist is an InputError; a
+    value that would hold at fewer digits names the file's keys digits: and atol: in its hint."""
+    import re
+
+    from .problem import cell_hint
+    from .text import clipped
+
+    listed = [paths] if isinstance(paths, (str, os.PathLike)) else paths
+    if isinstance(listed, (bytes, dict)) or not hasattr(listed, "__iter__"):
+        raise InputError("paths", f"expected a path or a list of paths of YAML files and folders, found "
+                                  f"{type(paths).__name__}")
+    listed = list(listed)
+    for path in listed:
+        if not isinstance(path, (str, os.PathLike)):
+            raise InputError("paths", f"expected paths of YAML files and folders, found {clipped(repr(path))} "
+                                      f"({type(path).__name__})")
+        if not os.path.lexists(path):
+            raise InputError(os.fspath(path), "no such file or folder")
+    records = [record for file in problem_files(listed) for record in check_file(file)]
+    for r in records:  # said as the files' keys, which check reads
+        cell = re.search(r"each problem names its cell \(.*\), found the text '(.*)'$", r["message"])
+        if cell:
+            r["message"] += cell_hint(cell[1])
+        r["message"] = re.sub(r"\(holds at --digits ([0-9]+), or give --atol\)$", r"(holds at digits: \1, or give atol:)",
+                              r["message"])
+    return records
 
 
 

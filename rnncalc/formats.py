@@ -69,11 +69,13 @@ def fmt_array(a, digits: int) -> str:
 
 def header_facts(problem) -> list:
     """The facts the header states after the cell's title: sizes, T, rounding, file, options."""
+    from .text import printable
+
     cell = problem.cell
     facts = ["  ".join(f"{d} = {n}" for d, n in problem.sizes.items()),
              f"T = {problem.steps if problem.steps is not None else 'streamed'}", describe_rounding(problem)]
     if problem.source:
-        facts.append(f"file {problem.source}")
+        facts.append(f"file {printable(problem.source)}")
     facts += [f"{key} {value if isinstance(value, str) else ' '.join(value)}" for key, value in cell.options.items()
               if not (isinstance(value, str) and value in cell.title)]  # GRU (reset-before) says its variant
     return facts
@@ -91,13 +93,22 @@ def describe_rounding(problem) -> str:
 
 def parameter_rows(problem, large: int = 16) -> list:
     """The header's rows, (names, shape, value, from): the parameters and initial states, those of one kind
-    that share their value and its source on one row; an array of more than `large` numbers is counted."""
+    that share their value and its source on one row; an array of more than `large` numbers is counted.
+    A file's name is shown with its control characters escaped, as "file" where the facts name it."""
+    import re
+
+    from .text import printable
+
     rows = {}  # (kind, shape, value, origin) -> the names sharing them, in order
     for name, value in (*problem.params.items(),
                         *((s.init_key, problem.init[s.name]) for s in problem.cell.states)):
         origin = problem.origins[name]
-        if problem.source:
-            origin = origin.replace(problem.source, "file")
+        if problem.source:  # the file named once, in the header's facts: "file", "W_f (file)", "file weights: 1"
+            named = re.fullmatch(rf"(?P<pre>\S+ \()?{re.escape(problem.source)}(?P<post>\)|"
+                                 r" (?:weights|biases): .*)?", origin, re.S)
+            if named and bool(named["pre"]) == (named["post"] == ")"):
+                origin = f"{named['pre'] or ''}file{named['post'] or ''}"
+        origin = printable(origin)
         shown = fmt_array(value, problem.digits) if value.size <= large else f"{value.size} numbers"
         rows.setdefault((_kind(name), "×".join(map(str, value.shape)), shown, origin), []).append(name)
     order = [*problem.params, *(s.init_key for s in problem.cell.states)]

@@ -15,6 +15,7 @@ array(...) or tensor(...) around them, its keywords (dtype=, device=, requires_g
 
 from __future__ import annotations
 
+import math
 import re
 
 _WRAPPER = re.compile(r"^\s*(?:Parameter containing:\s*)?(?:np\.|numpy\.|torch\.)?(array|tensor)\((.*)\)\s*$", re.S)
@@ -27,6 +28,10 @@ class NotPrinted(ValueError):
     """The text is not an array as numpy or PyTorch print it; the message says why."""
 
 
+class OverLimit(ValueError):
+    """A printed array past the limits of a YAML value (its numbers, its nesting), refused as it is read."""
+
+
 def looks_printed(text: str) -> bool:
     """Whether text is worth reading as a printed array: array(...), tensor(...), or brackets holding
     numbers separated by spaces alone somewhere (which YAML's flow syntax cannot read)."""
@@ -36,7 +41,7 @@ def looks_printed(text: str) -> bool:
     return stripped.startswith("[") and re.search(r"[\d.]\s+[-+\d.]", stripped) is not None
 
 
-def read_printed(text: str):
+def read_printed(text: str, max_numbers=math.inf, max_depth=math.inf):
     """The numbers of a printed array as nested lists of floats, in its shape.
 
     >>> read_printed("[0 0 1 1 1 0]")
@@ -57,9 +62,12 @@ def read_printed(text: str):
     if "..." in body or "…" in body:
         raise NotPrinted("numpy left numbers out (...); print the whole array, e.g. after "
                          "np.set_printoptions(threshold=sys.maxsize)")
-    stack, top = [[]], None
-    for token in _TOKEN.findall(body):
+    stack, top, count = [[]], None, 0
+    for match in _TOKEN.finditer(body):  # one token at a time: the limits stop a long text early
+        token = match.group()
         if token == "[":
+            if len(stack) > max_depth:
+                raise OverLimit(f"lists nested more than {max_depth} deep")
             stack.append([])
         elif token == "]":
             if len(stack) == 1:
@@ -67,6 +75,9 @@ def read_printed(text: str):
             done = stack.pop()
             stack[-1].append(done)
         elif _NUMBER.fullmatch(token):
+            count += 1
+            if count > max_numbers:
+                raise OverLimit(f"holds more than {max_numbers:,} values, the limit for one key")
             stack[-1].append(float(token))
         else:
             raise NotPrinted(f"expected numbers and brackets, found '{token[:20]}'")
@@ -78,22 +89,22 @@ def read_printed(text: str):
     return top[0]
 
 
-def unprinted(value):
+def unprinted(value, **limits):
     """A YAML value with printed arrays read back: a text such as 'array([1., 2.])' or '[1 2]' held by a
     key, a list holding one text of numbers ([1. 0.] reads in YAML as the list ['1. 0.']), a list of
     such lists, and each of these one mapping down (expect: {h: [0 1 1]}). Anything else, or text that does not read as an array, is returned as it is."""
     if isinstance(value, str) and looks_printed(value):
         try:
-            return read_printed(value)
+            return read_printed(value, **limits)
         except NotPrinted:
             return value
     if isinstance(value, dict):  # expect: {h: [0 1 1]}
-        return {key: unprinted(item) if not isinstance(item, dict) else item for key, item in value.items()}
+        return {key: unprinted(item, **limits) if not isinstance(item, dict) else item for key, item in value.items()}
     if _one_text(value):
-        return _row(value[0], value)
+        return _row(value[0], value, limits)
     if isinstance(value, list) and value and all(_one_text(item) for item in value):
         rows = {}  # by id: a YAML alias repeats one list, read once
-        return [rows.setdefault(id(item), _row(item[0], item)) for item in value]
+        return [rows.setdefault(id(item), _row(item[0], item, limits)) for item in value]
     return value
 
 
@@ -101,8 +112,8 @@ def _one_text(value):
     return isinstance(value, list) and len(value) == 1 and isinstance(value[0], str)
 
 
-def _row(text, otherwise):
+def _row(text, otherwise, limits):
     try:
-        return read_printed(f"[{text}]")
+        return read_printed(f"[{text}]", **limits)
     except NotPrinted:
         return otherwise

@@ -16,11 +16,11 @@ from .backward import Loss
 from .engine import Rounding
 from .errors import InputError
 from .text import clipped
-from .pasted import unprinted
+from .pasted import OverLimit, unprinted
 from .expectations import _expectations, _loss, _refuse_rounding
 from .values import (MAX_SIZE, Entry, _array, _choice, _fill, _fmt_shape, _input, _kind, _mapping, _named_flags,
                      _rounding, _shape_steps, _shaped, _steps, _tolerance, _whole)
-from .yamlio import Document, parse_flow
+from .yamlio import MAX_DEPTH, MAX_NUMBERS, Document, parse_flow
 
 # Keys a problem may have besides its cell's parameters and initial states.
 CELL_OPTIONS = sorted({o.key for entry in cells.CELLS.values() for o in entry.options})
@@ -54,6 +54,7 @@ class Flags(SimpleNamespace):
     loss = None  # --loss: one of choices.LOSS_KINDS
     target = None  # --target, YAML flow text
     target_file = None  # --target-file: .npy or .csv
+    address = ""  # what -p names stand under: "layers.2.backward." for a layer of a stack
 
 
 class Problem(SimpleNamespace):
@@ -102,19 +103,29 @@ def check_cell(entry: Entry | None, cell_name: str) -> None:
         return
     given = entry.value
     if not (isinstance(given, str) and given in cells.CELLS):
-        raise entry.fail(f"expected one of {', '.join(cells.CELLS)}, found {_kind(given)}")
+        raise entry.fail(f"expected one of {', '.join(cells.CELLS)}, found {_kind(given)}{cell_hint(given)}")
+    if entry.origin == "--param":
+        raise entry.fail(f"the command names the cell; run rnncalc {given} instead of rnncalc {cell_name}")
     raise entry.fail(f"this file describes cell '{given}', not '{cell_name}'; run rnncalc {given} or change the key")
+
+
+def cell_hint(given) -> str:
+    """"; did you mean lstm?" for a cell's name mistyped (lstmm), else ""."""
+    close = difflib.get_close_matches(given, list(cells.CELLS), n=1) if isinstance(given, str) and len(given) < 100 else []
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
     """Check everything the user gave for one calculation and return it as a Problem."""
     source = doc.source if doc else ""
     data = _mapping(doc)
-    file = {k: Entry(unprinted(v), doc.where(k), source, doc.where(k).rsplit(": ", 1)[0]) for k, v in data.items()}
+    file = {k: Entry(_unprinted(v, doc.where(k)), doc.where(k), source, doc.where(k).rsplit(": ", 1)[0])
+            for k, v in data.items()}
+    file.update(param_flags(flags))  # -p KEY=V acts as the file's KEY: V
 
     check_cell(file.get("cell"), cell_name)
 
-    params = _param_entries(file, flags, cells.CELLS[cell_name]())
+    params = _param_entries(file, cells.CELLS[cell_name]())
     cell = _cell(cell_name, file, flags, params)
     zero_given = []
     for name, _ in cell.zero_if_given:
@@ -209,6 +220,7 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
         if count is None:  # backpropagation needs the whole sequence: read the stream to its end now
             xs = np.array(list(xs), dtype=float).reshape(-1, sizes["D"])  # (T, D)
             count = len(xs)
+        refuse_long_grad(grad_step_bytes(cell, sizes), count)
     return Problem(
         cell=cell, sizes=sizes, params={n: values[n] for n in specs}, init=init, xs=xs,
         rounding=rounding, origins=origins,
@@ -220,16 +232,94 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
     )
 
 
+# ---------------------------------------------------------------- what --grad holds
+
+MAX_GRAD_BYTES = 2 * 2**30  # what --grad may hold of its records: every step's, forward and backward
+
+
+def grad_step_bytes(cell, sizes) -> int:
+    """About what --grad holds for each step, measured on the four cells (H from 1 to 512): some 600 bytes
+    for each quantity and parameter's records and 64 for each of their numbers (a quantity's H, a
+    parameter's rows and columns, kept as the factors of its outer product). An LSTM with H = D = 1: 15 KB."""
+    records = len(cell.quantities) + len(cell.params)
+    numbers = len(cell.quantities) * sizes["H"] + sum(sizes[d] for p in cell.params for d in p.shape)
+    return 600 * records + 64 * numbers
+
+
+def refuse_long_grad(step_bytes, steps) -> None:
+    """--grad over more steps than MAX_GRAD_BYTES holds, refused before it begins."""
+    if step_bytes * steps > MAX_GRAD_BYTES:
+        most = MAX_GRAD_BYTES // step_bytes
+        raise InputError("--grad", f"{steps:,} steps would hold about {step_bytes * steps / 2**30:.1f} GiB "
+                                   f"({step_bytes / 1024:.0f} KiB a step), over rnncalc's limit of "
+                                   f"{MAX_GRAD_BYTES // 2**30} GiB; every step is differentiated whatever "
+                                   f"--steps shows, so give a shorter x (at most {most:,} steps here)")
+
+
 # ---------------------------------------------------------------- pieces of build
 
 
-def _param_entries(file, flags, cell):
-    """The parameters given in the file (every key that is not an option or an initial state; unknown
-    names are refused later, with a suggestion), overridden by -p NAME=VALUE flags."""
-    states = {s.init_key for s in cell.states}
-    entries = {k: e for k, e in file.items() if k not in OPTION_KEYS and k not in states}
-    entries.update(_named_flags(flags.params, "--param", "NAME=VALUE"))
+def _unprinted(value, where):
+    """A file's value with the arrays pasted into it as numpy or PyTorch print them read back, held to the
+    limits of a YAML value."""
+    try:
+        read = unprinted(value, max_numbers=MAX_NUMBERS, max_depth=MAX_DEPTH)
+    except OverLimit as e:
+        raise InputError(where, str(e)) from None
+    if read is not value and isinstance(read, list) and _count(read) > MAX_NUMBERS:  # rows pasted one by one
+        raise InputError(where, f"holds more than {MAX_NUMBERS:,} values, the limit for one key")
+    return read
+
+
+def _count(value):
+    """The numbers in nested lists."""
+    return sum(_count(v) if isinstance(v, list) else 1 for v in value) if isinstance(value, list) else 1
+
+
+def param_flags(flags) -> dict:
+    """-p KEY=V by KEY, each to stand for the file's KEY: V, as Entries named "--param KEY" (with the
+    layer's address in a stack). A key that a flag of its own gives too is refused, as one of the two
+    would be dropped."""
+    entries = _named_flags(flags.params, "--param", "NAME=VALUE", flags.address)
+    for key, entry in entries.items():
+        flag = own_flag(key, flags)
+        if flag is not None:
+            raise entry.fail(f"also given by {flag}; give it once")
     return entries
+
+
+def own_flag(key, flags):
+    """The flag of its own that the command line gave for the YAML key KEY (--h0 for h0, -x for x), or None."""
+    given = {
+        "x": ("-x", flags.x), "hidden": ("--hidden", flags.hidden), "input": ("--input", flags.input),
+        "round": ("--round", flags.round),
+        "weights": ("--weights", flags.weights), "biases": ("--biases", flags.biases),
+        "digits": ("--digits", flags.digits), "atol": ("--atol", flags.atol), "loss": ("--loss", flags.loss),
+        "target": ("--target", flags.target),
+    }
+    flag, value = given.get(key, (None, None))
+    if value is not None:
+        return flag
+    if key == "round_state" and flags.round_state is not None:
+        return "--round-state" if flags.round_state else "--no-round-state"
+    if key == "x" and flags.x_file is not None:
+        return "--x-file"
+    if key == "round" and flags.round_sigmoid is not None and flags.round_tanh is not None:
+        return "--round-sigmoid and --round-tanh"
+    if key == "target" and flags.target_file is not None:
+        return "--target-file"
+    if key == "expect" and (flags.expect or flags.no_expect):
+        return "--expect" if flags.expect else "--no-expect"
+    if flags.options.get(key) is not None or flags.states.get(key) is not None:
+        return "--" + key.replace("_", "-")
+    return None
+
+
+def _param_entries(file, cell):
+    """The parameters given (every key that is not an option or an initial state; unknown names are
+    refused later, with a suggestion)."""
+    states = {s.init_key for s in cell.states}
+    return {k: e for k, e in file.items() if k not in OPTION_KEYS and k not in states}
 
 
 def _cell(cell_name, file, flags, params):
@@ -327,6 +417,9 @@ def _sizes(cell, file, flags, params, inits, arrays, steps, x):
     for key, a in arrays.items():
         if key in specs and len(specs[key].shape) == 2 and a.ndim == 2:
             rows, cols = specs[key].shape
+            if rows == cols and a.shape[0] != a.shape[1]:
+                raise entries[key].fail(f"expected shape {cells.symbolic(specs[key].shape)}, a square matrix, found "
+                                        f"{_fmt_shape(a.shape)}")
             saw(rows, a.shape[0], key, a)
             saw(cols, a.shape[1], key, a)
         elif key in cell.concatenated and a.ndim == 2:

@@ -113,8 +113,10 @@ class Check:
     def __init__(self, name: str, t: int, expected, actual, ok: bool):
         self.name, self.t, self.expected, self.actual, self.ok = name, t, expected, actual, ok
 
-    def describe(self, digits, atol=None):
-        """'h at t = 1 is 0.9613, expected 0.961', and the --digits at which it would hold, if any."""
+    def describe(self, digits, atol=None, keys=("--digits ", "--atol")):
+        """'h at t = 1 is 0.9613, expected 0.961', and the digits at which it would hold, if any, named as
+        keys spells the two settings where the user gives them: flags (--digits 3, --atol), a file's
+        keys (digits: 3, atol:) or the library's keywords (digits=3, atol=)."""
         from .formats import dump_array, fmt_array, fmt_exact
 
         def whole(a):
@@ -124,7 +126,7 @@ class Check:
             actual, expected = whole(self.actual), whole(self.expected)
         text = f"{self.name} at t = {self.t} is {actual}, expected {expected}"
         fewer = None if atol is not None else holds_at(self.actual, self.expected, digits)
-        return text if fewer is None else f"{text} (holds at --digits {fewer}, or give --atol)"
+        return text if fewer is None else f"{text} (holds at {keys[0]}{fewer}, or give {keys[1]})"
 
 
 class Summary(SimpleNamespace):
@@ -144,20 +146,37 @@ class Summary(SimpleNamespace):
 
 def matches(actual, expected, digits, atol):
     """Whether a value holds as expected: within atol when given, else equal once both are rounded
-    to the digits shown (so --digits 0 checks an answer given to the nearest integer)."""
+    to the precision the computed value is shown with (so --digits 0 checks an answer given to the
+    nearest integer, and 1.2346e+12 one written as the table writes it)."""
     if atol is not None:
         return bool(np.all(np.abs(actual - expected) <= atol))
-    shown = [float(f"{v:.{digits}f}") for v in actual]
-    wanted = [float(f"{v:.{digits}f}") for v in expected]
-    return shown == wanted
+    actual, expected = np.ravel(actual), np.ravel(expected)
+    return all(_as_shown(e, a, digits) == _as_shown(a, a, digits) for a, e in zip(actual, expected))
+
+
+def _as_shown(v, like, digits):
+    """v rounded (half to even, as the formats round) to the last decimal place that `like` shows with
+    `digits`: digits decimals, or digits decimals of the mantissa where |like| ≥ 1e12 is written
+    1.2346e+12; v itself when either is not finite."""
+    v, like = float(v), float(like)
+    if not (math.isfinite(v) and math.isfinite(like)):
+        return v
+    if like == 0 or abs(like) < 1e12:
+        return float(f"{v:.{digits}f}")
+    from decimal import ROUND_HALF_EVEN, Context, Decimal
+
+    place = int(f"{like:.{digits}e}".rsplit("e", 1)[1]) - digits  # 1.2346e+12 at 4 digits: 10^8
+    return float(Decimal(v).quantize(Decimal(1).scaleb(place), ROUND_HALF_EVEN, Context(prec=800)))
 
 
 def holds_at(actual, expected, digits):
-    """The most digits below `digits` at which the expected value, written to that many decimals,
-    holds; None when there are none. 0.9613 against 0.961 holds at 3 digits, against 0.7 at none
-    (0.7 is not a value written to 0 decimals, though both round to 1)."""
+    """The most digits below `digits` at which the expected value, written to that many decimals (of the
+    mantissa, where the value is shown as 1.2346e+12), holds; None when there are none. 0.9613 against
+    0.961 holds at 3 digits, against 0.7 at none (0.7 is not a value written to 0 decimals, though both
+    round to 1)."""
+    pairs = list(zip(np.ravel(actual), np.ravel(expected)))
     for fewer in range(digits - 1, -1, -1):
-        if all(float(f"{e:.{fewer}f}") == e for e in expected) and matches(actual, expected, fewer, None):
+        if all(_as_shown(e, a, fewer) == e for a, e in pairs) and matches(actual, expected, fewer, None):
             return fewer
     return None
 

@@ -24,10 +24,13 @@ from .backward import Loss
 from .choices import DIRECTIONS
 from .errors import InputError
 from .expectations import _expectation, _loss
-from .problem import CELL_OPTIONS, Flags, Problem, build, check_cell
+from .problem import (CELL_OPTIONS, Flags, Problem, build, check_cell, grad_step_bytes, param_flags,
+                      refuse_long_grad)
 from .text import clipped
 from .values import Entry, _array, _kind, _mapping, _named_flags, _shaped, _tolerance, _whole
-from .yamlio import Document, parse_flow
+from .yamlio import Document
+
+MAX_LAYERS = 100  # layers in a stack; building each costs a few milliseconds
 
 # Top-level keys of a stack file; every other key belongs in a layer's mapping.
 STACK_KEYS = ("cell", "name", "bidirectional", "x", "layers", "W_y", "b_y", "output", "digits", "atol",
@@ -80,10 +83,18 @@ class Stack:
 def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     """Check a `layers:` problem and the command line, and build a Problem for each layer and direction."""
     source = doc.source
-    data = _mapping(doc)
+    data = dict(_mapping(doc))
     top = {k: Entry(v, doc.where(k), source, doc.where(k).rsplit(": ", 1)[0]) for k, v in data.items()}
+    addressed, top_params = _top_params(flags)
+    top.update(top_params)  # -p KEY=V for a top-level key acts as the file's KEY: V
+    data.update({k: e.value for k, e in top_params.items()})
     check_cell(top.get("cell"), cell_name)
     for key, entry in top.items():
+        if entry.origin == "--param" and (key not in (*STACK_KEYS, *LAYER_DEFAULTS) or key == "layers"):
+            name = cells.CELLS[cell_name]().param_names[0] if key == "layers" else clipped(key)
+            example = f"layers.1.{'forward.' * (data.get('bidirectional') is True)}{name}"
+            raise entry.fail(f"a stack's values are addressed by layer, e.g. {example}" if key != "layers" else
+                             f"the layers are given in the file; address one layer's value, e.g. {example}")
         if key not in (*STACK_KEYS, *LAYER_DEFAULTS):
             raise InputError(entry.at or entry.where, f"'{clipped(key)}' belongs in a layer's mapping under layers:, "
                                                       "or is not a key of a stack file")
@@ -94,26 +105,28 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     for flag, value in flags.states.items():
         address = "layers.1.forward" if bidirectional else "layers.1"
         raise InputError(f"--{flag}", f"a stack has an initial state per layer and direction: give it with "
-                                      f"-p {address}.{flag}={value}")
+                                      f"-p {address}.{flag}={clipped(value)}")
     if flags.input is not None:
         raise InputError("--input", "a stack's input size is x's; each layer above reads the one below")
-    overrides, top_params = _overrides(flags.params, mappings, bidirectional)
+    overrides = _overrides(addressed, mappings, bidirectional)
     expects, top_expect = _addressed(flags.expect, top.get("expect"), mappings, bidirectional, flags.no_expect)
 
     defaults = {k: data[k] for k in LAYER_DEFAULTS if k in data}
-    layers, xs = [], None
+    layers, xs, below = [], None, []
     for number, directions in enumerate(mappings, start=1):
+        if number > 1:
+            below = layers[-len(directions):]  # the layer under this one, each direction
         for direction, mapping in directions.items():
             where = f"{source}: layers.{number}" + (f".{direction}" if bidirectional else "")
-            below = [layer for layer in layers if layer.number == number - 1]
             width = sum(layer.problem.sizes["H"] for layer in below)  # the input size of this layer, above 1
             if xs is None:
                 x = {"x": data["x"]} if "x" in data else {}
             else:
                 x = {"x": np.zeros((T or 1, width)), "input": width} if below else \
                     {"x": np.zeros((T or 1, D)), "input": D}
-            problem = _layer_problem(cell_name, where, {**defaults, **_checked(mapping, where), **x},
-                                     overrides.get((number, direction), {}), flags if xs is None else None, flags)
+            address = f"layers.{number}." + (f"{direction}." if bidirectional else "")
+            problem = _layer_problem(cell_name, where, address, {**defaults, **_checked(mapping, where), **x},
+                                     overrides.get((number, direction), []), flags if xs is None else None, flags)
             if xs is None:
                 live = problem.live and not bidirectional and not flags.grad
                 xs = problem.xs if live else \
@@ -125,7 +138,7 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
             layers.append(Layer(number, direction, problem))
     stack = Stack(cell_name, bidirectional, layers, xs, source, digits=layers[0].problem.digits,
                   name=str(data["name"]) if "name" in data else None, live=T is None)
-    stack.output = _output_layer(top, top_params, flags, stack.width)
+    stack.output = _output_layer(top, flags, stack.width)
     stack.atol = flags.atol if flags.atol is not None else layers[0].problem.atol
     if "atol" in top and flags.atol is None:
         stack.atol = _tolerance(top["atol"])
@@ -139,8 +152,9 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
         raise top_expect["y"].fail("no quantity 'y': the stack has no output layer W_y; expect output instead")
     stack.expect = [_expectation(name, entry, stack.output["W_y"].shape[0] if name == "y" else stack.width,
                                  T) for name, entry in top_expect.items()]
+    stack.loss = _stack_loss(cell_name, stack, top, flags, T)  # checked without --grad too, as for one layer
     if flags.grad:
-        stack.loss = _stack_loss(cell_name, stack, top, flags)
+        refuse_long_grad(sum(grad_step_bytes(layer.problem.cell, layer.problem.sizes) for layer in layers), T)
     return stack
 
 
@@ -149,27 +163,28 @@ def _checked(mapping, where):
     if not isinstance(mapping, dict):
         raise InputError(where, f"expected a mapping of the layer's keys (W_fh, h0, ...), found "
                                 f"{type(mapping).__name__}")
-    for key in ("x", "input"):
-        if key in mapping:
-            raise InputError(f"{where}: {key}", "layer 1 reads the stack's x and each layer above the one below: "
-                                                "give x at the top level")
-    for key in ("expect", "loss", "target", "output", "W_y", "b_y", "digits", "atol"):
-        if key in mapping:
-            raise InputError(f"{where}: {key}", f"'{key}' is a key of the whole stack: give it at the top level")
+    for key in mapping:
+        _refuse_in_layer(key, f"{where}: {key}")
     return mapping
 
 
-def _layer_problem(cell_name, where, data, overrides, input_flags, flags):
+def _refuse_in_layer(key, where):
+    """A key of the whole stack, given for one layer (in its mapping or with -p layers.L.KEY=V)."""
+    if key in ("x", "input"):
+        raise InputError(where, "layer 1 reads the stack's x and each layer above the one below: "
+                                "give x at the top level")
+    if key in ("expect", "loss", "target", "output", "W_y", "b_y", "digits", "atol", "bidirectional", "layers"):
+        raise InputError(where, f"'{key}' is a key of the whole stack: give it at the top level")
+
+
+def _layer_problem(cell_name, where, address, data, overrides, input_flags, flags):
     """One direction of one layer as a Problem: its mapping (with the stack's defaults and its input), the -p
-    values addressed to it, and the command line's fills, sizes, rounding and options. input_flags gives
-    layer 1's -x / --x-file. Rounding is refused under --grad as for one layer."""
-    data, overrides = dict(data), dict(overrides)
-    for key in [k for k in overrides if k in LAYER_DEFAULTS]:  # an option such as variant: as if in the file
-        data[key] = parse_flow(overrides.pop(key), f"--param {key}")
+    values addressed to it (as KEY=V, each acting as the mapping's KEY), and the command line's fills, sizes,
+    rounding and options. input_flags gives layer 1's -x / --x-file. Rounding is refused under --grad as for
+    one layer."""
     layer_flags = Flags(
         x=input_flags.x if input_flags else None, x_file=input_flags.x_file if input_flags else None,
-        params=[f"{k}={v}" for k, v in overrides.items() if not k.endswith("0")],
-        states={k: v for k, v in overrides.items() if k.endswith("0")},
+        params=overrides, address=address,
         weights=flags.weights, biases=flags.biases, hidden=flags.hidden,
         round=flags.round, round_sigmoid=flags.round_sigmoid, round_tanh=flags.round_tanh,
         round_state=flags.round_state, options={k: v for k, v in flags.options.items() if k != "output"},
@@ -188,6 +203,8 @@ def _layer_mappings(entry, bidirectional):
     if not isinstance(layers, list) or not layers:
         raise entry.fail("expected a list of layers, each a mapping of its keys"
                          + (" under forward: and backward:" if bidirectional else ""))
+    if len(layers) > MAX_LAYERS:
+        raise entry.fail(f"{len(layers):,} layers are over rnncalc's limit of {MAX_LAYERS}")
     result = []
     for number, item in enumerate(layers, start=1):
         where = f"{entry.where}.{number}"
@@ -207,34 +224,38 @@ def _layer_mappings(entry, bidirectional):
 def _split(address, what, mappings, bidirectional):
     """(layer number, direction, key) of layers.L[.DIRECTION].KEY, checked against the stack."""
     m = ADDRESS.match(address)
-    example = f"layers.1.{'forward.' * bidirectional}{address.rsplit('.', 1)[-1]}"
+    where = f"{what} {clipped(address)}"
+    example = f"layers.1.{'forward.' * bidirectional}{clipped(address.rsplit('.', 1)[-1])}"
     if not m:
-        raise InputError(f"{what} {address}", f"a stack's values are addressed by layer, e.g. {example}")
-    number, direction = int(m["layer"]), m["direction"]
+        raise InputError(where, f"a stack's values are addressed by layer, e.g. {example}")
+    number, direction, key = int(m["layer"]), m["direction"], clipped(m["key"])
     if not 1 <= number <= len(mappings):
-        raise InputError(f"{what} {address}", f"the stack has layers 1–{len(mappings)}")
+        raise InputError(where, f"the stack has layers 1–{len(mappings)}")
     if bidirectional and direction is None:
-        raise InputError(f"{what} {address}", f"say the direction: layers.{number}.forward.{m['key']} or "
-                                              f"layers.{number}.backward.{m['key']}")
+        raise InputError(where, f"say the direction: layers.{number}.forward.{key} or layers.{number}.backward.{key}")
     if not bidirectional and direction == "backward":
-        raise InputError(f"{what} {address}", "the stack is not bidirectional: it has no backward direction")
+        raise InputError(where, "the stack is not bidirectional: it has no backward direction")
     return number, direction or "forward", m["key"]
 
 
+def _top_params(flags):
+    """-p layers.L.KEY=V (as they are), and -p KEY=V for a key of the whole stack as Entries by KEY,
+    each to act as the file's KEY; a key given also by a flag of its own is refused, as for one layer."""
+    addressed = [item for item in flags.params if item.partition("=")[0].strip().startswith("layers.")]
+    return addressed, param_flags(Flags(**{**vars(flags), "params": [i for i in flags.params if i not in addressed]}))
+
+
 def _overrides(items, mappings, bidirectional):
-    """-p layers.L.DIRECTION.KEY=VALUE by (layer, direction), and -p W_y=... / b_y=... for the top."""
-    per_layer, top = {}, {}
+    """-p layers.L.DIRECTION.KEY=VALUE as KEY=VALUE by (layer, direction)."""
+    per_layer = {}
     for item in items:
         address, sep, text = item.partition("=")
-        address = address.strip()
-        if not sep or not address:
+        if not sep:
             raise InputError("--param", f"expected NAME=VALUE, found '{clipped(item)}'")
-        if address in ("W_y", "b_y"):
-            top[address] = Entry(parse_flow(text, f"--param {address}"), f"--param {address}", "--param")
-            continue
-        number, direction, key = _split(address, "--param", mappings, bidirectional)
-        per_layer.setdefault((number, direction), {})[key] = text
-    return per_layer, top
+        number, direction, key = _split(address.strip(), "--param", mappings, bidirectional)
+        _refuse_in_layer(key, f"--param {clipped(address.strip())}")
+        per_layer.setdefault((number, direction), []).append(f"{key}={text}")
+    return per_layer
 
 
 def _addressed(items, file_entry, mappings, bidirectional, no_expect):
@@ -246,7 +267,7 @@ def _addressed(items, file_entry, mappings, bidirectional, no_expect):
         if not isinstance(file_entry.value, dict):
             raise file_entry.fail("expected a mapping such as {output: [0.1, 0.2]} or {layers.1.forward.h: ...}")
         for name, value in file_entry.value.items():
-            entries[str(name)] = Entry(value, f"{file_entry.where} {name}", file_entry.origin)
+            entries[str(name)] = Entry(value, f"{file_entry.where} {clipped(name)}", file_entry.origin)
     entries.update(_named_flags(items, "--expect", "NAME=V1,V2,..."))
     for name, entry in entries.items():
         if name in ("output", "y"):
@@ -254,7 +275,7 @@ def _addressed(items, file_entry, mappings, bidirectional, no_expect):
             continue
         if not name.startswith("layers."):
             raise entry.fail(f"a stack's expected values name the top output (output, or y with W_y) or a layer's "
-                             f"quantity, e.g. layers.1.{'forward.' if bidirectional else ''}{name}")
+                             f"quantity, e.g. layers.1.{'forward.' if bidirectional else ''}{clipped(name)}")
         number, direction, key = _split(name, "--expect", mappings, bidirectional)
         per_layer.setdefault((number, direction), []).append((key, entry))
     return per_layer, top
@@ -265,16 +286,15 @@ def _layer_expectation(problem, key, entry, count):
     cell = problem.cell
     sizes_of = {q: problem.sizes[cell.equation(q.removesuffix("_pre")).dim] for q in cell.quantities}
     if key not in sizes_of:
-        close = difflib.get_close_matches(key, list(sizes_of), n=1)
-        raise entry.fail(f"no quantity '{key}'" + (f"; did you mean {close[0]}?" if close
+        close = difflib.get_close_matches(key, list(sizes_of), n=1) if len(key) < 100 else []
+        raise entry.fail(f"no quantity '{clipped(key)}'" + (f"; did you mean {close[0]}?" if close
                                                    else f"; the {cell.name} cell has {' '.join(sizes_of)}"))
     return _expectation(key, entry, sizes_of[key], count)
 
 
-def _output_layer(top, overrides, flags, width):
+def _output_layer(top, flags, width):
     """W_y (K, width), b_y (K,) and the output function, read from the top level (or -p W_y=...)."""
     entries = {k: top[k] for k in ("W_y", "b_y") if k in top}
-    entries.update(overrides)
     act_flag = flags.options.get("output")
     if "W_y" not in entries:
         if "b_y" in entries:
@@ -296,7 +316,7 @@ def _output_layer(top, overrides, flags, width):
     return {"W_y": W, "b_y": b, "act": act}
 
 
-def _stack_loss(cell_name, stack, top, flags):
+def _stack_loss(cell_name, stack, top, flags, T):
     """The loss of --grad, read as for one layer with the top output (width 2H when bidirectional) as the
     visible state and W_y's output as y."""
     cell = cells.CELLS[cell_name]()
@@ -304,4 +324,4 @@ def _stack_loss(cell_name, stack, top, flags):
     if stack.output:
         cell = cell.with_output(stack.output["act"])
         sizes["K"] = stack.output["W_y"].shape[0]
-    return _loss(cell, sizes, len(stack.xs), top, flags)
+    return _loss(cell, sizes, T, top, flags)

@@ -6,11 +6,30 @@ from __future__ import annotations
 import errno
 import io
 import os
-import signal
 import sys
 
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 PIPE_CLOSED = 141  # 128 + SIGPIPE, as a shell reports a writer whose reader went away
+
+
+def _is_the_command(starting=True) -> bool:
+    """Whether this process is the rnncalc command itself (not a program that imports rnncalc)."""
+    program = sys.argv[0] if sys.argv else ""
+    return not starting or "rnncalc" in (os.path.basename(program), os.path.basename(os.path.dirname(program)))
+
+
+def _quiet_interrupt(kind, value, traceback):
+    """Ctrl-C in the command before its handler is set (importing the signal module takes milliseconds):
+    status 130 without a traceback, as later."""
+    if issubclass(kind, KeyboardInterrupt):
+        os._exit(INTERRUPTED)
+    sys.__excepthook__(kind, value, traceback)
+
+
+if _is_the_command():
+    sys.excepthook = _quiet_interrupt
+
+import signal  # noqa: E402  (after the hook above)
 
 
 class Interrupted(BaseException):
@@ -30,8 +49,7 @@ def exit_on_interrupt(starting=False):
     """From here on Ctrl-C ends the process at once, status 130: for start-up and shutdown, where there is
     nothing to clean up. A SIGINT ignored by the parent (a background job) stays ignored. When starting,
     only in the rnncalc command itself (not in a program that imports rnncalc)."""
-    program = sys.argv[0] if sys.argv else ""
-    if starting and "rnncalc" not in (os.path.basename(program), os.path.basename(os.path.dirname(program))):
+    if not _is_the_command(starting):
         return
     if signal.getsignal(signal.SIGINT) in (signal.default_int_handler, _raise_interrupted):
         signal.signal(signal.SIGINT, _exit_now)

@@ -108,10 +108,13 @@ def can_encode(stream, text: str = "σ⊙✓─") -> bool:
 
 
 def clipped(text: str, width: int = 60) -> str:
-    """text cut to width characters, an ellipsis marking the cut, so that a value of any size fits a message.
+    """text made printable and cut to width characters, an ellipsis marking the cut, so that a value of any
+    size fits a message on one line, also where no terminal escapes it (the library's InputError).
 
     >>> clipped("x" * 100, 10)
     'xxxxxxxxx…'
+    >>> print(clipped("a\\nb"))
+    a\\nb
     """
-    text = str(text)
+    text = printable(text)
     return text if len(text) <= width else text[:width - 1] + "…"

@@ -46,17 +46,18 @@ def _mapping(doc):
     return doc.data
 
 
-def _named_flags(items, flag, form):
-    """Repeated NAME=VALUE flags (VALUE in YAML flow syntax) as Entries by name; a name given twice is an error."""
+def _named_flags(items, flag, form, address=""):
+    """Repeated NAME=VALUE flags (VALUE in YAML flow syntax) as Entries by name; a name given twice is an
+    error. address: what the names stand under, for the messages (layers.2. in a stack)."""
     entries = {}
     for item in items:
         name, sep, text = item.partition("=")
         name = name.strip()
         if not sep or not name:
             raise InputError(flag, f"expected {form}, found '{clipped(item)}'")
+        where = f"{flag} {address}{clipped(name)}"
         if name in entries:
-            raise InputError(f"{flag} {name}", "given twice")
-        where = f"{flag} {name}"
+            raise InputError(where, "given twice")
         entries[name] = Entry(parse_flow(text, where), where, flag)
     return entries
 

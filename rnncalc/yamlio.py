@@ -280,14 +280,16 @@ def read_text(file: str) -> tuple[str, str]:
 def parse_flow(text: str, where: str):
     """A flag's value in YAML flow syntax: 5, 1e-3, [1, 2], [[1, 2], [3, 4]]; a bare 0,1,1 is a list; or
     an array as numpy or PyTorch print it: [0 0 1], array([1., 0.]), tensor([0.5000, -0.5000])."""
-    from .pasted import NotPrinted, looks_printed, read_printed
+    from .pasted import NotPrinted, OverLimit, looks_printed, read_printed
 
     stripped = text.strip()
     if looks_printed(stripped):
         try:
-            return read_printed(stripped)
+            return read_printed(stripped, MAX_NUMBERS, MAX_DEPTH)
+        except OverLimit as e:
+            raise InputError(where, str(e)) from None
         except NotPrinted as e:
-            raise InputError(where, f"cannot read '{text.strip()[:60]}' as an array: {e}") from None
+            raise InputError(where, f"cannot read '{clipped(stripped)}' as an array: {e}") from None
     if "," in stripped and not stripped.startswith(("[", "{")):
         stripped = f"[{stripped}]"
     numbers = _json_numbers(stripped)
@@ -359,7 +361,7 @@ def pick_document(docs, chosen: str, source: str):
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
-        raise InputError(f"--problem {chosen}", f"{len(matches)} problems in {source} have this name; give "
+        raise InputError(f"--problem {clipped(chosen)}", f"{len(matches)} problems in {source} have this name; give "
                                                 f"its number instead (1 to {len(docs)})")
     if re.fullmatch(r"\s*[0-9]+\s*", chosen):
         n = int(chosen) if len(chosen.strip()) <= 18 else 0  # longer is no problem's number, nor int()'s
@@ -371,5 +373,5 @@ def pick_document(docs, chosen: str, source: str):
     known = [repr(clipped(n)) for n in names if n is not None]
     shown = ", ".join(known[:10]) + (", …" if len(known) > 10 else "")
     listed = f"; its problems are named {shown}" if known else "; none is named"
-    raise InputError(f"--problem {chosen}", f"no problem of this name in {source}{listed} (or give a number "
+    raise InputError(f"--problem {clipped(chosen)}", f"no problem of this name in {source}{listed} (or give a number "
                                             f"from 1 to {len(docs)})")

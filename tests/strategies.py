@@ -445,3 +445,87 @@ FAULT_COMMANDS = [
 ]
 FAULTS = ["stdout /dev/full", "stdout closed", "stderr /dev/full", "stderr closed", "stdin closed", "broken pipe",
           "PYTHONIOENCODING=ascii", "PYTHONIOENCODING=latin-1", "LC_ALL=C", "COLUMNS=0", "COLUMNS=12", "TERM=dumb"]
+
+
+# ---------------------------------------------------------------- every key as -p, and where it may go
+
+def every_key(cell_name):
+    """Every YAML key a problem of this cell may hold, read off the cell's description and the known keys:
+    a key added to either is fuzzed and tested without a word."""
+    from rnncalc.problem import OPTION_KEYS
+
+    entry = cells.CELLS[cell_name]
+    keys = set(OPTION_KEYS) | {"W_y", "b_y"}
+    for page in entry.pages:
+        cell = entry(**page)
+        keys |= {*cell.param_names, *cell.concatenated, *(s.init_key for s in cell.states)}
+    return sorted(keys)
+
+
+STACK_FILE = "x: [1, 2]\nweights: 0.5\nlayers:\n  - {hidden: 2}\n  - {hidden: 1}\n"
+BIDIRECTIONAL_FILE = "x: [1, 2]\nweights: 0.5\nbidirectional: true\nlayers:\n  - {forward: {}, backward: {}}\n"
+
+
+@st.composite
+def param_flags(draw, cell_name, stack=False):
+    """-p KEY=V words: KEY any key of the cell (addressed to a layer of a stack, or not), or an odd one; V
+    a valid, odd or pasted value."""
+    from rnncalc.stack import LAYER_DEFAULTS, STACK_KEYS
+
+    keys = every_key(cell_name)
+    if stack:
+        layer = st.tuples(st.sampled_from(["1", "2", "3"]), st.sampled_from(["", "forward.", "backward."]),
+                          st.sampled_from(keys)).map(lambda a: f"layers.{a[0]}.{a[1]}{a[2]}")
+        key = st.one_of(layer, st.sampled_from(sorted({*STACK_KEYS, *LAYER_DEFAULTS, *keys})))
+    else:
+        key = st.one_of(st.sampled_from(keys), st.sampled_from(ODD_KEYS))
+    value = st.one_of(flow_values, number_text, printed_arrays(), st.sampled_from(["0.5", "[0.5, 0.5]", "true",
+                                                                                   "sign", "linear", "2", "{h: 1}"]))
+    words = []
+    for k, v in draw(st.lists(st.tuples(key, value), min_size=1, max_size=4)):
+        words += ["-p", f"{k}={v}"]
+    return words
+
+
+# ---------------------------------------------------------------- arrays as numpy and PyTorch print them
+
+@st.composite
+def printed_arrays(draw, depths=st.integers(1, 19)):
+    """An array as numpy or PyTorch print it, nested at and past the depth limit; sometimes wrapped in
+    array(...) or tensor(..., dtype=...), sometimes with numpy's ... elision."""
+    depth = draw(depths)
+    numbers = draw(st.lists(st.sampled_from(["0", "1.", "-0.5", "1e-3", "nan", "inf", "2.5000"]), min_size=1,
+                            max_size=3))
+    text = " ".join(numbers)
+    for _ in range(depth):
+        text = f"[{text}]"
+    wrap = draw(st.sampled_from(["{}", "array({})", "tensor({}, dtype=torch.float64)", "np.array({})",
+                                 "{}...", "[{}\n {}]"]))
+    return wrap.format(text, text)
+
+
+# ---------------------------------------------------------------- file names with control characters
+
+NAME_PIECES = ["\x1b[31m", "\x1b]0;t\x07", "\x07", "\u202e", "\n", "\r", "\t", "\x7f", "\x85", "\u200b", "\ufeff",
+               "é", "σ", "1", "0.1", "weights", "file", "(", ")", "[red]", "|", "_", "%", "&", "$", "\\", "{", "}"]
+odd_names = st.lists(st.sampled_from(NAME_PIECES), min_size=1, max_size=5).map("".join)
+
+
+# ---------------------------------------------------------------- what a program may pass the library
+
+def _masked(values, mask):
+    return np.ma.masked_array(np.array(values, dtype=float), mask=mask)
+
+
+api_values = st.one_of(
+    st.lists(st.floats(-2, 2), min_size=1, max_size=4).flatmap(
+        lambda v: st.lists(st.booleans(), min_size=len(v), max_size=len(v)).map(lambda m: _masked(v, m))),
+    st.just(np.ma.masked),
+    st.sampled_from([np.array(1.5), np.array([1, 2], dtype=object), np.array(["a"]), np.array([1 + 1j]),
+                     np.array([True, False]), np.array([[1.0, 2.0]]), np.array([np.nan]), np.zeros((0,)),
+                     np.zeros((2, 1, 1)), np.float32(0.5), np.int64(3), np.bool_(True), np.str_("a\nb"),
+                     np.datetime64("2020"), np.array([1, 2]).view([("a", int)]), np.array([2**70], dtype=object)]),
+    st.lists(st.one_of(st.floats(-2, 2), st.just(np.float64(1.0)), st.just(np.ma.masked)), max_size=3),
+    st.builds(tuple, st.lists(st.floats(-2, 2), max_size=3)),
+    st.sampled_from([None, {1, 2}, range(3), b"1", "a\x1b[2Jb", {"h": np.ma.masked}, {1: 2}]),
+)

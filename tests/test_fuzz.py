@@ -462,3 +462,91 @@ def test_extreme_inputs_saturate_quietly(rnncalc_json, extreme):
     step = doc["steps"][0]
     limit = 1.0 if extreme[0] != "-" else 0.0
     assert step["f"] == [limit] and step["c_tilde"] == [math.copysign(1.0, float(extreme))]
+
+
+# ---------------------------------------------------------------- -p of every key, pasted arrays, names, the library
+
+P_BASES = {
+    "flags": lambda folder: ["--weights", "0.5", "-x", "1,2"],
+    "file": lambda folder: [_written(folder, "weights: 0.5\nx: [1, 2]\n")],
+    "stack": lambda folder: [_written(folder, gen.STACK_FILE)],
+    "bidirectional": lambda folder: [_written(folder, gen.BIDIRECTIONAL_FILE)],
+}
+
+
+def _written(folder, text, name="p.yaml"):
+    path = Path(folder) / name
+    path.write_text(text)
+    return path
+
+
+@FIXTURES
+@given(data=st.data(), cell=st.sampled_from(gen.CELL_NAMES), base=st.sampled_from(sorted(P_BASES)),
+       fmt=st.sampled_from(["json", "table"]))
+def test_p_of_every_key(tmp_path, data, cell, base, fmt):
+    words = data.draw(gen.param_flags(cell, stack=base in ("stack", "bidirectional")))
+    assert_answered([cell, *P_BASES[base](tmp_path), *words, "-f", fmt])
+
+
+@given(array=gen.printed_arrays(), way=st.sampled_from(["-x", "-p W_ss", "-p s0"]))
+def test_pasted_arrays_are_held_to_the_depth_limit(array, way):
+    from rnncalc.yamlio import MAX_DEPTH
+
+    flag, _, key = way.partition(" ")
+    words = [flag, f"{key}={array}" if key else array]
+    status, _, err = assert_answered(["rnn", "--weights", "0.5", *words, *(["-x", "1"] if key else [])])
+    depth = max(array[:i + 1].count("[") - array[:i + 1].count("]") for i in range(len(array)))
+    if "..." not in array and depth > MAX_DEPTH:  # "..." is refused first, as numpy's elision
+        where = "-x" if not key else f"--param {key}"
+        assert status == 2 and err.startswith(f"rnncalc: {where}: ") and err.endswith(f"nested more than "
+                                                                                      f"{MAX_DEPTH} deep\n"), err
+
+
+@pytest.mark.deep(reason="each example reads about 4 million values")
+@settings(max_examples=6)
+@given(n=st.sampled_from([-1, 0, 1]).map(lambda d: 2**22 + d), pasted=st.booleans(), wrap=st.booleans())
+def test_values_at_and_past_the_limit(n, pasted, wrap):
+    import rnncalc
+    from rnncalc.yamlio import MAX_NUMBERS
+
+    value = ("[" + " ".join(["0"] * n) + "]") if pasted else [0.0] * n
+    value = f"array({value})" if pasted and wrap else value
+    with pytest.raises(rnncalc.InputError) as e:
+        rnncalc.trace("rnn", weights=1, x=[1], W_ss=value)  # a flat W_ss of n values: H = n, over 2048 anyway
+    over = f"keyword W_ss: holds more than {MAX_NUMBERS:,} values, the limit for one key"
+    assert (str(e.value) == over) == (n > MAX_NUMBERS), str(e.value)
+
+
+@FIXTURES
+@given(name=gen.odd_names, fmt=st.sampled_from(["table", "json", "jsonl", "csv", "markdown", "latex"]))
+def test_names_with_control_characters_in_every_format(tmp_path_factory, name, fmt):
+    from rnncalc.text import printable
+
+    folder = tmp_path_factory.mktemp("names")
+    path = _written(folder, "W_f: [[1, 2]]\nx: 1\n", name)
+    cwd = os.getcwd()
+    os.chdir(folder)  # the file named as typed, so that the header shows the name itself
+    try:
+        status, out, _ = assert_answered(["lstm", name, "--weights", "0.1", "-f", fmt, "--no-color"])
+    finally:
+        os.chdir(cwd)
+    assert status == 0 and path.exists()
+    unsafe = {ch for ch in name if printable(ch) != ch} - {"\n"}
+    assert not unsafe & set(out), (name, fmt)
+    if fmt == "markdown":
+        assert "| --weights 0.1 (fill) |" in out and "| W_f (file) |" in out
+
+
+@given(value=gen.api_values, key=st.sampled_from(["x", "W_ss", "s0", "weights", "expect", "name", "digits"]))
+def test_the_library_answers_any_python_value(value, key):
+    import rnncalc
+    from rnncalc.text import printable
+
+    masked = isinstance(value, np.ma.MaskedArray) and np.ma.count_masked(value) > 0
+    try:
+        rnncalc.trace("rnn", **{"weights": 1, "x": [1], key: value})
+    except (rnncalc.InputError, rnncalc.NonFiniteError) as e:
+        assert printable(str(e)) == str(e), str(e)  # one line, nothing a terminal would act on
+        assert not masked or "masked" in str(e)
+    else:
+        assert not masked, value
