@@ -113,6 +113,7 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
 
     defaults = {k: data[k] for k in LAYER_DEFAULTS if k in data}
     layers, xs, below = [], None, []
+    T = D = None  # the input's steps (None for a stream) and size, known once layer 1 is read
     for number, directions in enumerate(mappings, start=1):
         if number > 1:
             below = layers[-len(directions):]  # the layer under this one, each direction
