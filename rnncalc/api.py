@@ -98,6 +98,11 @@ def _plain(value, where="problem"):
 
     def plain(value, where, depth):
         nonlocal count
+        if _is_tensor(value):  # a PyTorch tensor or parameter, on any device, with or without its graph
+            value = value.detach().cpu().numpy()
+        elif not isinstance(value, (np.ndarray, np.generic, str, bytes, list, tuple, Mapping)) \
+                and hasattr(value, "__array__"):  # anything numpy can read as an array
+            value = np.asarray(value)
         if isinstance(value, np.ma.MaskedArray):  # np.ma.masked too, the masked scalar
             masked = int(np.ma.count_masked(value))
             if masked:
@@ -120,6 +125,10 @@ def _plain(value, where="problem"):
             return [plain(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
         return value
     return plain(value, where, 0)
+
+
+def _is_tensor(value) -> bool:
+    return all(hasattr(value, name) for name in ("detach", "cpu", "numpy"))
 
 
 class _Keeper:

@@ -236,3 +236,20 @@ def test_a_stacks_gradients_are_attributes_as_a_single_layers_are():
     assert second["W_sx"][0, 0] == pytest.approx(2.0, rel=1e-15)
     assert t.grad["layers"][0]["W_ss"].tolist() == t.to_dict()["grad"]["layers"][0]["W_ss"]
     assert library.trace("rnn", doc).grad is None and library.trace("rnn", doc).loss is None
+
+
+def test_tensors_and_array_likes_are_read_as_their_numbers():
+    # What torch's print(model.weight_hh_l0) holds, given as it is: a Parameter (with its graph) in float32,
+    # and any object numpy reads through __array__; the same numbers as lists, to the bit.
+    class ArrayLike:
+        def __array__(self, dtype=None, copy=None):
+            return np.array([[0.5, -0.25], [0.125, 1.0]])
+
+    as_lists = library.trace("rnn", W_ss=[[0.5, -0.25], [0.125, 1.0]], W_sx=[[1.0], [-1.5]], x=[[1.0], [2.0]])
+    given = library.trace("rnn", W_ss=ArrayLike(), W_sx=np.array([[1.0], [-1.5]]), x=[[1.0], [2.0]])
+    assert given.to_dict() == as_lists.to_dict()
+    torch = pytest.importorskip("torch")
+    W_sx = torch.nn.Parameter(torch.tensor([[1.0], [-1.5]], dtype=torch.float32))  # requires_grad
+    from_torch = library.trace("rnn", W_ss=torch.tensor([[0.5, -0.25], [0.125, 1.0]], dtype=torch.float64),
+                               W_sx=W_sx, x=torch.tensor([[1.0], [2.0]]))
+    assert from_torch.to_dict() == as_lists.to_dict()  # each float32 here is exactly its float64
