@@ -14,6 +14,7 @@ the next H to the backward one), so each layer's gradients are those of its own 
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -27,8 +28,8 @@ from .expectations import _expectation, _loss
 from .problem import (CELL_OPTIONS, Flags, Problem, build, check_cell, grad_step_bytes, param_flags,
                       refuse_long_grad)
 from .text import clipped
-from .values import Entry, _array, _kind, _mapping, _named_flags, _shaped, _tolerance, _whole
-from .yamlio import Document
+from .values import Entry, _array, _fmt_shape, _kind, _mapping, _named_flags, _shaped, _tolerance, _whole
+from .yamlio import Document, parse_flow
 
 MAX_LAYERS = 100  # layers in a stack; building each costs a few milliseconds
 
@@ -80,6 +81,12 @@ class Stack:
 
 # ---------------------------------------------------------------- reading a stack file
 
+def top_keys(cell_name):
+    """The keys of a stack file's top level: the whole stack's, the defaults of every layer, and the cell's
+    initial states (h0, c0) of every layer and direction at once, in PyTorch's layout."""
+    return (*STACK_KEYS, *LAYER_DEFAULTS, *(state.init_key for state in cells.CELLS[cell_name]().states))
+
+
 def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     """Check a `layers:` problem and the command line, and build a Problem for each layer and direction."""
     source = doc.source
@@ -89,26 +96,27 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     top.update(top_params)  # -p KEY=V for a top-level key acts as the file's KEY: V
     data.update({k: e.value for k, e in top_params.items()})
     check_cell(top.get("cell"), cell_name)
+    init_keys = [state.init_key for state in cells.CELLS[cell_name]().states]
     for key, entry in top.items():
-        if entry.origin == "--param" and (key not in (*STACK_KEYS, *LAYER_DEFAULTS) or key == "layers"):
+        if entry.origin == "--param" and (key not in top_keys(cell_name) or key == "layers"):
             name = cells.CELLS[cell_name]().param_names[0] if key == "layers" else clipped(key)
             example = f"layers.1.{'forward.' * (data.get('bidirectional') is True)}{name}"
             raise entry.fail(f"a stack's values are addressed by layer, e.g. {example}" if key != "layers" else
                              f"the layers are given in the file; address one layer's value, e.g. {example}")
-        if key not in (*STACK_KEYS, *LAYER_DEFAULTS):
+        if key not in top_keys(cell_name):
             raise InputError(entry.at or entry.where, f"'{clipped(key)}' belongs in a layer's mapping under layers:, "
                                                       "or is not a key of a stack file")
     bidirectional = top["bidirectional"].value if "bidirectional" in top else False
     if not isinstance(bidirectional, bool):
         raise top["bidirectional"].fail(f"expected true or false, found {_kind(bidirectional)}")
     mappings = _layer_mappings(top["layers"], bidirectional)
-    for flag, value in flags.states.items():
-        address = "layers.1.forward" if bidirectional else "layers.1"
-        raise InputError(f"--{flag}", f"a stack has an initial state per layer and direction: give it with "
-                                      f"-p {address}.{flag}={clipped(value)}")
+    for flag, text in flags.states.items():  # --h0 and --c0 act as the file's h0: and c0:
+        top[flag] = Entry(parse_flow(text, f"--{flag}"), f"--{flag}", f"--{flag}")
     if flags.input is not None:
         raise InputError("--input", "a stack's input size is x's; each layer above reads the one below")
     overrides = _overrides(addressed, mappings, bidirectional)
+    whole = {k: top[k] for k in init_keys if k in top}
+    states = _whole_states(whole, mappings, overrides)
     expects, top_expect = _addressed(flags.expect, top.get("expect"), mappings, bidirectional, flags.no_expect)
 
     defaults = {k: data[k] for k in LAYER_DEFAULTS if k in data}
@@ -126,8 +134,10 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
                 x = {"x": np.zeros((T or 1, width)), "input": width} if below else \
                     {"x": np.zeros((T or 1, D)), "input": D}
             address = f"layers.{number}." + (f"{direction}." if bidirectional else "")
-            problem = _layer_problem(cell_name, where, address, {**defaults, **_checked(mapping, where), **x},
-                                     overrides.get((number, direction), []), flags if xs is None else None, flags)
+            in_file, by_flag = _split_states(states.get((number, direction), {}), whole)
+            problem = _layer_problem(cell_name, where, address, {**defaults, **_checked(mapping, where), **x, **in_file},
+                                     overrides.get((number, direction), []), flags if xs is None else None, flags,
+                                     by_flag)
             if xs is None:
                 live = problem.live and not bidirectional and not flags.grad
                 xs = problem.xs if live else \
@@ -178,14 +188,14 @@ def _refuse_in_layer(key, where):
         raise InputError(where, f"'{key}' is a key of the whole stack: give it at the top level")
 
 
-def _layer_problem(cell_name, where, address, data, overrides, input_flags, flags):
+def _layer_problem(cell_name, where, address, data, overrides, input_flags, flags, states=None):
     """One direction of one layer as a Problem: its mapping (with the stack's defaults and its input), the -p
     values addressed to it (as KEY=V, each acting as the mapping's KEY), and the command line's fills, sizes,
     rounding and options. input_flags gives layer 1's -x / --x-file. Rounding is refused under --grad as for
     one layer."""
     layer_flags = Flags(
         x=input_flags.x if input_flags else None, x_file=input_flags.x_file if input_flags else None,
-        params=overrides, address=address,
+        params=overrides, address=address, states=states or {},
         weights=flags.weights, biases=flags.biases, hidden=flags.hidden,
         round=flags.round, round_sigmoid=flags.round_sigmoid, round_tanh=flags.round_tanh,
         round_state=flags.round_state, options={k: v for k, v in flags.options.items() if k != "output"},
@@ -237,6 +247,42 @@ def _split(address, what, mappings, bidirectional):
     if not bidirectional and direction == "backward":
         raise InputError(where, "the stack is not bidirectional: it has no backward direction")
     return number, direction or "forward", m["key"]
+
+
+def _whole_states(entries, mappings, overrides):
+    """{(layer, direction): {"h0": row, ...}} from a whole stack's initial states in PyTorch's layout, (L·dirs, H)
+    or (L·dirs, 1, H): row (l − 1)·dirs + d is layer l's direction d (0 forward, 1 backward), as torch's h_0."""
+    places = [(number, direction) for number, directions in enumerate(mappings, start=1) for direction in directions]
+    states = {}
+    for key, entry in entries.items():
+        a = _array(entry)
+        filled = a.ndim == 0  # one number fills every layer's and direction's state
+        if filled:
+            a = np.full((len(places), 1), float(a))
+        if a.ndim == 3 and a.shape[1] == 1:
+            a = a[:, 0]  # torch's batch of one
+        if a.ndim != 2 or len(a) != len(places):
+            dirs = len(mappings[0])
+            raise entry.fail(f"expected one row a layer and direction, ({len(places)}, H) or ({len(places)}, 1, H) as "
+                             f"PyTorch's {key} of {len(mappings)} layer{'s' * (len(mappings) > 1)}"
+                             f"{' and 2 directions' if dirs == 2 else ''}; found shape {_fmt_shape(a.shape)}")
+        for (number, direction), row in zip(places, a):
+            mapping = mappings[number - 1][direction]
+            given = isinstance(mapping, dict) and key in mapping or any(
+                item.partition("=")[0].strip() == key for item in overrides.get((number, direction), []))
+            if given:
+                raise entry.fail(f"gives every layer's {key}, and layers.{number}"
+                                 f"{'.' + direction if len(mappings[0]) == 2 else ''}.{key} is given too; give it one way")
+            states.setdefault((number, direction), {})[key] = row[0].item() if filled else row.tolist()
+    return states
+
+
+def _split_states(given, entries):
+    """A layer's rows of the whole stack's states: (those the file gave, as its keys; those flags gave, as the
+    text of --h0-style flags, so that each is shown as coming from where it came)."""
+    file = {k: v for k, v in given.items() if not entries[k].where.startswith("-")}
+    flags = {k: json.dumps(v) for k, v in given.items() if k not in file}
+    return file, flags
 
 
 def _top_params(flags):

@@ -470,13 +470,13 @@ BIDIRECTIONAL_FILE = "x: [1, 2]\nweights: 0.5\nbidirectional: true\nlayers:\n  -
 def param_flags(draw, cell_name, stack=False):
     """-p KEY=V words: KEY any key of the cell (addressed to a layer of a stack, or not), or an odd one; V
     a valid, odd or pasted value."""
-    from rnncalc.stack import LAYER_DEFAULTS, STACK_KEYS
+    from rnncalc.stack import top_keys
 
     keys = every_key(cell_name)
     if stack:
         layer = st.tuples(st.sampled_from(["1", "2", "3"]), st.sampled_from(["", "forward.", "backward."]),
                           st.sampled_from(keys)).map(lambda a: f"layers.{a[0]}.{a[1]}{a[2]}")
-        key = st.one_of(layer, st.sampled_from(sorted({*STACK_KEYS, *LAYER_DEFAULTS, *keys})))
+        key = st.one_of(layer, st.sampled_from(sorted({*top_keys(cell_name), *keys})))
     else:
         key = st.one_of(st.sampled_from(keys), st.sampled_from(ODD_KEYS))
     value = st.one_of(flow_values, number_text, printed_arrays(), st.sampled_from(["0.5", "[0.5, 0.5]", "true",

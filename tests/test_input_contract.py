@@ -17,7 +17,7 @@ from rnncalc import cells
 from rnncalc.cli import app
 from rnncalc.problem import MAX_GRAD_BYTES, grad_step_bytes
 from rnncalc.report import Check, holds_at, matches
-from rnncalc.stack import LAYER_DEFAULTS, MAX_LAYERS, STACK_KEYS
+from rnncalc.stack import MAX_LAYERS, top_keys
 from rnncalc.yamlio import MAX_DEPTH, MAX_NUMBERS
 from strategies import every_key
 
@@ -118,7 +118,7 @@ def test_every_key_of_a_stack_as_p_acts_as_the_stacks_key(rnncalc, rnncalc_json,
     assert f"{final:.4f}" != f"{final:.2f}00"  # to 2 decimals: holds at digits 2 or atol 0.1, not at 4 digits
     base = {**dict(line.split(": ") for line in STACK.split("\nlayers:")[0].splitlines()),
             "expect": f"{{output: {final:.2f}}}"}
-    for key in sorted({*STACK_KEYS, *LAYER_DEFAULTS} - {"layers"}):
+    for key in sorted(set(top_keys(cell_name)) - {"layers"}):
         value, needs, extra = value_of(key, cell_name, stack=True)
         top = {**base, **needs}
         layers = "layers:" + STACK.split("\nlayers:")[1]
@@ -135,7 +135,7 @@ def test_every_key_of_a_stack_as_p_acts_as_the_stacks_key(rnncalc, rnncalc_json,
 @pytest.mark.parametrize("cell_name", CELL_NAMES)
 def test_a_stack_refuses_a_layers_key_without_its_address(rnncalc, tmp_path, cell_name):
     path = write(tmp_path, STACK)
-    for key in sorted(set(every_key(cell_name)) - {*STACK_KEYS, *LAYER_DEFAULTS}):
+    for key in sorted(set(every_key(cell_name)) - set(top_keys(cell_name))):
         status, _, err = rnncalc(cell_name, path, "-p", f"{key}=1")
         assert (status, err) == (2, f"rnncalc: --param {key}: a stack's values are addressed by layer, "
                                     f"e.g. layers.1.{key}\n")
@@ -198,8 +198,9 @@ def test_p_refusals(rnncalc, args, message):
                                                          "give it once"),
     ("", ["-p", "layers=1"], "--param layers: the layers are given in the file; address one layer's value, "
                              "e.g. layers.1.W_ss"),
-    ("", ["--s0", "1" * 100], "--s0: a stack has an initial state per layer and direction: give it with "
-                              f"-p layers.1.s0={'1' * 59}…"),
+    ("", ["--s0", "a" * 100], f"--s0: expected a number, found the text '{'a' * 59}…'"),
+    ("", ["--s0", "[1, 2, 3]"], "--s0: expected one row a layer and direction, (2, H) or (2, 1, H) as PyTorch's "
+                                "s0 of 2 layers; found shape (3,)"),
     ("", ["-p", "layers.1.W_ss"], "--param: expected NAME=VALUE, found 'layers.1.W_ss'"),
     ("", ["-p", "layers.2.s0=abc"], "--param layers.2.s0: expected a number, found the text 'abc'"),  # not --s0
     ("", ["-p", "layers.2.activation=abc"], "--param layers.2.activation: expected one of tanh, relu, sigmoid, "

@@ -88,6 +88,32 @@ def course_gradients(case, grad, n):
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_a_whole_stacks_initial_states_in_torchs_layout(case, rnncalc, tmp_path):
+    # torch's h_0 (layers · directions, batch 1, H), given whole with --h0 (and --c0) as torch prints it:
+    # the same output, h_n and c_n as PyTorch's, as when each row is given to its layer and direction.
+    status, text, err = rnncalc("convert", REFERENCE / case["npz"], "--from", "pytorch",
+                                "--activation", case["activation"])
+    assert status == 0, err
+    path = tmp_path / "model.yaml"
+    path.write_text(text)
+    v = VISIBLE[case["cell"]]
+
+    def printed(rows):  # as print(h0) shows it: tensor([[[0.1000, ...]], ...], dtype=torch.float64)
+        return "tensor([" + ",\n        ".join(f"[{json.dumps(r)}]" for r in rows) + "], dtype=torch.float64)"
+    args = [case["cell"], path, "-x", json.dumps(case["x"]), "-f", "json", f"--{v}0", printed(case["h0"])]
+    if "c0" in case:
+        args += ["--c0", json.dumps(case["c0"])]
+    status, out, err = rnncalc(*args)
+    assert status == 0, err
+    doc = json.loads(out)
+    close(doc["output"], case["output"])
+    finals = [r["final"] for r in doc["layers"]]
+    close([f[v] for f in finals], case["h_n"])
+    if "c_n" in case:
+        close([f["c"] for f in finals], case["c_n"])
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_gradients_match_torch_autograd(case, traced):
     target = json.dumps(case["target"])
     doc = traced(case, "--grad", "--loss", "dot", "--target", target)
@@ -217,9 +243,10 @@ def test_rows_say_layer_and_direction(tmp_path, rnncalc):
     assert status == 0 and "layer 1 · forward" in out and "layer 1 · backward" in out
     assert "computed from t = 2 down to 1: each step reads x_t, and its s_{t-1} is the state after x_{t+1}" in out
     assert "final: s_T = 6" in out and "final: s_1 = 6" in out
-    status, _, err = rnncalc("rnn", path, "--s0", "1")
-    assert (status, err) == (2, "rnncalc: --s0: a stack has an initial state per layer and direction: give it with "
-                                "-p layers.1.forward.s0=1\n")
+    # --s0 1 fills every layer's and direction's s0: forward s = (1 + 2, 3 + 4) = (3, 7), backward from t = 2:
+    # s = 1 + 4 = 5, then 5 + 2 = 7; o_2 = (7, 5).
+    status, out, err = rnncalc("rnn", path, "--s0", "1", "-q")
+    assert (status, out, err) == (0, "7\n5\n", "")
 
 
 def test_check_runs_a_stack(tmp_path, rnncalc, monkeypatch):
@@ -499,3 +526,15 @@ def test_write_ups_show_what_the_table_shows(tmp_path, rnncalc, fmt):
     assert ("`[3, 2]`" in out and "`5`" in out and "✓" in out) if fmt == "markdown" else \
         (r"\left[3, 2\right]" in out and r"\checkmark" in out)
     assert out.rstrip().endswith("all 1 expected values hold")
+
+
+def test_a_whole_stacks_initial_states_are_refused_in_one_line_when_they_do_not_fit(tmp_path, rnncalc):
+    path = tmp_path / "s.yaml"
+    path.write_text("cell: lstm\nbidirectional: true\nweights: 0.5\nx: [1, 2]\nlayers:\n"
+                    "  - {forward: {}, backward: {h0: [1]}}\n  - {forward: {}, backward: {}}\n")
+    status, _, err = rnncalc("lstm", path, "--h0", "[[1], [2], [3]]")
+    assert (status, err) == (2, "rnncalc: --h0: expected one row a layer and direction, (4, H) or (4, 1, H) as "
+                                "PyTorch's h0 of 2 layers and 2 directions; found shape (3, 1)\n")
+    status, _, err = rnncalc("lstm", path, "--h0", "[[1], [2], [3], [4]]")
+    assert (status, err) == (2, "rnncalc: --h0: gives every layer's h0, and layers.1.backward.h0 is given too; "
+                                "give it one way\n")
