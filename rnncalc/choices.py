@@ -10,3 +10,4 @@ CHECK_FORMATS = ("table", "json")  # rnncalc check's output
 FRAMEWORKS = ("pytorch", "keras", "tensorflow")  # what rnncalc convert reads; tensorflow is read as keras
 CONVERTED_CELLS = ("rnn", "lstm", "gru")  # the cells those frameworks have
 DIRECTIONS = ("forward", "backward")  # of a bidirectional layer
+MERGES = ("concat", "sum", "ave", "mul")  # how a bidirectional layer joins its directions, as Keras's merge_mode

@@ -234,14 +234,18 @@ def course_model(model: Model, activation: str | None, output: str | None, sourc
             if width is not None and p.sizes[1] != width:
                 raise InputError(source, f"{p.origin} reads input size D = {p.sizes[1]}, but the layer below "
                                          f"gives {width} (its H, times 2 when bidirectional)")
-        width = sum(p.sizes[0] for p in layer.values())
+        width = sum(p.sizes[0] for p in layer.values()) if model.merge == "concat" else \
+            next(iter(layer.values())).sizes[0]
     bidirectional = directions[0] == 2
     layers = [{d: course_layer(p, model.framework, activation, notes) for d, p in layer.items()}
               for layer in model.layers]
     out = _output_layer(model, width, bidirectional, output, head, source, notes)
     options = {}
     if bidirectional:
-        options["bidirectional"] = (True, "layer l+1 reads layer l's forward ‖ backward visible states")
+        options["bidirectional"] = (True, "layer l+1 reads layer l's forward ‖ backward visible states"
+                                    if model.merge == "concat" else "layer l+1 reads layer l's directions, merged")
+    if model.merge != "concat":
+        options["merge"] = (model.merge, "Keras's merge_mode: how each layer joins its directions")
     values = [c.options.pop("activation") for layer in layers for c in layer.values() if "activation" in c.options]
     if values:
         if len({v[0] for v in values}) > 1:

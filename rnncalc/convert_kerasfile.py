@@ -20,6 +20,7 @@ import zipfile
 from .cells import CELLS
 from .convert_keras import keras_layer, unconfigured
 from .convert_layout import KERAS_ROLES, Model, linear_head, quoted
+from .choices import MERGES
 from .errors import InputError
 from .npyio import MAX_NPZ_NUMBERS
 
@@ -121,7 +122,7 @@ def _recurrent(group, prefix, where, arrays):
 
 def _from_config(f, config, path, cell, layer, direction):
     layers = _layer_list(config, path)
-    used, arrays, stack, dense, options = {}, {}, [], None, []
+    used, arrays, stack, dense, options, merges = {}, {}, [], None, [], []
     every_step = False  # a TimeDistributed(Dense) reads the top output at every step whatever return_sequences
     for entry in layers:
         kind, cfg = entry.get("class_name"), entry.get("config") or {}
@@ -152,8 +153,9 @@ def _from_config(f, config, path, cell, layer, direction):
                                                  **_read_as(cfg, kind))})
             options.append(cfg)
         elif kind == "Bidirectional":
-            stack.append(_bidirectional(group, cfg, arrays, cell, path, where, whole=layer is None))
+            stack.append(_bidirectional(group, cfg, arrays, cell, path, where))
             options.append(cfg["layer"]["config"])
+            merges.append((cfg.get("merge_mode", "concat"), where))
         elif stack and (kind == "Dense" or kind == "TimeDistributed" and (cfg.get("layer") or {}).get("class_name")
                                                                          == "Dense"):
             every_step = kind == "TimeDistributed"
@@ -170,6 +172,8 @@ def _from_config(f, config, path, cell, layer, direction):
                              "recurrent layer; the layer above reads its output at every step")
     last = options[-1].get("return_sequences", False)
     model = Model("keras", stack, None, f"Keras {config.get('class_name')}")
+    if merges and layer is None:
+        model.merge = _merge(merges)
     if dense is not None:
         model.dense, model.output = dense[:3], dense[3]
         model.head_reads = "steps" if last or every_step else "final"
@@ -241,13 +245,23 @@ def _read_as(cfg, kind):
             "how": "layer in a .keras model", "told": True}
 
 
-def _bidirectional(group, cfg, arrays, cell, path, where, whole):
-    """A Bidirectional layer's two directions; its merge_mode matters only when the whole model is converted."""
-    merge = cfg.get("merge_mode", "concat")
-    if merge != "concat" and whole:
-        raise InputError(where, f"Bidirectional(merge_mode={merge!r}): an rnncalc stack joins the directions as "
-                                "forward ‖ backward (concat) only; convert a direction at a time with "
-                                "--layer N --direction forward|backward")
+def _merge(merges):
+    """The merge_mode every Bidirectional layer of a whole model shares: a stack's merge:."""
+    modes = {mode for mode, _ in merges}
+    for mode, where in merges:
+        if mode not in MERGES:
+            raise InputError(where, f"Bidirectional(merge_mode={mode!r}) returns the two directions apart; an rnncalc "
+                                    f"stack joins them by {', '.join(MERGES)}: convert a direction at a time with "
+                                    "--layer N --direction forward|backward")
+    if len(modes) > 1:
+        raise InputError(merges[0][1], f"its Bidirectional layers join their directions in different ways "
+                                       f"({', '.join(sorted(modes))}); an rnncalc stack joins every layer's one way: "
+                                       "convert a layer at a time with --layer N")
+    return modes.pop()
+
+
+def _bidirectional(group, cfg, arrays, cell, path, where):
+    """A Bidirectional layer's two directions."""
     forward = cfg["layer"]
     backward = cfg.get("backward_layer") or {"class_name": forward["class_name"],
                                              "config": {**forward["config"], "go_backwards": True}}

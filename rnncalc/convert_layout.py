@@ -82,7 +82,7 @@ class Model:
     dense is the output layer as (W_y (K, width), b_y (K,), their sources), or None; output its
     activation when the source says it. head_reads is what the output layer reads when the source says
     it: "steps" (the top output at every step) or "final" (the final states); assumed lists what the
-    conversion took for granted, for notes on stderr."""
+    conversion took for granted, for notes on stderr; merge how its bidirectional layers join their directions."""
     framework: str
     layers: list
     dense: tuple | None = None
@@ -90,6 +90,7 @@ class Model:
     output: str | None = None
     head_reads: str | None = None
     assumed: list = field(default_factory=list)
+    merge: str = "concat"  # how its bidirectional layers join their directions (Keras's merge_mode)
 
 
 # ---------------------------------------------------------------- names as data

@@ -167,6 +167,29 @@ def activation_vjp(act, z, a, g):
 # magnitude (exactly: only the exponents change), so its squares stay below 4 and only a norm beyond
 # the float range itself is inf.
 
+def merge(kind, a, b):
+    """A bidirectional layer's output from its directions' visible states a, b (T, H), as Keras's merge_mode:
+    concat [a; b] (T, 2H), sum a + b, ave (a + b) / 2, mul a ⊙ b."""
+    if kind == "concat":
+        return np.concatenate([a, b], axis=1)
+    if kind == "sum":
+        return a + b
+    if kind == "ave":
+        return (a + b) / 2
+    return a * b
+
+
+def merge_vjp(kind, a, b, g):
+    """dL/da and dL/db from g = dL/d merge(kind, a, b)."""
+    if kind == "concat":
+        return g[:, :a.shape[1]], g[:, a.shape[1]:]
+    if kind == "sum":
+        return g, g
+    if kind == "ave":
+        return g / 2, g / 2
+    return g * b, g * a
+
+
 def _scale(a):
     """2^(e−1) for max |a| in [2^(e−1), 2^e); 0 for an all-zero a; inf or nan when a holds one."""
     m = float(np.max(np.abs(a))) if np.size(a) else 0.0

@@ -1,7 +1,8 @@
 """A stack of layers run on the engine: each direction of each layer a single-layer run, block by block.
 
     layer 1 reads x_t; layer l+1 reads layer l's visible states v_t,
-    [v→_t; v←_t] (forward ‖ backward) when the network is bidirectional;
+    [v→_t; v←_t] (forward ‖ backward) when the network is bidirectional, or v→_t + v←_t, their mean or
+    v→_t ⊙ v←_t (merge: sum, ave, mul, as Keras's merge_mode);
     a backward direction runs the same cell from x_T down to x_1, its "previous" state the one after x_{t+1};
     the top output o_t is the top layer's visible states, and the readout y_t = act(W_y o_t + b_y).
 
@@ -25,7 +26,7 @@ import copy
 
 import numpy as np
 
-from . import engine, report
+from . import engine, mathops, report
 from .backward import Gradients, loss_seeds, reverse, totals
 from .cells import Cell, Equation, State
 from .expr import Input
@@ -123,7 +124,7 @@ def run_stack(stack, view, writer) -> StackResult:
             result.parts.append(part)
             writer.done(part)
             visible.append(keep.visible)
-        xs = np.concatenate(visible, axis=1) if len(visible) > 1 else visible[0]  # (T, width)
+        xs = mathops.merge(stack.merge, *visible) if len(visible) > 1 else visible[0]  # (T, width)
     result.output = xs
     _readout(stack, result)
     if result.broken is not None:
@@ -299,12 +300,11 @@ def backward_stack(stack, result):
             if "o" in seed:
                 g[t] = seed["o"]
     for number in sorted({layer.number for layer in stack.layers}, reverse=True):
-        below, offset = None, 0
-        for part in (p for p in result.parts if p.layer.number == number):
+        below = None
+        parts = [p for p in result.parts if p.layer.number == number]
+        shares = [g] if len(parts) == 1 else mathops.merge_vjp(stack.merge, *(_visible_states(p) for p in parts), g)
+        for part, share in zip(parts, shares):  # share: (T, H), in time order
             layer, p = part.layer, part.layer.problem
-            H = p.sizes["H"]
-            share = g[:, offset:offset + H]  # (T, H), in time order
-            offset += H
             computed = part.steps  # in the order the direction computed them
             order = range(T) if layer.direction == "forward" else range(T - 1, -1, -1)
             seeds = [{p.cell.visible: share[t]} for t in order]
@@ -319,6 +319,12 @@ def backward_stack(stack, result):
             dx = np.array([r.values["dx"] for r in records])  # (T, D), time order
             below = dx if below is None else below + dx
         g = below
+
+
+def _visible_states(part):
+    """(T, H) a direction's visible states, in time order."""
+    steps = part.steps if part.layer.direction == "forward" else part.steps[::-1]
+    return np.array([step.values[part.layer.problem.cell.visible] for step in steps])
 
 
 class _OutputStep:

@@ -1,7 +1,8 @@
 """Stacked and bidirectional networks: a `layers:` problem as one single-layer Problem per layer and direction.
 
     layer 1 reads x_t; layer l+1 reads layer l's visible state v_t,
-    the forward ‖ backward concatenation [v→_t; v←_t] when the network is bidirectional;
+    the forward ‖ backward concatenation [v→_t; v←_t] when the network is bidirectional (or, with merge:, their
+    sum, mean or product);
     the backward direction runs the same cell from t = T down to 1, its "previous" state the one after x_{t+1};
     the top output o_t = [v→_t; v←_t] of the top layer (what PyTorch returns as `output`),
     and an optional output layer y_t = act(W_y o_t + b_y).
@@ -22,19 +23,19 @@ import numpy as np
 
 from . import cells
 from .backward import Loss
-from .choices import DIRECTIONS
+from .choices import DIRECTIONS, MERGES
 from .errors import InputError
 from .expectations import _expectation, _loss
 from .problem import (CELL_OPTIONS, Flags, Problem, build, check_cell, grad_step_bytes, param_flags,
                       refuse_long_grad)
 from .text import clipped
-from .values import Entry, _array, _fmt_shape, _kind, _mapping, _named_flags, _shaped, _tolerance, _whole
+from .values import Entry, _array, _choice, _fmt_shape, _kind, _mapping, _named_flags, _shaped, _tolerance, _whole
 from .yamlio import Document, parse_flow
 
 MAX_LAYERS = 100  # layers in a stack; building each costs a few milliseconds
 
 # Top-level keys of a stack file; every other key belongs in a layer's mapping.
-STACK_KEYS = ("cell", "name", "bidirectional", "x", "layers", "W_y", "b_y", "output", "digits", "atol",
+STACK_KEYS = ("cell", "name", "bidirectional", "merge", "x", "layers", "W_y", "b_y", "output", "digits", "atol",
               "expect", "loss", "target")
 # Top-level keys that are defaults for every layer's mapping.
 LAYER_DEFAULTS = ("round", "round_state", "weights", "biases", "hidden", *CELL_OPTIONS)
@@ -69,11 +70,12 @@ class Stack:
     loss: Loss | None = None
     name: str | None = None
     live: bool = False  # xs is a stream from stdin (-x -), an iterator of (D,) rows, of a one-direction stack
+    merge: str = "concat"  # how each bidirectional layer joins its directions: choices.MERGES
 
     @property
     def width(self):
-        """The size of the top output: H of the top layer, twice that when bidirectional."""
-        return self.layers[-1].problem.sizes["H"] * (2 if self.bidirectional else 1)
+        """The size of the top output: H of the top layer, twice that when bidirectional and concatenated."""
+        return self.layers[-1].problem.sizes["H"] * (2 if self.bidirectional and self.merge == "concat" else 1)
 
     def directions(self, number):
         return [layer for layer in self.layers if layer.number == number]
@@ -109,6 +111,7 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     bidirectional = top["bidirectional"].value if "bidirectional" in top else False
     if not isinstance(bidirectional, bool):
         raise top["bidirectional"].fail(f"expected true or false, found {_kind(bidirectional)}")
+    merge = _merge(top.get("merge"), bidirectional)
     mappings = _layer_mappings(top["layers"], bidirectional)
     for flag, text in flags.states.items():  # --h0 and --c0 act as the file's h0: and c0:
         top[flag] = Entry(parse_flow(text, f"--{flag}"), f"--{flag}", f"--{flag}")
@@ -127,7 +130,7 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
             below = layers[-len(directions):]  # the layer under this one, each direction
         for direction, mapping in directions.items():
             where = f"{source}: layers.{number}" + (f".{direction}" if bidirectional else "")
-            width = sum(layer.problem.sizes["H"] for layer in below)  # the input size of this layer, above 1
+            width = _merged_width(below, merge, where)  # the input size of this layer, above 1
             if xs is None:
                 x = {"x": data["x"]} if "x" in data else {}
             else:
@@ -148,7 +151,8 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
                               for key, entry in expects.get((number, direction), [])]
             layers.append(Layer(number, direction, problem))
     stack = Stack(cell_name, bidirectional, layers, xs, source, digits=layers[0].problem.digits,
-                  name=str(data["name"]) if "name" in data else None, live=T is None)
+                  name=str(data["name"]) if "name" in data else None, live=T is None, merge=merge)
+    _merged_width(layers[-len(mappings[-1]):], merge, f"{source}: layers.{len(mappings)}")
     stack.output = _output_layer(top, flags, stack.width)
     stack.atol = flags.atol if flags.atol is not None else layers[0].problem.atol
     if "atol" in top and flags.atol is None:
@@ -247,6 +251,27 @@ def _split(address, what, mappings, bidirectional):
     if not bidirectional and direction == "backward":
         raise InputError(where, "the stack is not bidirectional: it has no backward direction")
     return number, direction or "forward", m["key"]
+
+
+def _merge(entry, bidirectional):
+    """merge: how a bidirectional layer joins its directions (concat, sum, ave, mul, as Keras's merge_mode)."""
+    if entry is None:
+        return "concat"
+    if not bidirectional:
+        raise entry.fail("joins a bidirectional layer's directions, and the stack is not bidirectional; add "
+                         "bidirectional: true, or leave merge out")
+    return _choice(entry, MERGES)
+
+
+def _merged_width(directions, merge, where=""):
+    """The width of a layer's output: its directions' H, side by side (concat) or joined number by number."""
+    sizes = [layer.problem.sizes["H"] for layer in directions]
+    if merge == "concat" or not sizes:
+        return sum(sizes)
+    if len(set(sizes)) > 1:
+        raise InputError(where, f"merge: {merge} joins the directions number by number, so both need one hidden "
+                                f"size; found H = {sizes[0]} and {sizes[1]}")
+    return sizes[0]
 
 
 def _whole_states(entries, mappings, overrides):

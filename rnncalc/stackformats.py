@@ -26,6 +26,15 @@ def output_rows(view, T):
     return range(1, T + 1)
 
 
+JOINED = {"concat": "forward ‖ backward", "sum": "forward + backward", "ave": "(forward + backward) / 2",
+          "mul": "forward ⊙ backward"}
+
+
+def joined(stack):
+    """What the top output is, in words: forward ‖ backward, forward + backward, ..., or its visible state."""
+    return JOINED[stack.merge] if stack.bidirectional else "its visible state"
+
+
 def _final(layer):
     return "1" if layer.direction == "backward" else "T"
 
@@ -75,7 +84,7 @@ class Tables(_Writer):
         stack, console, digits = self.stack, self.out, self.stack.digits
         T = len(result.output)
         console.rule(Text("output", style=render.TITLE), align="left")
-        what = "forward ‖ backward" if stack.bidirectional else "its visible state"
+        what = joined(stack)
         console.print(Text(f"the top layer's output o_t ({what}), t = 1..{T}", style=render.DIM))
         if stack.output:
             console.print(Text(f"y_t = {stack.output['act']}(W_y o_t + b_y), W_y = "
@@ -157,7 +166,7 @@ class Documents(_Writer):
                  " ".join(marks.get(t, []))) for t in output_rows(self.view, len(result.output))]
         checked = any(r[3] for r in rows)
         head = ["t", "o_t"] + ["y_t"] * y + ["check"] * checked
-        what = "forward ‖ backward" if stack.bidirectional else "its visible state"
+        what = joined(stack)
         if self.view.format == "markdown":
             out.write(f"\n### output\n\nThe top layer's output o_t ({what})"
                       + (f", y_t = {stack.output['act']}(W_y o_t + b_y)" if y else "") + "\n\n")
@@ -206,6 +215,7 @@ class Json(_Writer):
         first = stack.layers[0].problem
         r = first.rounding
         facts = {"cell": stack.cell, "bidirectional": stack.bidirectional,
+                 **({"merge": stack.merge} if stack.merge != "concat" else {}),
                  "num_layers": max(layer.number for layer in stack.layers), "input_size": first.sizes["D"],
                  "output_width": stack.width,
                  "rounding": {"sigmoid": r.sigmoid, "tanh": r.tanh, "state": "nearest" if r.state else "none"}}

@@ -318,7 +318,7 @@ def test_a_weights_file_whose_order_is_unknown_is_refused(rnncalc, tmp_path):
 
 
 def test_one_direction_of_a_summed_bidirectional_layer(convert_and_trace):
-    # merge_mode="sum" is refused as a whole; each direction alone converts, the backward one run over the
+    # merge_mode="sum" converts as a whole (merge: sum); each direction alone converts too, the backward one run over the
     # reversed input, and Keras's output is their sum at each t.
     case = next(c for c in KERAS_CASES if c["name"] == "merge_sum")
     file = REFERENCE / case["file"]

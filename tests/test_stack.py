@@ -538,3 +538,64 @@ def test_a_whole_stacks_initial_states_are_refused_in_one_line_when_they_do_not_
     status, _, err = rnncalc("lstm", path, "--h0", "[[1], [2], [3], [4]]")
     assert (status, err) == (2, "rnncalc: --h0: gives every layer's h0, and layers.1.backward.h0 is given too; "
                                 "give it one way\n")
+
+
+def test_merged_directions_by_hand(tmp_path, rnncalc):
+    # Linear cells, x = (1, 2). Layer 1 (W_ss = 1, W_sx = 2): forward s = (2, 6); backward, from t = 2: s_2 = 4,
+    # s_1 = 6. Layer 2 (W_ss = W_sx = 1) reads the merged layer 1; o_2 is its merged output at t = 2.
+    #   sum: layer 1 gives (8, 10); forward (8, 18), backward s_2 = 10, s_1 = 18: o_2 = 18 + 10 = 28
+    #   ave: (4, 5); forward (4, 9), backward (9, 5): o_2 = (9 + 5) / 2 = 7
+    #   mul: (12, 24); forward (12, 36), backward (36, 24): o_2 = 36 · 24 = 864
+    path = tmp_path / "m.yaml"
+    path.write_text("cell: rnn\nbidirectional: true\nactivation: linear\nx: [1, 2]\nlayers:\n"
+                    "  - {forward: {W_ss: 1, W_sx: 2}, backward: {W_ss: 1, W_sx: 2}}\n"
+                    "  - {forward: {W_ss: 1, W_sx: 1}, backward: {W_ss: 1, W_sx: 1}}\n")
+    for merge, o_2 in (("sum", "28"), ("ave", "7"), ("mul", "864")):
+        assert rnncalc("rnn", path, "-p", f"merge={merge}", "-q") == (0, f"{o_2}\n", "")
+        doc = json.loads(rnncalc("rnn", path, "-p", f"merge={merge}", "-f", "json")[1])
+        assert (doc["merge"], doc["output_width"], len(doc["output"][-1])) == (merge, 1, 1)
+    status, _, err = rnncalc("rnn", path, "-p", "merge=max")
+    assert (status, err) == (2, "rnncalc: --param merge: expected one of concat, sum, ave, mul, found the text 'max'\n")
+
+
+@pytest.mark.parametrize("merge", ["sum", "ave", "mul"])
+def test_gradients_through_merged_directions_by_finite_differences(merge):
+    # A 2-layer bidirectional LSTM whose directions are merged, a sigmoid W_y, loss mse: central differences of L
+    # (step 1e-6) against the backward pass, for W_y and one weight and c0 of every direction.
+    from rnncalc.network import run_stack
+    from rnncalc.problem import Flags
+    from rnncalc.report import View
+    from rnncalc.stack import build_stack
+    from rnncalc.stackformats import Unwritten
+    from rnncalc.yamlio import Document
+
+    rng = np.random.default_rng(11)
+    H, D, T, K = 2, 3, 4, 2
+
+    def layer(d):
+        return {**{f"W_{g}{s}": rng.normal(size=(H, H if s == "h" else d)).tolist() for g in "fioc" for s in "hx"},
+                "h0": rng.normal(size=H).tolist(), "c0": rng.normal(size=H).tolist()}
+    data = {"cell": "lstm", "bidirectional": True, "merge": merge, "x": rng.normal(size=(T, D)).tolist(),
+            "layers": [{"forward": layer(D), "backward": layer(D)}, {"forward": layer(H), "backward": layer(H)}],
+            "W_y": rng.normal(size=(K, H)).tolist(), "b_y": rng.normal(size=K).tolist(), "output": "sigmoid"}
+    stack = build_stack("lstm", Document(data, "s.yaml"), Flags(grad=True, loss="mse", target="[[0.1, 0.9]]"))
+
+    def run():
+        return run_stack(stack, View(format="check"), Unwritten())
+    result = run()
+
+    def numeric(array, index):
+        old = array[index]
+        array[index] = old + 1e-6
+        up = run().loss
+        array[index] = old - 1e-6
+        down = run().loss
+        array[index] = old
+        return (up - down) / 2e-6
+
+    for index in np.ndindex(stack.output["W_y"].shape):
+        assert result.output_grads["W_y"][index] == pytest.approx(numeric(stack.output["W_y"], index), abs=1e-7)
+    for part in result.parts:
+        p = part.layer.problem
+        assert part.gradients.params["W_fx"][1, 0] == pytest.approx(numeric(p.params["W_fx"], (1, 0)), abs=1e-7)
+        assert part.gradients.init["c0"][0] == pytest.approx(numeric(p.init["c"], (0,)), abs=1e-7)
