@@ -11,3 +11,4 @@ FRAMEWORKS = ("pytorch", "keras", "tensorflow")  # what rnncalc convert reads; t
 CONVERTED_CELLS = ("rnn", "lstm", "gru")  # the cells those frameworks have
 DIRECTIONS = ("forward", "backward")  # of a bidirectional layer
 MERGES = ("concat", "sum", "ave", "mul")  # how a bidirectional layer joins its directions, as Keras's merge_mode
+HEADS = ("steps", "final")  # what an output layer reads: the top output at every step, or the final states

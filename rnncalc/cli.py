@@ -361,7 +361,7 @@ def check(
 
 
 Activation = _choices("Activation", CELLS["rnn"].option("activation").choices)
-Head = _choices("Head", ("steps", "final"))
+Head = _choices("Head", choices.HEADS)
 
 
 @app.command()

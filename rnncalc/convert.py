@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .choices import FRAMEWORKS
+from .choices import FRAMEWORKS, HEADS
 from .convert_keras import read_keras
 from .convert_layout import BLOCKS, GATE_ORDER, STATE, Model, Packed, listing, looks_keras, looks_pytorch
 from .convert_torch import load_pt, read_pytorch
@@ -32,7 +32,6 @@ from .npyio import read_npz
 __all__ = ["convert_file", "course_arrays", "course_layer", "course_model", "course_params", "flow", "read_model",
            "to_yaml", "Conversion", "Stack"]
 
-HEADS = ("steps", "final")  # what an output layer reads: the top output at every step, or the final states
 PEEPHOLE_ORDER = ("W_fh", "W_fx", "P_f", "b_f", "W_ih", "W_ix", "P_i", "b_i", "W_oh", "W_ox", "P_o", "b_o",
                   "W_ch", "W_cx", "b_c")  # rnncalc's order of the peephole LSTM's parameters
 COURSE_GATES = {"lstm": "fioc", "gru": "rzn", "rnn": "s"}  # the order rnncalc lists them in
@@ -255,6 +254,10 @@ def course_model(model: Model, activation: str | None, output: str | None, sourc
         options["activation"] = values[0]
     if out:
         options["output"] = out.pop("output")
+        if "head" in out:
+            comment = out.pop("head")[1]
+            options["head"] = ("final", f"{comment}: y reads the final states"
+                               + (" [h_T forward ‖ h_1 backward]" if bidirectional else ", h_T"))
     return Stack(cells[0], layers, options, stack_header(model, source, bidirectional), out)
 
 
@@ -276,17 +279,10 @@ def _output_layer(model, width, bidirectional, output, head, source, notes):
                                            f"{'final states' if model.head_reads == 'final' else 'output at every step'}"
                                            "; drop --head")
     reads = model.head_reads or head
-    if bidirectional and reads == "final":
-        raise InputError(source, f"{what} reads the final states [h_T forward ‖ h_1 backward] "
-                                 "(return_sequences=False, or fc(h_n)), which an rnncalc stack's output layer cannot "
-                                 "read yet; convert the recurrent layers alone with --layer N")
     if bidirectional and reads is None:
         raise InputError(source, f"the file does not record whether {what} reads the output at every step "
                                  "(return_sequences=True, fc(output)) or the final states (fc(h_n)): convert with "
-                                 "--head steps for the first; the second cannot be converted yet")
-    if reads == "final":
-        notes.append(f"{what} reads the final state (return_sequences=False, fc(h_n[-1])): the model's output is "
-                     "y_T, rnncalc's y at the last step")
+                                 "--head steps for the first, --head final for the second")
     if reads is None:
         notes.append(f"the file does not record what {what} reads: assumed the top output at every step, "
                      "y_t = W_y o_t + b_y; if it reads the final state (return_sequences=False, fc(h_n[-1])), "
@@ -303,7 +299,10 @@ def _output_layer(model, width, bidirectional, output, head, source, notes):
                      f"{'PyTorch' if model.framework == 'pytorch' else 'Keras'}'s default; "
                      "for a softmax (or sigmoid) output convert with --output softmax (or sigmoid)")
         function, comment = "linear", "the arrays cannot tell: change to softmax or sigmoid for the output's activation"
-    return {"W_y": (W_y, names[0]), "b_y": (b_y, names[1]), "output": (function, comment)}
+    out = {"W_y": (W_y, names[0]), "b_y": (b_y, names[1]), "output": (function, comment)}
+    if reads == "final":
+        out["head"] = ("final", "return_sequences=False" if model.framework == "keras" else "--head final: fc(h_n)")
+    return out
 
 
 # ---------------------------------------------------------------- the course's names

@@ -240,11 +240,20 @@ def _shown(view, t, last, shown):
     return True
 
 
+def final_output(stack, result):
+    """(1, width) what an output layer reading the final states reads: the top layer's final visible states,
+    joined as its directions are (h_T forward and h_1 backward, which reads x_1 last)."""
+    parts = result.parts[-len(stack.directions(stack.layers[-1].number)):]
+    finals = [part.summary.final[part.layer.problem.cell.visible][None] for part in parts]  # (1, H) each
+    return mathops.merge(stack.merge, *finals) if len(finals) > 1 else finals[0]
+
+
 def _readout(stack, result):
-    """y_t = act(W_y o_t + b_y) on the engine, a block at a time; a non-finite y is the run's broken step."""
+    """y_t = act(W_y o_t + b_y) on the engine, a block at a time (or once, of the final states, with head:
+    final); a non-finite y is the run's broken step."""
     if not stack.output:
         return
-    o = result.output
+    o = final_output(stack, result) if stack.head == "final" else result.output
     program = engine.Program(readout_cell(stack.output["act"]), _readout_params(stack), engine.Rounding(),
                              input_size=o.shape[1])
     result.y = np.empty((len(o), stack.output["W_y"].shape[0]))  # (T, K)
@@ -268,12 +277,12 @@ def _readout_params(stack):
 def _output_checks(stack, result):
     """The checks of the top output (output, or y with an output layer): one a step, or the final step's."""
     checks = []
-    values = {"output": result.output, "y": result.y}
     T = len(result.output)
+    values = {"output": result.output, "y": result.y}
     for e in stack.expect:
         rows = [T] if e.final_only else range(1, len(e.values) + 1)
         for n, t in enumerate(rows):
-            actual = values[e.name][t - 1]
+            actual = values[e.name][t - 1 if e.name == "output" or stack.head == "steps" else 0]  # y of the final states
             checks.append(Check(e.name, t, e.values[n], actual, matches(actual, e.values[n], stack.digits, stack.atol)))
     return checks
 
@@ -293,16 +302,21 @@ def backward_stack(stack, result):
     if stack.output:
         records, _, _ = reverse(cell, params, {"o": np.zeros(o.shape[1])}, steps, seeds)
         result.output_grads = totals(cell, params, records)
-        g = np.array([r.values["dx"] for r in records])  # (T, width): dL/do_t = W_yᵀ dL/dz_t
+        g = np.array([r.values["dx"] for r in records])  # (T, width), or (1, width) of the final states
     else:
         g = np.zeros_like(o)
         for t, seed in enumerate(seeds):
             if "o" in seed:
                 g[t] = seed["o"]
+    top = stack.layers[-1].number
     for number in sorted({layer.number for layer in stack.layers}, reverse=True):
         below = None
         parts = [p for p in result.parts if p.layer.number == number]
-        shares = [g] if len(parts) == 1 else mathops.merge_vjp(stack.merge, *(_visible_states(p) for p in parts), g)
+        if number == top and stack.head == "final":
+            shares = _final_shares(stack, parts, g[0], T)
+        else:
+            shares = [g] if len(parts) == 1 else \
+                mathops.merge_vjp(stack.merge, *(_visible_states(p) for p in parts), g)
         for part, share in zip(parts, shares):  # share: (T, H), in time order
             layer, p = part.layer, part.layer.problem
             computed = part.steps  # in the order the direction computed them
@@ -319,6 +333,19 @@ def backward_stack(stack, result):
             dx = np.array([r.values["dx"] for r in records])  # (T, D), time order
             below = dx if below is None else below + dx
         g = below
+
+
+def _final_shares(stack, parts, g, T):
+    """Each top direction's dL/dv_t (T, H) when the output layer reads the final states: only at the step each
+    direction ends, t = T forward and t = 1 backward, its share of g = dL/d(the joined final states)."""
+    finals = [part.summary.final[part.layer.problem.cell.visible][None] for part in parts]  # (1, H) each
+    pieces = [g[None]] if len(parts) == 1 else mathops.merge_vjp(stack.merge, *finals, g[None])
+    shares = []
+    for part, piece in zip(parts, pieces):
+        share = np.zeros((T, piece.shape[1]))
+        share[T - 1 if part.layer.direction == "forward" else 0] = piece[0]
+        shares.append(share)
+    return shares
 
 
 def _visible_states(part):

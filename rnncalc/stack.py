@@ -23,7 +23,7 @@ import numpy as np
 
 from . import cells
 from .backward import Loss
-from .choices import DIRECTIONS, MERGES
+from .choices import DIRECTIONS, HEADS, MERGES
 from .errors import InputError
 from .expectations import _expectation, _loss
 from .problem import (CELL_OPTIONS, Flags, Problem, build, check_cell, grad_step_bytes, param_flags,
@@ -35,7 +35,7 @@ from .yamlio import Document, parse_flow
 MAX_LAYERS = 100  # layers in a stack; building each costs a few milliseconds
 
 # Top-level keys of a stack file; every other key belongs in a layer's mapping.
-STACK_KEYS = ("cell", "name", "bidirectional", "merge", "x", "layers", "W_y", "b_y", "output", "digits", "atol",
+STACK_KEYS = ("cell", "name", "bidirectional", "merge", "x", "layers", "W_y", "b_y", "output", "head", "digits", "atol",
               "expect", "loss", "target")
 # Top-level keys that are defaults for every layer's mapping.
 LAYER_DEFAULTS = ("round", "round_state", "weights", "biases", "hidden", *CELL_OPTIONS)
@@ -71,6 +71,7 @@ class Stack:
     name: str | None = None
     live: bool = False  # xs is a stream from stdin (-x -), an iterator of (D,) rows, of a one-direction stack
     merge: str = "concat"  # how each bidirectional layer joins its directions: choices.MERGES
+    head: str = "steps"  # what the output layer reads: o_t at every step, or the final states (choices.HEADS)
 
     @property
     def width(self):
@@ -112,6 +113,7 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     if not isinstance(bidirectional, bool):
         raise top["bidirectional"].fail(f"expected true or false, found {_kind(bidirectional)}")
     merge = _merge(top.get("merge"), bidirectional)
+    head = _choice(top["head"], HEADS) if "head" in top else "steps"
     mappings = _layer_mappings(top["layers"], bidirectional)
     for flag, text in flags.states.items():  # --h0 and --c0 act as the file's h0: and c0:
         top[flag] = Entry(parse_flow(text, f"--{flag}"), f"--{flag}", f"--{flag}")
@@ -142,7 +144,7 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
                                      overrides.get((number, direction), []), flags if xs is None else None, flags,
                                      by_flag)
             if xs is None:
-                live = problem.live and not bidirectional and not flags.grad
+                live = problem.live and not bidirectional and not flags.grad and head == "steps"
                 xs = problem.xs if live else \
                     np.array(list(problem.xs), dtype=float).reshape(-1, problem.sizes["D"])  # (T, D)
                 T, D = None if live else len(xs), problem.sizes["D"]
@@ -151,9 +153,12 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
                               for key, entry in expects.get((number, direction), [])]
             layers.append(Layer(number, direction, problem))
     stack = Stack(cell_name, bidirectional, layers, xs, source, digits=layers[0].problem.digits,
-                  name=str(data["name"]) if "name" in data else None, live=T is None, merge=merge)
+                  name=str(data["name"]) if "name" in data else None, live=T is None, merge=merge, head=head)
     _merged_width(layers[-len(mappings[-1]):], merge, f"{source}: layers.{len(mappings)}")
     stack.output = _output_layer(top, flags, stack.width)
+    if head == "final" and not stack.output:
+        raise top["head"].fail("says what the output layer reads, and there is none: give W_y (K, width)")
+    outputs = 1 if head == "final" else T  # the output layer's rows: one a step, or one of the final states
     stack.atol = flags.atol if flags.atol is not None else layers[0].problem.atol
     if "atol" in top and flags.atol is None:
         stack.atol = _tolerance(top["atol"])
@@ -166,8 +171,8 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     if "y" in top_expect and not stack.output:
         raise top_expect["y"].fail("no quantity 'y': the stack has no output layer W_y; expect output instead")
     stack.expect = [_expectation(name, entry, stack.output["W_y"].shape[0] if name == "y" else stack.width,
-                                 T) for name, entry in top_expect.items()]
-    stack.loss = _stack_loss(cell_name, stack, top, flags, T)  # checked without --grad too, as for one layer
+                                 outputs if name == "y" else T) for name, entry in top_expect.items()]
+    stack.loss = _stack_loss(cell_name, stack, top, flags, outputs)  # checked without --grad too, as for one layer
     if flags.grad:
         refuse_long_grad(sum(grad_step_bytes(layer.problem.cell, layer.problem.sizes) for layer in layers), T)
     return stack

@@ -35,6 +35,26 @@ def joined(stack):
     return JOINED[stack.merge] if stack.bidirectional else "its visible state"
 
 
+def step_y(stack, result):
+    """y_t at every step (T, K), or None: without an output layer, or when it reads the final states."""
+    return result.y if stack.head == "steps" else None
+
+
+def final_y(stack, result):
+    """(K,) y of the final states with head: final, else None."""
+    return result.y[0] if stack.head == "final" and result.y is not None else None
+
+
+def final_read(stack):
+    """What an output layer reading the final states reads, in words: [h_T forward ‖ h_1 backward], h_T, ..."""
+    v = stack.layers[-1].problem.cell.visible
+    if not stack.bidirectional:
+        return f"{v}_T"
+    ends = f"{v}_T forward", f"{v}_1 backward"
+    return {"concat": f"[{ends[0]} ‖ {ends[1]}]", "sum": f"{ends[0]} + {ends[1]}",
+            "ave": f"({ends[0]} + {ends[1]}) / 2", "mul": f"{ends[0]} ⊙ {ends[1]}"}[stack.merge]
+
+
 def _final(layer):
     return "1" if layer.direction == "backward" else "T"
 
@@ -86,21 +106,26 @@ class Tables(_Writer):
         console.rule(Text("output", style=render.TITLE), align="left")
         what = joined(stack)
         console.print(Text(f"the top layer's output o_t ({what}), t = 1..{T}", style=render.DIM))
+        y, last = step_y(stack, result), final_y(stack, result)
         if stack.output:
-            console.print(Text(f"y_t = {stack.output['act']}(W_y o_t + b_y), W_y = "
+            reads = "o_t" if last is None else final_read(stack)
+            console.print(Text(f"{'y_t' if last is None else 'y'} = {stack.output['act']}(W_y {reads} + b_y), W_y = "
                                f"{fmt_array(stack.output['W_y'], digits)}, b_y = {fmt_array(stack.output['b_y'], digits)}",
                                style=render.DIM))
+
+        def marks(name, t):
+            return "".join("  ✓" if c.ok else f"  ✗ expected {fmt_array(c.expected, digits)}"
+                           for c in result.checks if c.t == t and (c.name == name or name is None))
         rows = output_rows(self.view, T)
         for t in rows:
             line = f"t = {t}   o_t = {fmt_array(result.output[t - 1], digits)}"
-            if result.y is not None:
-                line += f"   y_t = {fmt_array(result.y[t - 1], digits)}"
-            for c in result.checks:
-                if c.t == t:
-                    line += "  ✓" if c.ok else f"  ✗ expected {fmt_array(c.expected, digits)}"
-            console.print(line)
+            if y is not None:
+                line += f"   y_t = {fmt_array(y[t - 1], digits)}"
+            console.print(line + marks(None if last is None else "output", t))
+        if last is not None:
+            console.print(f"y = {fmt_array(last, digits)}" + marks("y", T))
         if len(rows) < T:
-            held = '.to_dict()["output"]' + (' and ["y"]' if result.y is not None else "")
+            held = '.to_dict()["output"]' + (' and ["y"]' if y is not None else "")
             every = (f"every step is in the trace's {held}" if self.view.hints == "api"
                      else "choose them with --steps A:B, or see all with --format jsonl or csv")
             console.print(Text(f"{T - len(rows)} of {T} steps of the output not shown: {every}", style=render.DIM))
@@ -158,12 +183,16 @@ class Documents(_Writer):
 
     def output(self, result):
         stack, digits, out = self.stack, self.stack.digits, self.out
-        y = result.y is not None
-        marks = {}
+        ys, last = step_y(stack, result), final_y(stack, result)
+        y = ys is not None
+        marks, final_marks = {}, []
         for c in result.checks:
-            marks.setdefault(c.t, []).append("✓" if c.ok else f"✗ expected {fmt_array(c.expected, digits)}")
-        rows = [(str(t), fmt_array(result.output[t - 1], digits), fmt_array(result.y[t - 1], digits) if y else "",
+            mark = "✓" if c.ok else f"✗ expected {fmt_array(c.expected, digits)}"
+            (final_marks if last is not None and c.name == "y" else marks.setdefault(c.t, [])).append(mark)
+        rows = [(str(t), fmt_array(result.output[t - 1], digits), fmt_array(ys[t - 1], digits) if y else "",
                  " ".join(marks.get(t, []))) for t in output_rows(self.view, len(result.output))]
+        reads = "" if last is None else \
+            f"y = {stack.output['act']}(W_y {final_read(stack)} + b_y) = {fmt_array(last, digits)} {' '.join(final_marks)}"
         checked = any(r[3] for r in rows)
         head = ["t", "o_t"] + ["y_t"] * y + ["check"] * checked
         what = joined(stack)
@@ -174,6 +203,8 @@ class Documents(_Writer):
             for r in rows:
                 cells = [r[0], f"`{r[1]}`"] + [f"`{r[2]}`"] * y + [r[3]] * checked
                 out.write("| " + " | ".join(cells) + " |\n")
+            if reads:
+                out.write(f"\n{reads.rstrip()}\n")
             return
         from .formats import latex_math, latex_number, latex_text
 
@@ -185,6 +216,8 @@ class Documents(_Writer):
             cells += [latex_text(r[3])] * checked
             out.write(" & ".join(cells) + r" \\" + "\n")
         out.write("\\hline\n\\end{tabular}\n")
+        if reads:
+            out.write(f"\n\\noindent {latex_text(reads.rstrip())}\n")
 
     def finish(self, result):
         checks = result.every_check
@@ -230,8 +263,9 @@ class Json(_Writer):
         write("\n  ],\n")
         _rows(write, "output", result.output)
         if result.y is not None:
-            write(f',\n  "output_layer": {_dump({"size": len(self.stack.output["b_y"]), "output": self.stack.output["act"]})}')
-            write(",\n")
+            layer = {"size": len(self.stack.output["b_y"]), "output": self.stack.output["act"],
+                     **({"head": "final"} if self.stack.head == "final" else {})}
+            write(f',\n  "output_layer": {_dump(layer)},\n')
             _rows(write, "y", result.y)
 
     def finish(self, result):
@@ -328,9 +362,12 @@ class Jsonl(_Writer):
         return JsonlWriter(self.out, self.view, prefix=_prefix(layer))
 
     def output(self, result):
+        ys, last = step_y(self.stack, result), final_y(self.stack, result)
         for rows in _blocks(output_rows(self.view, len(result.output))):
             index = [t - 1 for t in rows]
-            self.output_rows(rows, result.output[index], None if result.y is None else result.y[index])
+            self.output_rows(rows, result.output[index], None if ys is None else ys[index])
+        if last is not None and self.view.only is None:
+            self.out.write(_dump({"head": "final", "y": floats(last)}) + "\n")
 
     def output_rows(self, ts, o, y):
         """The top output's records of the steps ts: o (n, width) and y (n, K) or None."""
@@ -370,23 +407,28 @@ class Csv(_Writer):
         return _CsvPart(self.out, self.view, layer, self.widths)
 
     def output(self, result):
+        ys, last = step_y(self.stack, result), final_y(self.stack, result)
         for rows in _blocks(output_rows(self.view, len(result.output))):
             index = [t - 1 for t in rows]
-            self.output_rows(rows, result.output[index], None if result.y is None else result.y[index])
+            self.output_rows(rows, result.output[index], None if ys is None else ys[index])
+        if last is not None and "y" in self.widths:
+            self.out.write(self._row(["y", "", ""], {"y": last}))
 
     def output_rows(self, ts, o, y):
         """The top output's rows of the steps ts (layer "output"): o (n, width) and y (n, K) or None."""
         if "output" not in self.widths:
             return
-        lines = []
-        for i, t in enumerate(ts):
-            cells = ["output", "", str(t)]
-            for key, n in self.widths.items():
-                value = o[i] if key == "output" else y[i] if key == "y" else ()
-                cells += [repr(v) for v in floats(value)] + [""] * (n - len(value))
-            lines.append(",".join(cells) + "\n")
-        self.out.write("".join(lines))
+        self.out.write("".join(self._row(["output", "", str(t)], {"output": o[i], **({"y": y[i]} if y is not None
+                                                                                    else {})})
+                               for i, t in enumerate(ts)))
         self.out.flush()
+
+    def _row(self, first, values):
+        cells = list(first)
+        for key, n in self.widths.items():
+            value = floats(values[key]) if key in values else []
+            cells += [repr(v) for v in value] + [""] * (n - len(value))
+        return ",".join(cells) + "\n"
 
 
 class _CsvPart(CsvWriter):

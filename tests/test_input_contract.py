@@ -40,7 +40,7 @@ def value_of(key, cell_name, stack=False):
         "expect": ("{output: 0.5}" if stack else f"{{{cell.visible}: 0.5}}", {}, []),
         "loss": ("dot", {"target": "0.5"}, ["--grad"]), "target": ("0.5", {"loss": "dot"}, ["--grad"]),
         "name": ("'a run'", {}, []), "cell": (cell_name, {}, []), "bidirectional": ("false", {}, []),
-        "merge": ("sum", {}, []),
+        "merge": ("sum", {}, []), "head": ("final", {"W_y": width_one}, []),
         "W_y": ("[[0.25]]" if stack else "0.25", {}, []), "b_y": ("0.5", {"W_y": width_one}, []),
         **{k: (v, {}, []) for k, v in options.items()},
     }

@@ -599,3 +599,72 @@ def test_gradients_through_merged_directions_by_finite_differences(merge):
         p = part.layer.problem
         assert part.gradients.params["W_fx"][1, 0] == pytest.approx(numeric(p.params["W_fx"], (1, 0)), abs=1e-7)
         assert part.gradients.init["c0"][0] == pytest.approx(numeric(p.init["c"], (0,)), abs=1e-7)
+
+
+@pytest.mark.parametrize("merge", ["concat", "ave"])
+def test_an_output_layer_on_the_final_states_by_finite_differences(merge):
+    # head: final, y = softmax(W_y [h_T forward ‖ h_1 backward] + b_y) once (or of their mean), loss xent of one
+    # class: central differences of L against the backward pass, for W_y and one weight and h0 of every direction.
+    from rnncalc.network import run_stack
+    from rnncalc.problem import Flags
+    from rnncalc.report import View
+    from rnncalc.stack import build_stack
+    from rnncalc.stackformats import Unwritten
+    from rnncalc.yamlio import Document
+
+    rng = np.random.default_rng(12)
+    H, D, T, K = 2, 2, 3, 3
+
+    def layer(d):
+        return {"W_rh": rng.normal(size=(H, H)).tolist(), "W_rx": rng.normal(size=(H, d)).tolist(),
+                "W_zh": rng.normal(size=(H, H)).tolist(), "W_zx": rng.normal(size=(H, d)).tolist(),
+                "W_nh": rng.normal(size=(H, H)).tolist(), "W_nx": rng.normal(size=(H, d)).tolist(),
+                "h0": rng.normal(size=H).tolist()}
+    width = 2 * H if merge == "concat" else H
+    data = {"cell": "gru", "bidirectional": True, "merge": merge, "head": "final", "x": rng.normal(size=(T, D)).tolist(),
+            "layers": [{"forward": layer(D), "backward": layer(D)}, {"forward": layer(width), "backward": layer(width)}],
+            "W_y": rng.normal(size=(K, width)).tolist(), "b_y": rng.normal(size=K).tolist()}
+    stack = build_stack("gru", Document(data, "s.yaml"), Flags(grad=True, loss="xent", target="2"))
+
+    def run():
+        return run_stack(stack, View(format="check"), Unwritten())
+    result = run()
+    assert result.y.shape == (1, K)
+
+    def numeric(array, index):
+        old = array[index]
+        array[index] = old + 1e-6
+        up = run().loss
+        array[index] = old - 1e-6
+        down = run().loss
+        array[index] = old
+        return (up - down) / 2e-6
+
+    for index in np.ndindex(stack.output["W_y"].shape):
+        assert result.output_grads["W_y"][index] == pytest.approx(numeric(stack.output["W_y"], index), abs=1e-7)
+    for part in result.parts:
+        p = part.layer.problem
+        assert part.gradients.params["W_nx"][0, 1] == pytest.approx(numeric(p.params["W_nx"], (0, 1)), abs=1e-7)
+        assert part.gradients.init["h0"][1] == pytest.approx(numeric(p.init["h"], (1,)), abs=1e-7)
+
+
+def test_an_output_layer_on_the_final_states_by_hand(tmp_path, rnncalc):
+    # Linear cells, x = (1, 2), W_ss = 1, W_sx = 2: forward s = (2, 6), so s_T = 6; backward s_2 = 4, s_1 = 6.
+    # y = W_y [s_T ‖ s_1] = 1·6 + 10·6 = 66, once; o_t is still each step's [forward ‖ backward].
+    path = tmp_path / "h.yaml"
+    path.write_text("cell: rnn\nbidirectional: true\nactivation: linear\nx: [1, 2]\nlayers:\n"
+                    "  - {forward: {W_ss: 1, W_sx: 2}, backward: {W_ss: 1, W_sx: 2}}\n"
+                    "W_y: [[1, 10]]\noutput: linear\nhead: final\nexpect: {y: 66}\n")
+    status, out, err = rnncalc("rnn", path, "-f", "json")
+    assert status == 0, err
+    doc = json.loads(out)
+    assert (doc["y"], doc["output"], doc["output_layer"]["head"]) == ([[66.0]], [[2.0, 6.0], [6.0, 4.0]], "final")
+    assert rnncalc("rnn", path, "-q", "--only", "y") == (0, "66\n", "")
+    assert rnncalc("rnn", path, "-f", "jsonl")[1].splitlines()[-1] == '{"head": "final", "y": [66.0]}'
+    status, out, _ = rnncalc("rnn", path, "--no-color")
+    assert "y = linear(W_y [s_T forward ‖ s_1 backward] + b_y)" in out and "y = 66  ✓" in out
+    bare = tmp_path / "bare.yaml"
+    bare.write_text(path.read_text().replace("W_y: [[1, 10]]\noutput: linear\n", "").replace("{y: 66}", "{output: 4}"))
+    status, _, err = rnncalc("rnn", bare)
+    assert (status, err) == (2, f"rnncalc: {bare}:7: head: says what the output layer reads, and there is none: "
+                                "give W_y (K, width)\n")

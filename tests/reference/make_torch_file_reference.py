@@ -8,7 +8,8 @@ Run with PyTorch 2.13 installed, from the repository root:
 Every model runs in float64 (model.double()) with seeded random weights on one sequence (batch 1) from zero
 initial states, and is saved as a user would, torch.save(model.state_dict(), path). torch_file_reference.json
 stores per model: the file name, the cell, the convert flags, x (T, D), and the model's output (T, width):
-fc(output) when it has an nn.Linear, else the recurrent module's output; or, for a model rnncalc must
+fc(output) when it has an nn.Linear (fc(cat(h_n[-2], h_n[-1])), (K,), for the classifier), else the recurrent
+module's output; or, for a model rnncalc must
 refuse, the start of the refusal ("refused"). A model with an nn.Linear also stores a target (T, K) and
 autograd's gradient of L = Σ_t ⟨target_t, y_t⟩ for fc.weight, fc.bias and layer 0's first gate block in
 torch's order (rows [0, H) of weight_hh_l0 and bias_ih_l0: the LSTM's i, the GRU's r).
@@ -42,6 +43,17 @@ def main():
         def forward(self, x):
             output, _ = self.rnn(x)
             return self.fc(output)
+
+    class Classifier(nn.Module):
+        """A bidirectional recurrent module and an nn.Linear on its final states, fc(cat(h_n[-2], h_n[-1]))."""
+
+        def __init__(self, rnn, fc):
+            super().__init__()
+            self.rnn, self.fc = rnn, fc
+
+        def forward(self, x):
+            _, h_n = self.rnn(x)
+            return self.fc(torch.cat((h_n[-2], h_n[-1]), dim=1))
 
     class Encoder(nn.Module):
         """An nn.Embedding before the recurrent module: rnncalc converts what comes after x."""
@@ -84,6 +96,8 @@ def main():
     case("lstm_proj", "lstm", nn.LSTM(D, 3, proj_size=2, batch_first=True),
          refused="an LSTM with a projection (proj_size > 0) is not converted")
     case("embedding", "lstm", Encoder(), refused="comes before the recurrent module")
+    case("gru_bidirectional_classifier", "gru",
+         Classifier(nn.GRU(D, 2, bidirectional=True, batch_first=True), nn.Linear(4, 3)), flags=["--head", "final"])
     OUT.write_text(json.dumps(cases, indent=1) + "\n")
 
 
