@@ -362,6 +362,7 @@ def check(
 
 Activation = _choices("Activation", CELLS["rnn"].option("activation").choices)
 Head = _choices("Head", choices.HEADS)
+GruVariant = _choices("GruVariant", next(o.choices for o in CELLS["gru"].options if o.key == "variant"))
 
 
 @app.command()
@@ -391,6 +392,10 @@ def convert(
                                                  "steps (the top output at every step, as fc(output) or "
                                                  "return_sequences=True) or final (the final state).",
                                                  show_default=False)] = None,
+    variant: Annotated[Optional[GruVariant], typer.Option(help="A bias-free Keras GRU's reset_after, which its "
+                                                          "arrays do not store: reset-after (reset_after=True, "
+                                                          "Keras's default) or reset-before (False).",
+                                                          show_default=False)] = None,
 ):
     """Print a trained layer's or model's weights as rnncalc YAML, in the course's names.
 
@@ -406,7 +411,7 @@ def convert(
     from .convert import convert_file
 
     text, notes = convert_file(file, _value(source), cell.value if cell else None, layer, _value(direction),
-                               _value(activation), forget_bias, _value(output), _value(head))
+                               _value(activation), forget_bias, _value(output), _value(head), _value(variant))
     for note in notes:
         _fail(f"note: {note}")
     sys.stdout.write(text)

@@ -16,6 +16,8 @@ case; what rnncalc cannot express is refused in one line.
 
 from __future__ import annotations
 
+import dataclasses
+
 import zipfile
 from pathlib import Path
 
@@ -40,7 +42,7 @@ HDF5 = b"\x89HDF\r\n\x1a\n"
 
 def convert_file(path: str, framework: str | None = None, cell: str | None = None, layer: int | None = None,
                  direction: str | None = None, activation: str | None = None, forget_bias: float | None = None,
-                 output: str | None = None, head: str | None = None) -> tuple[str, list]:
+                 output: str | None = None, head: str | None = None, variant: str | None = None) -> tuple[str, list]:
     """The rnncalc YAML for a layer, or a whole model, and notes for stderr on what was assumed. The file is
     an .npz (PyTorch's state_dict, Keras's get_weights() or weights by path, TensorFlow's variables), a .pt
     or .pth state_dict, a .keras model or a .weights.h5 file; framework is told by the file when not given."""
@@ -52,6 +54,17 @@ def convert_file(path: str, framework: str | None = None, cell: str | None = Non
         raise InputError("--head", f"expected one of {', '.join(HEADS)}, found {head!r}")
     notes = []
     model = read_model(path, framework, cell, layer, direction, forget_bias)
+    unsettled = _settle_reset_after(model, variant, file_kind(path) == "keras", path)
+    text = _converted(model, path, layer, direction, activation, output, head, notes)
+    if unsettled:  # refused once the model is known to fit together, so that a worse fault is named first
+        raise InputError(path, "holds a GRU without biases, whose arrays do not store Keras's reset_after: convert "
+                               "with --variant reset-after (reset_after=True, Keras's default) or --variant "
+                               "reset-before (reset_after=False), or convert the model's .keras file")
+    return text, notes
+
+
+def _converted(model, path, layer, direction, activation, output, head, notes):
+    """The YAML of the model, or of the layer asked for; notes gets what was assumed."""
     notes += model.assumed
     if layer is not None or direction is not None or len(model.layers) == 1 and len(model.layers[0]) == 1 \
             and model.dense is None:
@@ -66,8 +79,27 @@ def convert_file(path: str, framework: str | None = None, cell: str | None = Non
         packed = chosen[direction or "forward"]
         conversion = course_layer(packed, model.framework, activation, notes)
         conversion.header = layer_header(packed, path)
-        return to_yaml(conversion), notes
-    return to_yaml(course_model(model, activation, output, path, notes, head)), notes
+        return to_yaml(conversion)
+    return to_yaml(course_model(model, activation, output, path, notes, head))
+
+
+def _settle_reset_after(model, variant, configured, path):
+    """A bias-free Keras GRU's reset_after, which only a config or --variant can say: whether it is left unsaid
+    (to be refused); --variant is refused where the file says it (a config, or PyTorch's one layout)."""
+    grus = [p for layer in model.layers for p in layer.values() if p.cell == "gru"]
+    unsaid = [p for p in grus if model.framework == "keras" and not configured and p.b_x is None]
+    if variant is not None and not unsaid:
+        raise InputError(f"--variant {variant}", f"{path} says its GRU's variant itself" if grus else
+                         f"{path} holds no GRU")
+    if not unsaid or variant is None:
+        return bool(unsaid)
+    said = (f"  Without a bias the arrays cannot tell reset_after; --variant {variant} says it "
+            f"(reset_after={variant == 'reset-after'}).")
+    model.layers = [{d: dataclasses.replace(p, variant=variant, notes=tuple(
+        said if line.startswith("  Without a bias the arrays cannot tell reset_after") else line for line in p.notes))
+        if p in unsaid else p for d, p in layer.items()} for layer in model.layers]
+    model.assumed = [n for n in model.assumed if not n.startswith("a GRU without bias does not tell reset_after")]
+    return False
 
 
 def read_model(path: str, framework: str | None, cell: str | None = None, layer: int | None = None,

@@ -318,14 +318,24 @@ def test_keras_layout_against_its_equations(kind, tmp_path, trace):
     close(hs, keras_forward(kind, kernel, recurrent_kernel, bias, xs))
 
 
-def test_keras_gru_without_bias_assumes_reset_after(tmp_path, rnncalc):
+def test_a_bias_free_keras_gru_needs_its_reset_after_said(tmp_path, rnncalc):
+    # Its arrays are the same for reset_after=True and False, and the two give other numbers: refused unless
+    # --variant (or a .keras file's config) says which.
     path = keras_npz(tmp_path / "gru.npz", "named", kernel=np.ones((1, 6)), recurrent_kernel=np.ones((2, 6)))
     status, text, err = rnncalc("convert", path, "--from", "keras")
-    assert status == 0 and "rnncalc: note: a GRU without bias does not tell reset_after: assumed Keras's default, " \
-                           "True; for reset_after=False add variant: reset-before to the layer, or convert the " \
-                           ".keras file\n" in err
+    assert (status, text, err) == (2, "", f"rnncalc: {path}: holds a GRU without biases, whose arrays do not store "
+                                          "Keras's reset_after: convert with --variant reset-after (reset_after=True, "
+                                          "Keras's default) or --variant reset-before (reset_after=False), or convert "
+                                          "the model's .keras file\n")
+    status, text, err = rnncalc("convert", path, "--from", "keras", "--variant", "reset-after")
+    assert status == 0 and "reset_after" not in err
     assert "variant:" not in text.split("\ncell: gru\n")[1] and "\nb_nh: [0.0, 0.0]  # 0: the layer has no bias" in text
-    assert "add variant: reset-before for reset_after=False" in text
+    assert "--variant reset-after says it (reset_after=True)" in text
+    status, text, err = rnncalc("convert", path, "--from", "keras", "--variant", "reset-before")
+    assert status == 0 and "\nvariant: reset-before" in text and "(reset_after=False)" in text
+    lstm = keras_npz(tmp_path / "lstm.npz", "named", kernel=np.ones((1, 8)), recurrent_kernel=np.ones((2, 8)))
+    assert rnncalc("convert", lstm, "--from", "keras", "--variant", "reset-before")[2] == \
+        f"rnncalc: --variant reset-before: {lstm} holds no GRU\n"
 
 
 def test_keras_weight_paths_are_read_by_their_last_part(tmp_path):
