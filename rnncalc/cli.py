@@ -255,11 +255,12 @@ def _cell_command(cell_name: str):
             annotation, typer.Option(option.flag, help=f"{option.help}; default {option.choices[0]}.",
                                      show_default=False)], None))
 
-    weight = next(p.name for p in cell.params if p.name.startswith("W_"))
-    bias = next(p.name for p in cell.params if p.name.startswith("b_"))
+    matrix = next((p.name for p in cell.params if len(p.shape) == 2), cell.params[0].name)
+    vector = next((p.name for p in cell.params if len(p.shape) == 1), None)
+    examples = f"-p {matrix}=[[1,0],[0,1]]" + (f" or -p {vector}=0.5" if vector else "")
     options = [(name, Annotated[Optional[list[str]], typer.Option("-p", "--param", metavar="NAME=VALUE", help=(
-        f"A parameter, VALUE in YAML flow syntax or as numpy prints it, e.g. -p {weight}=[[1,0],[0,1]] or "
-        f"-p {bias}=0.5; repeatable."), show_default=False)], default) if name == "param" else (name, annotation, default)
+        f"A parameter, VALUE in YAML flow syntax or as numpy prints it, e.g. {examples}; repeatable."),
+        show_default=False)], default) if name == "param" else (name, annotation, default)
                for name, annotation, default in options]
 
     def command(**kw):

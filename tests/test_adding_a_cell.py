@@ -166,3 +166,35 @@ def test_its_gradient_matches_finite_differences(mgu):
         assert value == pytest.approx(fd, abs=1e-8), name
     fd_h0 = (mgu_by_hand(PARAMS, H0 + eps, XS)[-1]["h"] - mgu_by_hand(PARAMS, H0 - eps, XS)[-1]["h"]) / (2 * eps)
     assert grad["h0"] == [pytest.approx(fd_h0, abs=1e-8)]
+
+
+ELMAN = """
+def elman():
+    \"\"\"s_t = tanh(U s_{t-1} + V x_t): the simple RNN in another book's letters, with no bias.\"\"\"
+    return Cell("elman", "Elman RNN", (State("s", "state"),),
+                (Equation("s", MatVec(Param("U"), Prev("s")) + MatVec(Param("V"), Input()), "tanh", "new state"),))
+
+
+register(elman, example="rnncalc elman -p U=0.5 -p V=1 -x 1,2", grad_example="rnncalc elman -p U=0.5 -p V=1 -x 1,2 --grad")
+"""
+
+
+def test_a_cells_parameters_are_whatever_its_equations_name(tmp_path):
+    # Weights named U and V, and no bias: s_1 = tanh(0.5·0 + 1·1) = tanh 1, s_2 = tanh(0.5 tanh 1 + 2).
+    copy = tmp_path / "package"
+    shutil.copytree(ROOT / "rnncalc", copy / "rnncalc", ignore=shutil.ignore_patterns("__pycache__"))
+    with open(copy / "rnncalc" / "cells.py", "a") as cells:
+        cells.write(ELMAN)
+    argvs = [["elman", "-p", "U=0.5", "-p", "V=1", "-x", "1,2", "-q"], ["elman", "--help"],
+             ["elman", "-p", "U=0.5", "-p", "V=1", "-x", "1,2", "--grad", "-f", "json"], ["init", "elman"],
+             ["elman", "-p", "U=0.5", "-p", "V=1", "-x", "1,2", "--no-color"]]
+    done = subprocess.run([sys.executable, "-c", RUNNER], input=json.dumps(argvs), capture_output=True, text=True,
+                          cwd=copy, env={"PATH": "", "PYTHONPATH": str(copy), "COLUMNS": "100", "NO_COLOR": "1"},
+                          check=True)
+    (status, quiet, err), (_, help_, _), (_, grad, _), (_, init, _), (_, table, _) = json.loads(done.stdout)
+    assert (status, err) == (0, "")
+    assert float(quiet) == pytest.approx(math.tanh(0.5 * math.tanh(1) + 2), rel=1e-15)
+    assert "-p U=[[1,0],[0,1]]" in help_ and "or -p" not in help_
+    assert sorted(json.loads(grad)["grad"]) == ["U", "V", "s0"]
+    assert "U: [[0]]" in init and "V: [[0]]" in init
+    assert re.search(r"│ U +1×1 +0\.5 ", table) and re.search(r"│ V +1×1 +1 ", table) and "s_T = 0.9830" in table
