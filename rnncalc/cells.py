@@ -15,6 +15,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from functools import cached_property
 
+from .text import shape_text
 from .expr import Hadamard, Input, MatVec, Param, Prev, Record, Ref, Sum
 
 
@@ -69,9 +70,7 @@ class State(Record):
         return f"{self.name}0"
 
 
-def symbolic(shape):
-    """("H", "D") -> "(H, D)"; ("H",) -> "(H,)"."""
-    return "(" + ", ".join(shape) + (",)" if len(shape) == 1 else ")")
+symbolic = shape_text  # ("H", "D") -> "(H, D)"; ("H",) -> "(H,)"
 
 
 class ParamSpec(Record):

@@ -21,6 +21,7 @@ import numpy as np
 
 from .errors import InputError
 from .npyio import as_float64
+from .text import shape_text
 
 BLOCKS = {"lstm": 4, "gru": 3, "rnn": 1}  # G, the gate blocks stacked in one array
 CELL_OF_BLOCKS = {g: cell for cell, g in BLOCKS.items()}
@@ -166,10 +167,6 @@ def numbers(a, where):
         at = "[" + ", ".join(map(str, bad[0])) + "]"
         raise InputError(where, f"holds {a[tuple(bad[0])]} at {at}; rnncalc needs finite numbers")
     return a
-
-
-def shape_text(shape):
-    return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
 
 
 def listing(names, most=8):

@@ -13,8 +13,8 @@ from . import sequences
 from .backward import Loss
 from .choices import LOSS_KINDS
 from .errors import InputError
-from .text import clipped
-from .values import Entry, _array, _choice, _fmt_shape, _kind, _named_flags
+from .text import clipped, shape_text
+from .values import Entry, _array, _choice, _kind, _named_flags
 from .yamlio import parse_flow
 
 class Expectation:
@@ -68,7 +68,7 @@ def _expectation(name, entry, n, count):
     values = per_step_or_final(a, n)
     if values is None:
         raise entry.fail(f"expected {per_step} or one for the final step, each {shape}; found shape "
-                         f"{_fmt_shape(a.shape)}")
+                         f"{shape_text(a.shape)}")
     final = len(values) == 1
     if not final and count is not None and len(values) != count:
         raise entry.fail(f"expected {per_step} or one for the final step; found {len(values)}")
@@ -170,7 +170,7 @@ def _need_softmax(cell, entry):
 
 def _class_indices(entry, a, k, count):
     """xent's target: one class index per step, each a whole number in [0, K)."""
-    found = _fmt_shape(a.shape)
+    found = shape_text(a.shape)
     if a.ndim == 2 and a.shape[1] == 1:  # a column, as a file of one index a line gives it
         a = a[:, 0]
     a = a.reshape(1) if a.ndim == 0 else a
@@ -193,4 +193,4 @@ def _target_rows(cell, entry, a, sizes, count):
     if rows is not None and (len(rows) == 1 or count is None or len(rows) == count):
         return rows[0] if len(rows) == 1 else rows
     raise entry.fail(f"expected one target per step, shape ({count or 'T'}, {n}), or one for the final step, "
-                     f"shape ({n},), each like {q}_t ({dim} = {n}); found shape {_fmt_shape(a.shape)}")
+                     f"shape ({n},), each like {q}_t ({dim} = {n}); found shape {shape_text(a.shape)}")

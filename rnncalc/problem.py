@@ -15,10 +15,10 @@ from . import cells, sequences
 from .backward import Loss
 from .engine import Rounding
 from .errors import InputError
-from .text import clipped
+from .text import clipped, shape_text
 from .pasted import OverLimit, unprinted
 from .expectations import _expectations, _loss, _refuse_rounding
-from .values import (MAX_SIZE, Entry, _array, _choice, _fill, _fmt_shape, _input, _kind, _mapping, _named_flags,
+from .values import (MAX_SIZE, Entry, _array, _choice, _fill, _input, _kind, _mapping, _named_flags,
                      _rounding, _shape_steps, _shaped, _steps, _tolerance, _whole)
 from .yamlio import MAX_DEPTH, MAX_NUMBERS, Document, parse_flow
 
@@ -412,20 +412,20 @@ def _sizes(cell, file, flags, params, inits, arrays, steps, x):
     entries = {**params, **inits}
 
     def saw(dim, size, key, a):
-        found[dim].append((size, key, _fmt_shape(a.shape), entries[key].where))
+        found[dim].append((size, key, shape_text(a.shape), entries[key].where))
 
     for key, a in arrays.items():
         if key in specs and len(specs[key].shape) == 2 and a.ndim == 2:
             rows, cols = specs[key].shape
             if rows == cols and a.shape[0] != a.shape[1]:
                 raise entries[key].fail(f"expected shape {cells.symbolic(specs[key].shape)}, a square matrix, found "
-                                        f"{_fmt_shape(a.shape)}")
+                                        f"{shape_text(a.shape)}")
             saw(rows, a.shape[0], key, a)
             saw(cols, a.shape[1], key, a)
         elif key in cell.concatenated and a.ndim == 2:
             saw("H", a.shape[0], key, a)
             if a.shape[1] <= a.shape[0]:
-                raise params[key].fail(f"a concatenated weight is (H, H+D) with D ≥ 1, found {_fmt_shape(a.shape)}")
+                raise params[key].fail(f"a concatenated weight is (H, H+D) with D ≥ 1, found {shape_text(a.shape)}")
             saw("D", a.shape[1] - a.shape[0], key, a)
         elif a.ndim >= 1 and (key in specs or key in inits):
             dim = specs[key].shape[0] if key in specs else "H"

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import engine
 from .errors import InputError
+from .text import clipped
 
 TABLE_STEPS = 10  # a table of a long sequence shows the first TABLE_STEPS steps and the last
 PROGRESS_STEPS = 2000  # runs at least this long show a progress bar on a terminal's stderr
@@ -46,11 +47,11 @@ class Selection:
             m = re.fullmatch(r"\s*([0-9]{0,18})\s*(:?)\s*([0-9]{0,18})\s*", part)
             if not m or not (m.group(1) or m.group(3)) or not m.group(2) and (not m.group(1) or m.group(3)):
                 raise InputError("--steps", f"expected a step, A:B, A: or :B (steps count from 1), found "
-                                 f"'{_clipped(part)}'")
+                                 f"'{clipped(part.strip(), 41)}'")
             first = int(m.group(1)) if m.group(1) else 1
             last = (int(m.group(3)) if m.group(3) else None) if m.group(2) else first
             if first < 1 or last is not None and last < first:
-                raise InputError("--steps", f"expected steps from 1 on, first ≤ last, found '{_clipped(part)}'")
+                raise InputError("--steps", f"expected steps from 1 on, first ≤ last, found '{clipped(part.strip(), 41)}'")
             ranges.append((first, last))
         return cls(ranges, text)
 
@@ -77,12 +78,6 @@ class Selection:
 
     def __repr__(self):
         return f"Selection({self.ranges!r}, {self.text!r})"
-
-
-def _clipped(text, limit=40):
-    """text as quoted in a message: at most `limit` characters."""
-    text = text.strip()
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 class View(SimpleNamespace):

@@ -28,8 +28,8 @@ from .errors import InputError
 from .expectations import _expectation, _loss
 from .problem import (CELL_OPTIONS, Flags, Problem, build, check_cell, grad_step_bytes, param_flags,
                       refuse_long_grad)
-from .text import clipped
-from .values import Entry, _array, _choice, _fmt_shape, _kind, _mapping, _named_flags, _shaped, _tolerance, _whole
+from .text import clipped, shape_text
+from .values import Entry, _array, _choice, _kind, _mapping, _named_flags, _shaped, _tolerance, _whole
 from .yamlio import Document, parse_flow
 
 MAX_LAYERS = 100  # layers in a stack; building each costs a few milliseconds
@@ -295,7 +295,7 @@ def _whole_states(entries, mappings, overrides):
             dirs = len(mappings[0])
             raise entry.fail(f"expected one row a layer and direction, ({len(places)}, H) or ({len(places)}, 1, H) as "
                              f"PyTorch's {key} of {len(mappings)} layer{'s' * (len(mappings) > 1)}"
-                             f"{' and 2 directions' if dirs == 2 else ''}; found shape {_fmt_shape(a.shape)}")
+                             f"{' and 2 directions' if dirs == 2 else ''}; found shape {shape_text(a.shape)}")
         for (number, direction), row in zip(places, a):
             mapping = mappings[number - 1][direction]
             given = isinstance(mapping, dict) and key in mapping or any(

@@ -118,3 +118,12 @@ def clipped(text: str, width: int = 60) -> str:
     """
     text = printable(text)
     return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def shape_text(shape) -> str:
+    """A shape as the messages and the notation write it: (2, 3), (3,), (H, D).
+
+    >>> shape_text((2, 3)), shape_text((3,)), shape_text(("H", "D"))
+    ('(2, 3)', '(3,)', '(H, D)')
+    """
+    return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")

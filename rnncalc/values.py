@@ -16,7 +16,7 @@ from .choices import ROUND_MODES
 from .engine import Rounding
 from .errors import InputError
 from .streams import stdin_text
-from .text import clipped
+from .text import clipped, shape_text
 from .yamlio import parse_flow
 
 MAX_SIZE = 2048  # the largest H, D or K
@@ -169,11 +169,7 @@ def _shaped(entry, a, shape, symbolic):
     if a.size == math.prod(shape) and (len(shape) == 1 and a.shape == (shape[0], 1)
                                        or len(shape) == 2 and a.ndim == 1 and 1 in shape):
         return a.reshape(shape)
-    raise entry.fail(f"expected shape {_fmt_shape(shape)} {symbolic}, found {_fmt_shape(a.shape)}")
-
-
-def _fmt_shape(shape):
-    return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
+    raise entry.fail(f"expected shape {shape_text(shape)} {symbolic}, found {shape_text(a.shape)}")
 
 
 def _fill(key, flag_text, file_entry):
