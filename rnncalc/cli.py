@@ -149,7 +149,7 @@ def _calculate(cell_name: str, file, states: dict, **o):
         save_svg=o["save_svg"], save_html=o["save_html"], header=not o["no_header"],
     )
     inputs = [("problem file", file), ("--x-file", o["x_file"]), ("--target-file", o["target_file"])]
-    raise typer.Exit(calculate(cell_name, file, o["problem"], flags, view, inputs, sys.stdout, _fail))
+    calculate(cell_name, file, o["problem"], flags, view, inputs, sys.stdout)
 
 
 def _refuse_long_names(cell_name, names):
@@ -432,7 +432,7 @@ _first_sentences()
 
 def run(argv=None) -> int:
     """Run the command line and return its exit status; bad input is one line on stderr, status 2."""
-    from .errors import InputError
+    from .errors import ExpectationError, InputError, NonFiniteError
 
     if sys.stdout is None:
         _fail("standard output is closed; redirect it to a file or to /dev/null")
@@ -450,6 +450,15 @@ def run(argv=None) -> int:
     except InputError as e:
         _fail(str(e))
         return EXIT_INPUT
+    except (ExpectationError, NonFiniteError) as e:  # what was written stands; the verdict follows it
+        _fail(str(e))
+        try:
+            sys.stdout.flush()
+        except OSError as closed:
+            if streams.is_broken_pipe(closed):
+                return streams.pipe_closed()
+            raise
+        return EXIT_EXPECTATION if isinstance(e, ExpectationError) else EXIT_NONFINITE
     except typer.TyperException as e:  # Click's usage errors, raised by the Click typer bundles
         hint = _choices_hint(command, named, e)
         _fail(" ".join(e.format_message().split()).rstrip("." if hint else "") + hint + _usage_hint(e))

@@ -7,13 +7,13 @@ import os
 from pathlib import Path
 
 from .cells import CELLS
-from .errors import EXIT_EXPECTATION, EXIT_NONFINITE, EXIT_OK, InputError, NonFiniteError
+from .errors import ExpectationError, InputError, NonFiniteError
 from .yamlio import read_document
 
 
 # ---------------------------------------------------------------- a cell command
 
-def calculate(cell_name, file, chosen, flags, view, inputs, out, fail) -> int:
+def calculate(cell_name, file, chosen, flags, view, inputs, out) -> None:
     """A cell command: check the view, read the problem file (its problem `chosen` by name or number, when
     given; a layers: file is a stack), build the problem with the flags, run it and write it to out; report
     a failure with fail(message). The exit status. inputs: (name, path) of each file read, which
@@ -29,8 +29,8 @@ def calculate(cell_name, file, chosen, flags, view, inputs, out, fail) -> int:
     document = read_document(file, chosen)
     if is_stack(document):  # a layers: file, stacked or bidirectional
         from .stack import build_stack
-        return report_stack(build_stack(cell_name, document, flags), view, out, fail)
-    return report(build(cell_name, document, flags), view, out, fail)
+        return report_stack(build_stack(cell_name, document, flags), view, out)
+    return report(build(cell_name, document, flags), view, out)
 
 
 def check_view(view, grad=False):
@@ -74,8 +74,9 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
-def report(problem, view, out, fail) -> int:
-    """Run the problem, write it to out as the view asks, report a failure with fail(message); the exit status."""
+def report(problem, view, out) -> None:
+    """Run the problem and write it to out as the view asks; NonFiniteError or ExpectationError when the run
+    overflowed or an expected value does not hold."""
     from . import formats, report
 
     console = None
@@ -90,11 +91,11 @@ def report(problem, view, out, fail) -> int:
         writer = formats.WRITERS[view.format](out, view)
     with report.progress_bar(problem.steps) as tick:
         summary = report.run(problem, view, writer, tick)
-    return _outcome(summary.broken, summary.checks, problem, view, console, fail)
+    _outcome(summary.broken, summary.checks, problem, view, console)
 
 
-def report_stack(stack, view, out, fail) -> int:
-    """Run a stack, write it to out as the view asks, report a failure with fail(message); the exit status."""
+def report_stack(stack, view, out) -> None:
+    """Run a stack and write it to out as the view asks; NonFiniteError or ExpectationError as report()."""
     from . import network, stackformats
 
     stackformats.check_quiet_names(stack, view)
@@ -107,25 +108,20 @@ def report_stack(stack, view, out, fail) -> int:
         console = render.make_console(no_color=view.no_color, record=bool(view.save_svg or view.save_html))
     result = network.run_stack(stack, view, stackformats.writer_for(view, out, console))
     broken = result.broken and (result.broken[1], f"{result.broken[0]}: {result.broken[2]}")
-    return _outcome(broken, result.every_check, stack, view, console, fail)
+    _outcome(broken, result.every_check, stack, view, console)
 
 
-def _outcome(broken, checks, problem, view, console, fail) -> int:
-    """The exit status of a run, its failure reported with fail(message); the table saved as the view asks,
-    unless the run broke off."""
+def _outcome(broken, checks, problem, view, console):
+    """After a run: NonFiniteError when it broke off (its table not saved), else the table saved as the view
+    asks, and ExpectationError when an expected value does not hold."""
     if broken is not None:
-        fail(str(NonFiniteError.at(*broken)))
-        return EXIT_NONFINITE
+        raise NonFiniteError.at(*broken)
     if console is not None:
         from . import render
 
         render.save_recorded(console, view)
-    failed = [c for c in checks if not c.ok]
-    if failed:
-        fail(f"{len(failed)} of {len(checks)} expected values do not hold; first: "
-             f"{failed[0].describe(problem.digits, problem.atol)}")
-        return EXIT_EXPECTATION
-    return EXIT_OK
+    if any(not c.ok for c in checks):
+        raise ExpectationError(checks, problem.digits, problem.atol)
 
 
 # ---------------------------------------------------------------- check

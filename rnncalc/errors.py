@@ -20,3 +20,12 @@ class NonFiniteError(ArithmeticError):
     @classmethod
     def at(cls, t: int, key: str):
         return cls(f"{key} is not finite at step {t}; the weights or inputs are too large for float64")
+
+
+class ExpectationError(AssertionError):
+    """An expected value the user gave does not hold. str() says how many of how many, and the first."""
+
+    def __init__(self, checks, digits, atol=None):
+        failed = [c for c in checks if not c.ok]
+        super().__init__(f"{len(failed)} of {len(checks)} expected values do not hold; first: "
+                         f"{failed[0].describe(digits, atol)}")
