@@ -228,7 +228,13 @@ def gradient_record(problem, summary, lists=True) -> dict:
                  for name, g in {**problem.as_given(grads.params), **grads.init}.items()},
         "backward": [{"t": r.t, **{k: floats(v) for k, v in r.values.items()}} for r in grads.steps if r.t in shown],
         "jacobian_norms": floats(grads.jacobian_norms),
+        **{f"jacobian_norms_{s}": floats(norms) for s, norms in grads.state_norms.items()},
     }
+
+
+def pin_records(cell) -> list:
+    """Each pin as JSON-ready data: the quantity, the steps it holds at as given (null: every step), its value."""
+    return [{"name": p.name, "steps": p.steps or None, "value": [v + 0.0 for v in p.value]} for p in cell.pins]
 
 
 def check_records(checks) -> list:
@@ -245,6 +251,8 @@ def json_document(problem, steps, summary, lists=True) -> dict:
         doc["output_size"] = problem.sizes["K"]
     doc.update(problem.cell.options)
     doc["rounding"] = {"sigmoid": r.sigmoid, "tanh": r.tanh, "state": "nearest" if r.state else "none"}
+    if problem.cell.pins:
+        doc["pins"] = pin_records(problem.cell)
     doc["steps"] = steps
     doc["final"] = {name: floats(value) for name, value in summary.final.items()}
     if summary.gradients is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import bisect
 import math
-import re
 import sys
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -14,6 +13,7 @@ import numpy as np
 
 from . import engine
 from .errors import InputError
+from .values import past_last, step_ranges
 
 TABLE_STEPS = 10  # a table of a long sequence shows the first TABLE_STEPS steps and the last
 PROGRESS_STEPS = 2000  # runs at least this long show a progress bar on a terminal's stderr
@@ -41,24 +41,12 @@ class Selection:
 
     @classmethod
     def parse(cls, text: str):
-        ranges = []
-        for part in text.split(","):
-            m = re.fullmatch(r"\s*([0-9]{0,18})\s*(:?)\s*([0-9]{0,18})\s*", part)
-            if not m or not (m.group(1) or m.group(3)) or not m.group(2) and (not m.group(1) or m.group(3)):
-                raise InputError("--steps", f"expected a step, A:B, A: or :B (steps count from 1), found "
-                                 f"'{_clipped(part)}'")
-            first = int(m.group(1)) if m.group(1) else 1
-            last = (int(m.group(3)) if m.group(3) else None) if m.group(2) else first
-            if first < 1 or last is not None and last < first:
-                raise InputError("--steps", f"expected steps from 1 on, first ≤ last, found '{_clipped(part)}'")
-            ranges.append((first, last))
-        return cls(ranges, text)
+        return cls(step_ranges(text), text)
 
     def check(self, T):
         """InputError when a step named is past T, the last: nothing would be shown for it."""
-        named = [t for first, last in self.ranges for t in (first, last) if t is not None]
-        if max(named) > T:
-            t = min(t for t in named if t > T)
+        t = past_last(self.ranges, T)
+        if t is not None:
             raise InputError("--steps", f"step {t} is past the last step, T = {T}")
 
     def __contains__(self, t):
@@ -77,12 +65,6 @@ class Selection:
 
     def __repr__(self):
         return f"Selection({self.ranges!r}, {self.text!r})"
-
-
-def _clipped(text, limit=40):
-    """text as quoted in a message: at most `limit` characters."""
-    text = text.strip()
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 class View(SimpleNamespace):

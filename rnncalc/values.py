@@ -62,6 +62,36 @@ def _named_flags(items, flag, form, address=""):
     return entries
 
 
+def step_ranges(text: str, where: str = "--steps"):
+    """Steps as --steps names them: 3, 10:20 (inclusive), 5:, :4 or 1,3,7, as ((first, last or None), ...)."""
+    import re
+
+    ranges = []
+    for part in text.split(","):
+        m = re.fullmatch(r"\s*([0-9]{0,18})\s*(:?)\s*([0-9]{0,18})\s*", part)
+        if not m or not (m.group(1) or m.group(3)) or not m.group(2) and (not m.group(1) or m.group(3)):
+            raise InputError(where, f"expected a step, A:B, A: or :B (steps count from 1), found "
+                                    f"'{_clipped(part)}'")
+        first = int(m.group(1)) if m.group(1) else 1
+        last = (int(m.group(3)) if m.group(3) else None) if m.group(2) else first
+        if first < 1 or last is not None and last < first:
+            raise InputError(where, f"expected steps from 1 on, first ≤ last, found '{_clipped(part)}'")
+        ranges.append((first, last))
+    return tuple(ranges)
+
+
+def past_last(ranges, T):
+    """The first step the ranges name past T, the last step; None when there is none."""
+    named = [t for first, last in ranges for t in (first, last) if t is not None]
+    return min((t for t in named if t > T), default=None)
+
+
+def _clipped(text, limit=40):
+    """text as quoted in a message: at most `limit` characters."""
+    text = text.strip()
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _input(file, flags, source):
     """The x entry, and the stream its steps come from when they are not in the YAML (else None)."""
     given = [name for name, v in (("-x", flags.x), ("--x-file", flags.x_file)) if v is not None]
