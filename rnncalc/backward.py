@@ -209,14 +209,13 @@ def reverse(cell: Cell, params: dict, init: dict, steps: list, seeds: list, jaco
     H = len(steps[-1].values[v])
     states = [s.name for s in cell.states]
     n = 1 + H * len(states) if jacobian and T > 1 else 1  # rows of every cotangent
-    norms = {s: SpectralNorms(T, threaded=n > 1 and H >= THREADED_NORMS) for s in states}
+    norms = SpectralNorms(T, threaded=n > 1 and H >= THREADED_NORMS, keys=states)
     try:
         records, d_init = _sweep(cell, params, init, steps, seeds, n, norms)
     except BaseException:  # Ctrl-C included: no waiting for the norms
-        for each in norms.values():
-            each.abandon()
+        norms.abandon()
         raise
-    found = {s: each.result() for s, each in norms.items()}
+    found = norms.result()
     if jacobian:
         for i, record in enumerate(records):
             record.state_norms = {s: float(found[s][i]) for s in states if s != v}
@@ -259,7 +258,7 @@ def _sweep(cell, params, init, steps, seeds, n, norms):
                 values[f"d{eq.name}"] = g[0].copy()
             if eq.name in block and n > 1:
                 if t < T:
-                    norms[eq.name].add(t - 1, g[block[eq.name]])
+                    norms.add(t - 1, g[block[eq.name]], eq.name)
                 if t == 1 and eq.name == last_state:  # nothing asks for ∂s_T/∂s_0
                     n, g = 1, g[:1]
             if eq.name in pinned:  # a constant at this step: nothing flows to its inputs
@@ -297,34 +296,35 @@ THREADED_NORMS = 64  # from this H on, an eigenvalue problem costs far more than
 
 
 class SpectralNorms:
-    """values[i] = ‖J‖₂ (mathops.spectral_norm) of the J given for i, 1.0 where none is. threaded: J is scaled
-    (a new array) at once and its eigenvalue problem solved on a second thread while the caller goes on to
-    the next J (numpy's linear algebra runs without the GIL), at most two handed over and not yet collected,
-    so that memory stays a few (H, H) matrices; the same operations, so the same bits, as unthreaded."""
+    """values[key][i] = ‖J‖₂ (mathops.spectral_norm) of the J given for i (and key, one a state), 1.0 where
+    none is. threaded: J is scaled (a new array) at once and its eigenvalue problem solved on a second thread
+    while the caller goes on to the next J (numpy's linear algebra runs without the GIL), at most two a key
+    handed over and not yet collected, so that memory stays a few (H, H) matrices; the same operations, so the
+    same bits, as unthreaded."""
 
-    def __init__(self, T: int, threaded: bool):
-        self.values = np.ones(T)
-        self.pending = []  # (i, future), oldest first
+    def __init__(self, T: int, threaded: bool, keys=(None,)):
+        self.values = {key: np.ones(T) for key in keys}
+        self.pending = []  # (key, i, future), oldest first
         self.pool = None
         if threaded:
             from concurrent.futures import ThreadPoolExecutor
             self.pool = ThreadPoolExecutor(max_workers=1)
 
-    def add(self, i, J):
+    def add(self, i, J, key=None):
         if self.pool is None:
-            self.values[i] = mathops.spectral_norm(J)
+            self.values[key][i] = mathops.spectral_norm(J)
             return
         m, u = mathops.scaled(J)
         if u is None:
-            self.values[i] = m
+            self.values[key][i] = m
             return
-        if len(self.pending) == 2:
+        if len(self.pending) == 2 * len(self.values):
             self._collect()
-        self.pending.append((i, self.pool.submit(mathops.scaled_spectral_norm, m, u)))
+        self.pending.append((key, i, self.pool.submit(mathops.scaled_spectral_norm, m, u)))
 
     def _collect(self):
-        i, future = self.pending.pop(0)
-        self.values[i] = future.result()
+        key, i, future = self.pending.pop(0)
+        self.values[key][i] = future.result()
 
     def result(self):
         """values, once every norm still being computed is known."""

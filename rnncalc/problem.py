@@ -276,13 +276,6 @@ def _meet(a, b):
                for f1, l1 in a for f2, l2 in b)
 
 
-def pins_past(cell, T):
-    """InputError for a pin naming a step past T (a stream's T, known once it ends)."""
-    for p in cell.pins:
-        if p.counts is not None and past_last(p.counts, T) is not None:
-            raise InputError(f"--pin {p.name}@{p.steps}", f"step {past_last(p.counts, T)} is past the last step, T = {T}")
-
-
 # ---------------------------------------------------------------- what --grad holds
 
 MAX_GRAD_BYTES = 2 * 2**30  # what --grad may hold of its records: every step's, forward and backward

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import engine
 from .errors import InputError
-from .values import past_last, step_ranges
+from .values import past_last, pins_past, step_ranges
 
 TABLE_STEPS = 10  # a table of a long sequence shows the first TABLE_STEPS steps and the last
 PROGRESS_STEPS = 2000  # runs at least this long show a progress bar on a terminal's stderr
@@ -270,6 +270,8 @@ def runner(problem, view: View, writer, progress=None, backward=False):
             summary.checks += cs
     if view.steps is not None and summary.broken is None:
         view.steps.check(summary.total)  # a stream, whose T is known only now
+    if problem.steps is None and summary.broken is None:
+        pins_past(problem.cell, summary.total)
     for e in problem.expect:
         if not e.final_only and summary.broken is None and len(e.values) != summary.total:
             raise InputError(e.where, f"expected one value per step ({summary.total}) or one for the final "

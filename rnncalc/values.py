@@ -86,6 +86,13 @@ def past_last(ranges, T):
     return min((t for t in named if t > T), default=None)
 
 
+def pins_past(cell, T):
+    """InputError for a pin naming a step past T (a stream's T, known once it ends)."""
+    for p in cell.pins:
+        if p.counts is not None and past_last(p.counts, T) is not None:
+            raise InputError(f"--pin {p.name}@{p.steps}", f"step {past_last(p.counts, T)} is past the last step, T = {T}")
+
+
 def _clipped(text, limit=40):
     """text as quoted in a message: at most `limit` characters."""
     text = text.strip()
