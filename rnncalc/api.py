@@ -273,6 +273,17 @@ class Trace:
         """The expected values that do not hold, as the JSON document's expect records."""
         return [c for c in self._doc.get("expect", []) if not c["ok"]]
 
+    def plot(self):
+        """The run drawn as --plot draws it, a matplotlib Figure (which a notebook shows): each quantity's units
+        over t, a stack's top output, with grad=True the gradient's journey. Needs pip install 'rnncalc[plot]'."""
+        from .plot import INSTALL, figure
+
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise InputError("Trace.plot", f"drawing needs matplotlib: {INSTALL}") from None
+        return figure(self._doc)
+
     def __repr__(self):
         final = "   ".join(f"{k}_T = {np.array2string(v, precision=4)}" for k, v in self.final.items())
         return f"<rnncalc.Trace {self._title}, T = {self._total}: {final}>"

@@ -81,11 +81,16 @@ class View(SimpleNamespace):
     save_html = None
     header = True  # the table's header: the cell, the sizes, the parameters
     hints = "cli"  # what the table's notes point to for what it leaves out: "cli", flags; "api", a Trace's attributes
+    plot = None  # --plot FILE: also draw the run (.png, .svg, .pdf)
 
     def saves(self):
         """(flag, path) for each picture of the table asked for: --save-svg, --save-html."""
         return [(flag, path) for flag, path in (("--save-svg", self.save_svg), ("--save-html", self.save_html))
                 if path is not None]
+
+    def written(self):
+        """(flag, path) of every file written beside the output: the pictures of the table, and --plot's."""
+        return self.saves() + ([("--plot", self.plot)] if self.plot is not None else [])
 
 
 class Check:
