@@ -276,12 +276,9 @@ class Trace:
     def plot(self):
         """The run drawn as --plot draws it, a matplotlib Figure (which a notebook shows): each quantity's units
         over t, a stack's top output, with grad=True the gradient's journey. Needs pip install 'rnncalc[plot]'."""
-        from .plot import INSTALL, figure
+        from .plot import figure, require
 
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            raise InputError("Trace.plot", f"drawing needs matplotlib: {INSTALL}") from None
+        require("Trace.plot")
         return figure(self._doc)
 
     def __repr__(self):

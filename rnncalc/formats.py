@@ -615,7 +615,9 @@ def yaml_template(cell: Cell, sizes: dict) -> str:
     lines.append(f"x: {_yaml_zeros((3, d)) if d > 1 else '[0, 0, 0]'}  # one entry per step, each a list of D numbers "
                  "(or a number when D = 1)")
     lines += ["", "round: none  # none | nearest | sign, or {sigmoid: sign, tanh: none}",
-              "round_state: false  # round the visible state to the nearest integer every step"]
+              "round_state: false  # round the visible state to the nearest integer every step",
+              f"# pin: {{{cell.equations[0].name}: 0}}  # hold a quantity ({' '.join(eq.name for eq in cell.equations)})"
+              " at a value; NAME@2:3 at those steps"]
     entry = CELLS[cell.name]
     for option in entry.options:
         lines.append(f"{option.key}: {cell.options.get(option.key, option.choices[0])}  # {' | '.join(option.choices)}")

@@ -28,8 +28,13 @@ def check_target(path: str, flag: str = "--plot") -> None:
     if suffix not in FORMATS:
         raise InputError(f"{flag} {path}", f"expected a file ending in {', '.join(FORMATS)}, found "
                                            f"'{suffix or 'no extension'}'")
+    require(flag)
+
+
+def require(where: str) -> None:
+    """InputError, saying how to install it, when matplotlib is not installed."""
     if importlib.util.find_spec("matplotlib") is None:
-        raise InputError(flag, f"drawing needs matplotlib: {INSTALL}")
+        raise InputError(where, f"drawing needs matplotlib: {INSTALL}")
 
 
 def save(doc: dict, path: str) -> None:

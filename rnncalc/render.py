@@ -501,6 +501,8 @@ def equations_panel(cell: Cell) -> Panel:
         params.add_row(s.init_key, "(H,)", f"initial {s.doc} {s.name}_0, 0 by default")
     notes = [f"{name} = [{a} {b}], shape (H, H+D), may replace {a} and {b}"
              for name, (a, b) in cell.concatenated.items()]
+    notes.append(f"pin: holds {' '.join(eq.name for eq in cell.equations)} at a value, e.g. "
+                 f"--pin {cell.equations[0].name}=0 or --pin {cell.equations[0].name}@2:3=0")
     return Panel(Group(eqs, Text(""), params, Text("\n".join(notes), style=DIM)),
                  title=f"{cell.name}: {cell.title}", title_align="left", expand=False)
 
