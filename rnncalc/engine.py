@@ -460,11 +460,6 @@ class Block:
         computation order; or None."""
         with np.errstate(invalid="ignore"):
             bad = ~np.isfinite(self.data)
-        layout = self.program.layout
-        for name, rows in self.held.items():  # a pinned quantity's own equation is not the run's at those rows
-            for key in (f"{name}_pre", f"{name}_exact", f"{name}_unpinned"):
-                if key in layout:
-                    bad[rows, layout[key]] = False
         if not bad.any():
             return None
         i = int(np.argmax(bad.any(axis=1)))

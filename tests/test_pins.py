@@ -160,6 +160,14 @@ def test_a_bad_pin_is_one_line(rnncalc, args, message):
     assert (status, out, err) == (2, "", f"rnncalc: {message}\n")
 
 
+def test_what_the_equation_gives_is_still_computed_and_checked(rnncalc):
+    # g_1's pre-activation 1e308·10 overflows; the pin replaces g_1, but g_unpinned is shown, so it is reported.
+    status, out, err = rnncalc("gated", "--weights", "0.5", "-p", "W_gx=1e308", "-x", "10,1", "--pin", "g@1=0",
+                               "-f", "json")
+    assert (status, out, err) == (3, "", "rnncalc: g_pre is not finite at step 1; the weights or inputs are too "
+                                         "large for float64\n")
+
+
 def test_a_pin_past_a_stream_is_found_when_it_ends(rnncalc, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("1\n2\n"))
     status, _, err = rnncalc("gated", "--weights", "0.5", "-x", "-", "-f", "jsonl", "--pin", "g@4=0")
