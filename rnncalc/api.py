@@ -28,7 +28,8 @@ from .yamlio import MAX_DEPTH, MAX_NUMBERS, Document, read_document
 
 def trace(cell, problem=None, /, *, grad=False, **keys) -> Trace:
     """Run CELL on a problem, a YAML or .npz path or a mapping of YAML keys, with the keywords (YAML keys
-    too) overriding it; grad=True adds the backward pass, as --grad does.
+    too) overriding it; grad=True adds the backward pass, as --grad does. pin={"f": 1, "i@2:3": 0} holds
+    quantities at a value, as --pin does; Trace.plot() draws the run.
 
     Raises InputError on bad input and NonFiniteError when a result overflows. Expected values that do
     not hold do not raise: see Trace.failed.

@@ -115,7 +115,7 @@ class Program:
 
     def __init__(self, cell: Cell, params: dict, rounding: Rounding, input_size=None):
         plan = _plan(cell, rounding, tuple((n, np.shape(params[n])) for n in cell.param_names), input_size)
-        self.cell, self.params, self.rounding, self.plan = cell, params, rounding, plan
+        self.cell, self.params, self.rounding = cell, params, rounding
         self._pinned = {}  # Pin -> its value as an array, made once
         self.layout, self.ncols, self.ties = plan.layout, plan.ncols, plan.ties
         self.x_products, self.h_products = plan.x_products, plan.h_products  # MatVec node -> columns
