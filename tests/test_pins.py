@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rnncalc import trace
 from conftest import CELL_FORMS, bits
@@ -294,3 +296,33 @@ def _dot(problem):
     """L = Σ_t ⟨target_t, o_t⟩ of the stack's top output, from its JSON."""
     doc = trace("lstm", problem).to_dict()
     return float(np.sum(np.array(problem["target"]) * np.array(doc["output"])))
+
+
+# ---------------------------------------------------------------- properties, the template and the equations page
+
+finite = st.floats(-3, 3, allow_nan=False)
+
+
+@given(st.lists(finite, min_size=3, max_size=3), st.lists(finite, min_size=1, max_size=6), finite)
+def test_g_pinned_to_0_keeps_any_gated_state(weights, xs, s0):
+    # s_t = (1 − 0) ⊙ s_{t-1} + 0 ⊙ s̃_t = s_{t-1}: bit for bit, whatever the weights and inputs.
+    cell = cells.gated().with_pins([Pin("g", (0.0,), None, "")])
+    params = {"W_gs": np.array([[weights[0]]]), "W_gx": np.array([[weights[1]]]), "b_g": np.array([weights[2]]),
+              "W_ss": np.array([[weights[1]]]), "W_sx": np.array([[weights[0]]]), "b_s": np.array([weights[2]])}
+    steps = list(run(cell, params, {"s": np.array([s0])}, np.array(xs)[:, None], Rounding()))
+    assert all(step.values["s"][0] == s0 for step in steps)
+
+
+@given(st.lists(finite, min_size=1, max_size=6), finite, finite)
+def test_f_1_and_i_0_keep_any_lstm_memory(xs, c0, w):
+    cell = cells.lstm().with_pins([Pin("f", (1.0,), None, ""), Pin("i", (0.0,), None, "")])
+    params = {p.name: np.full((1, 1) if p.kind == "weight" else (1,), w) for p in cell.params}
+    steps = list(run(cell, params, {"h": np.zeros(1), "c": np.array([c0])}, np.array(xs)[:, None], Rounding()))
+    assert all(step.values["c"][0] == c0 for step in steps)
+
+
+def test_init_and_the_equations_page_name_the_key(rnncalc):
+    status, out, _ = rnncalc("init", "lstm")
+    assert status == 0 and "# pin: {f: 0}  # hold a quantity (f i o c_tilde c tanh_c h) at a value" in out
+    status, out, _ = rnncalc("equations", "gru")
+    assert status == 0 and "pin: holds r z n h at a value, e.g. --pin r=0" in out
