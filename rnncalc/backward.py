@@ -166,7 +166,8 @@ def xent_seeds(cell: Cell, steps: list, loss: Loss):
     k = k.astype(int)
     # log y_t[k_t] through log-softmax of the logits: finite even where y_t[k_t] underflows to 0
     value = -sum(float(mathops.log_softmax(step.values["y_pre"])[k_t]) for step, k_t in zip(steps, k))
-    return value, [{"y_pre": step.values["y"] - np.eye(K)[k_t]} for step, k_t in zip(steps, k)]
+    y = [step.values.get("y_unpinned", step.values["y"]) for step in steps]  # softmax(z_t), also where y is pinned
+    return value, [{"y_pre": y_t - np.eye(K)[k_t]} for y_t, k_t in zip(y, k)]
 
 
 def mse_or_dot_seeds(cell: Cell, steps: list, loss: Loss):
@@ -261,9 +262,12 @@ def _sweep(cell, params, init, steps, seeds, n, norms):
                     norms.add(t - 1, g[block[eq.name]], eq.name)
                 if t == 1 and eq.name == last_state:  # nothing asks for ∂s_T/∂s_0
                     n, g = 1, g[:1]
-            if eq.name in pinned:  # a constant at this step: nothing flows to its inputs
+            if eq.name in pinned:  # a constant at this step: nothing flows through it to its inputs
+                direct = seed.get(f"{eq.name}_pre")  # xent reads the logits y_pre themselves, not y
                 if eq.records_pre:
-                    values[f"d{eq.name}_pre"] = np.zeros(len(value))
+                    values[f"d{eq.name}_pre"] = np.zeros(len(value)) if direct is None else direct.copy()
+                if direct is not None:
+                    eq.expr.backward(env, direct[None].copy(), grads)
                 continue
             if eq.act is not None:
                 z = step.values[f"{eq.name}_pre"] if eq.records_pre else step.values[eq.expr.name]

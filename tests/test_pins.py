@@ -216,6 +216,30 @@ def test_pinned_gradients_match_central_differences(form, kind):
                                atol=floor, err_msg="dx")
 
 
+@pytest.mark.parametrize("kind", ["xent", "mse"])
+def test_a_pinned_output_layer_matches_central_differences(kind):
+    # y pinned at t = 2: mse reads y, a constant there; xent reads the logits y_pre, which the pin leaves as they are.
+    cell = cells.rnn().with_output("softmax")
+    cell = cell.with_pins([Pin("y", (0.2, 0.3, 0.5), ((2, 2),), "2")])
+    params, init, xs = random_problem(cell, seed=11)
+    rng = np.random.default_rng(4)
+    target = rng.integers(0, 3, T) if kind == "xent" else rng.standard_normal((T, 3))
+
+    def steps():
+        return list(run(cell, params, init, xs, Rounding()))
+
+    grads = backward(cell, params, init, xs, steps(), Loss(kind, target))
+
+    def L():
+        if kind == "mse":
+            return loss_value(cell, steps(), kind, target)
+        return -sum(float(z[k] - np.log(np.sum(np.exp(z)))) for z, k in
+                    zip((s.values["y_pre"] for s in steps()), target))
+
+    for p in cell.param_names:
+        np.testing.assert_allclose(grads.params[p], central_difference(L, params[p]), rtol=1e-7, atol=1e-9, err_msg=p)
+
+
 def test_a_pinned_quantity_passes_nothing_to_its_inputs():
     # f pinned at every step: W_fh, W_fx and b_f reach L only through f, so their gradient is exactly 0.
     cell = cells.lstm().with_pins([Pin("f", (0.7,) * H, None, "")])
