@@ -28,7 +28,8 @@ from .yamlio import MAX_DEPTH, MAX_NUMBERS, Document, read_document
 
 def trace(cell, problem=None, /, *, grad=False, **keys) -> Trace:
     """Run CELL on a problem, a YAML or .npz path or a mapping of YAML keys, with the keywords (YAML keys
-    too) overriding it; grad=True adds the backward pass, as --grad does.
+    too) overriding it; grad=True adds the backward pass, as --grad does. pin={"f": 1, "i@2:3": 0} holds
+    quantities at a value, as --pin does; Trace.plot() draws the run.
 
     Raises InputError on bad input and NonFiniteError when a result overflows. Expected values that do
     not hold do not raise: see Trace.failed.
@@ -281,6 +282,14 @@ class Trace:
     def failed(self) -> list:
         """The expected values that do not hold, as the JSON document's expect records."""
         return [c for c in self._doc.get("expect", []) if not c["ok"]]
+
+    def plot(self):
+        """The run drawn as --plot draws it, a matplotlib Figure (which a notebook shows): each quantity's units
+        over t, a stack's top output, with grad=True the gradient's journey. Needs pip install 'rnncalc[plot]'."""
+        from .plot import figure, require
+
+        require("Trace.plot")
+        return figure(self._doc)
 
     def __repr__(self):
         final = "   ".join(f"{k}_T = {np.array2string(v, precision=4)}" for k, v in self.final.items())

@@ -56,10 +56,11 @@ class StepGrads:
     """One time step t. values: "d{s}" = dL/ds_t in total for each state s, "d{q}_pre" = dL/dz_q for each
     quantity with a pre-activation, "dx" = dL/dx_t. factors: this step's part of each dL/dθ as the vectors
     it is made of (Grads.params), so that a (H, H) matrix per parameter and step exists only when asked for."""
-    __slots__ = ("t", "values", "factors")
+    __slots__ = ("t", "values", "factors", "state_norms")
 
-    def __init__(self, t: int, values: dict, factors: dict):
+    def __init__(self, t: int, values: dict, factors: dict, state_norms=None):
         self.t, self.values, self.factors = t, values, factors
+        self.state_norms = state_norms or {}  # ‖∂s_T/∂s_t‖₂ of each state s besides the visible one (c)
 
     @property
     def contributions(self):
@@ -87,6 +88,13 @@ class Gradients:
 
     def __init__(self, loss: float, params: dict, init: dict, steps: list, jacobian_norms: np.ndarray):
         self.loss, self.params, self.init, self.steps, self.jacobian_norms = loss, params, init, steps, jacobian_norms
+
+    @property
+    def state_norms(self):
+        """{s: (T,) ‖∂s_T/∂s_t‖₂ for t = 1..T} for each state s besides the visible one (c of the LSTM), in the
+        steps' order: it perturbs s_t and lets the step's later quantities (h_t = o_t ⊙ tanh(c_t)) follow."""
+        names = self.steps[0].state_norms if self.steps else {}
+        return {s: np.array([r.state_norms[s] for r in self.steps]) for s in names}
 
 
 def step_keys(cell: Cell):
@@ -158,7 +166,8 @@ def xent_seeds(cell: Cell, steps: list, loss: Loss):
     k = k.astype(int)
     # log y_t[k_t] through log-softmax of the logits: finite even where y_t[k_t] underflows to 0
     value = -sum(float(mathops.log_softmax(step.values["y_pre"])[k_t]) for step, k_t in zip(steps, k))
-    return value, [{"y_pre": step.values["y"] - np.eye(K)[k_t]} for step, k_t in zip(steps, k)]
+    y = [step.values.get("y_unpinned", step.values["y"]) for step in steps]  # softmax(z_t), also where y is pinned
+    return value, [{"y_pre": y_t - np.eye(K)[k_t]} for y_t, k_t in zip(y, k)]
 
 
 def mse_or_dot_seeds(cell: Cell, steps: list, loss: Loss):
@@ -191,24 +200,36 @@ def reverse(cell: Cell, params: dict, init: dict, steps: list, seeds: list, jaco
     With jacobian the cotangents carry 1 + H rows: row 0 is dL/d(·), and rows 1..H start as the identity at
     v_T, so that the rows reaching v_t are J_t, one per component of v_T: each weight's Wᵀ g is one matmul
     for all rows at once, in a single pass. J_T = I needs no pass (‖J_T‖₂ = 1), and the rows are dropped once
-    J_1 is known. For the LSTM, J_t is partial: it perturbs h_t alone and holds c_t.
+    J_1 is known. For the LSTM, J_t is partial: it perturbs h_t alone and holds c_t. A cell with a second state
+    (the LSTM's c) carries H rows more, the identity at c_T, for ‖∂c_T/∂c_t‖₂, kept in each record's
+    state_norms.
+
+    A quantity pinned at a step (step.pinned) is a constant there: its cotangent stops at it.
     """
     v, T = cell.visible, len(steps)
     H = len(steps[-1].values[v])
-    n = 1 + H if jacobian and T > 1 else 1  # rows of every cotangent
-    norms = SpectralNorms(T, threaded=n > 1 and H >= THREADED_NORMS)
+    states = [s.name for s in cell.states]
+    n = 1 + H * len(states) if jacobian and T > 1 else 1  # rows of every cotangent
+    norms = SpectralNorms(T, threaded=n > 1 and H >= THREADED_NORMS, keys=states)
     try:
         records, d_init = _sweep(cell, params, init, steps, seeds, n, norms)
     except BaseException:  # Ctrl-C included: no waiting for the norms
         norms.abandon()
         raise
-    return records, d_init, norms.result()
+    found = norms.result()
+    if jacobian:
+        for i, record in enumerate(records):
+            record.state_norms = {s: float(found[s][i]) for s in states if s != v}
+    return records, d_init, found[v]
 
 
 def _sweep(cell, params, init, steps, seeds, n, norms):
-    """reverse()'s walk from t = T down to 1, handing each J_t to norms."""
+    """reverse()'s walk from t = T down to 1, handing each J_t of state s to norms[s]."""
     v, T = cell.visible, len(steps)
     H = len(steps[-1].values[v])
+    states = [s.name for s in cell.states]
+    block = {s: slice(1 + k * H, 1 + (k + 1) * H) for k, s in enumerate(states)}  # each state's Jacobian rows
+    last_state = next(eq.name for eq in cell.equations if eq.name in block)  # the last one the reverse walk meets
     carry = {s.name: None for s in cell.states}  # dL/ds_t (rows) through step t+1's Prev nodes
     outside = readout(cell)
     records = []
@@ -223,10 +244,12 @@ def _sweep(cell, params, init, steps, seeds, n, norms):
                 rows[0] += g
                 grads.q[name] = rows
         if n > 1 and t == T:
-            rows = np.zeros((n, H)) if v not in grads.q else grads.q[v].copy()
-            rows[1:] += np.eye(H)  # ∂v_T/∂v_T
-            grads.q[v] = rows
+            for s in states:
+                rows = np.zeros((n, H)) if s not in grads.q else grads.q[s].copy()
+                rows[block[s]] += np.eye(H)  # ∂s_T/∂s_T
+                grads.q[s] = rows
         values = {}
+        pinned = getattr(step, "pinned", ())
         for eq in reversed(cell.equations):
             value = step.values[eq.name]
             g = grads.q.pop(eq.name, None)  # dL/dq_t, every later use summed
@@ -234,11 +257,18 @@ def _sweep(cell, params, init, steps, seeds, n, norms):
                 g[:1 if eq.name in outside else n]  # no Jacobian row goes through an output layer
             if eq.name in carry:
                 values[f"d{eq.name}"] = g[0].copy()
-            if eq.name == v and n > 1:
+            if eq.name in block and n > 1:
                 if t < T:
-                    norms.add(t - 1, g[1:])
-                if t == 1:  # nothing asks for ∂v_T/∂v_0
+                    norms.add(t - 1, g[block[eq.name]], eq.name)
+                if t == 1 and eq.name == last_state:  # nothing asks for ∂s_T/∂s_0
                     n, g = 1, g[:1]
+            if eq.name in pinned:  # a constant at this step: nothing flows through it to its inputs
+                direct = seed.get(f"{eq.name}_pre")  # xent reads the logits y_pre themselves, not y
+                if eq.records_pre:
+                    values[f"d{eq.name}_pre"] = np.zeros(len(value)) if direct is None else direct.copy()
+                if direct is not None:
+                    eq.expr.backward(env, direct[None].copy(), grads)
+                continue
             if eq.act is not None:
                 z = step.values[f"{eq.name}_pre"] if eq.records_pre else step.values[eq.expr.name]
                 g = mathops.activation_vjp(eq.act, z, value, g)  # a new array
@@ -270,34 +300,35 @@ THREADED_NORMS = 64  # from this H on, an eigenvalue problem costs far more than
 
 
 class SpectralNorms:
-    """values[i] = ‖J‖₂ (mathops.spectral_norm) of the J given for i, 1.0 where none is. threaded: J is scaled
-    (a new array) at once and its eigenvalue problem solved on a second thread while the caller goes on to
-    the next J (numpy's linear algebra runs without the GIL), at most two handed over and not yet collected,
-    so that memory stays a few (H, H) matrices; the same operations, so the same bits, as unthreaded."""
+    """values[key][i] = ‖J‖₂ (mathops.spectral_norm) of the J given for i (and key, one a state), 1.0 where
+    none is. threaded: J is scaled (a new array) at once and its eigenvalue problem solved on a second thread
+    while the caller goes on to the next J (numpy's linear algebra runs without the GIL), at most two a key
+    handed over and not yet collected, so that memory stays a few (H, H) matrices; the same operations, so the
+    same bits, as unthreaded."""
 
-    def __init__(self, T: int, threaded: bool):
-        self.values = np.ones(T)
-        self.pending = []  # (i, future), oldest first
+    def __init__(self, T: int, threaded: bool, keys=(None,)):
+        self.values = {key: np.ones(T) for key in keys}
+        self.pending = []  # (key, i, future), oldest first
         self.pool = None
         if threaded:
             from concurrent.futures import ThreadPoolExecutor
             self.pool = ThreadPoolExecutor(max_workers=1)
 
-    def add(self, i, J):
+    def add(self, i, J, key=None):
         if self.pool is None:
-            self.values[i] = mathops.spectral_norm(J)
+            self.values[key][i] = mathops.spectral_norm(J)
             return
         m, u = mathops.scaled(J)
         if u is None:
-            self.values[i] = m
+            self.values[key][i] = m
             return
-        if len(self.pending) == 2:
+        if len(self.pending) == 2 * len(self.values):
             self._collect()
-        self.pending.append((i, self.pool.submit(mathops.scaled_spectral_norm, m, u)))
+        self.pending.append((key, i, self.pool.submit(mathops.scaled_spectral_norm, m, u)))
 
     def _collect(self):
-        i, future = self.pending.pop(0)
-        self.values[i] = future.result()
+        key, i, future = self.pending.pop(0)
+        self.values[key][i] = future.result()
 
     def result(self):
         """values, once every norm still being computed is known."""

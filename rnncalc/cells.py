@@ -79,11 +79,25 @@ class ParamSpec(Record):
     _fields = ("name", "shape", "kind", "doc")
 
 
+class Pin(Record):
+    """A quantity held at a value: name_t = value at the steps counted in `counts` (the n-th step the cell
+    computes, from 1; ((first, last or None), ...), or None for every step), whatever its equation gives.
+    value: a tuple of the quantity's length. steps: the steps as the user named them (t, the input read)."""
+    _fields = ("name", "value", "counts", "steps")
+    _defaults = {"counts": None, "steps": ""}
+
+    def holds(self, count):
+        """Whether the pin holds at the count-th step the cell computes."""
+        return self.counts is None or any(first <= count and (last is None or count <= last)
+                                          for first, last in self.counts)
+
+
 class Cell(Record):
-    """A cell: its states and equations, the options its factory was given, and zero_if_given, pairs
-    (name, bias) of another variant's parameter that may be given only as 0, as a term beside bias."""
-    _fields = ("name", "title", "states", "equations", "options", "zero_if_given")
-    _defaults = {"options": MappingProxyType({}), "zero_if_given": ()}
+    """A cell: its states and equations, the options its factory was given, zero_if_given, pairs
+    (name, bias) of another variant's parameter that may be given only as 0, as a term beside bias, and
+    pins, the quantities held at a value (Pin)."""
+    _fields = ("name", "title", "states", "equations", "options", "zero_if_given", "pins")
+    _defaults = {"options": MappingProxyType({}), "zero_if_given": (), "pins": ()}
 
     @property
     def visible(self):
@@ -160,12 +174,23 @@ class Cell(Record):
             keys.append(eq.name)
         return keys
 
+    @property
+    def pinned(self):
+        """The names of the quantities held at a value, in computation order."""
+        names = {p.name for p in self.pins}
+        return tuple(eq.name for eq in self.equations if eq.name in names)
+
+    def with_pins(self, pins):
+        """The same cell with these quantities held (Pin, one per name)."""
+        return Cell(self.name, self.title, self.states, self.equations, self.options, self.zero_if_given,
+                    tuple(pins))
+
     def with_output(self, output):
         """The cell followed by the output layer y_t = output(W_y v_t + b_y), v the visible state."""
         v = self.visible
         y = Equation("y", MatVec(Param("W_y"), Ref(v)) + Param("b_y"), output, "output", dim="K")
         return Cell(self.name, self.title, self.states, (*self.equations, y),
-                    {**self.options, "output": output}, self.zero_if_given)
+                    {**self.options, "output": output}, self.zero_if_given, self.pins)
 
 
 def _shared_name(a, b):

@@ -137,6 +137,7 @@ def _calculate(cell_name: str, file, states: dict, **o):
         options={key: _value(o.get(key)) for key in ("output", *(opt.key for opt in CELLS[cell_name].options))},
         expect=o["expect"] or [], no_expect=o["no_expect"], digits=o["digits"], atol=o["atol"],
         grad=o["grad"], loss=_value(o["loss"]), target=o["target"], target_file=o["target_file"],
+        pins=o["pin"] or [],
     )
     if o["quiet"] and o["steps"] is not None:
         raise InputError("--steps", "-q prints only the final step; give one of them")
@@ -146,7 +147,7 @@ def _calculate(cell_name: str, file, states: dict, **o):
         format=o["format"].value, last=o["last"], quiet=o["quiet"], no_color=_no_color(o["no_color"]),
         only=only,
         steps=None if o["steps"] is None else Selection.parse(o["steps"]),
-        save_svg=o["save_svg"], save_html=o["save_html"], header=not o["no_header"],
+        save_svg=o["save_svg"], save_html=o["save_html"], header=not o["no_header"], plot=o["plot"],
     )
     inputs = [("problem file", file), ("--x-file", o["x_file"]), ("--target-file", o["target_file"])]
     calculate(cell_name, file, o["problem"], flags, view, inputs, sys.stdout)
@@ -206,6 +207,11 @@ COMMON = [
                                                            "Replaces the file's expect:. Exit status 1 when one "
                                                            "does not hold.", show_default=False)], None),
     ("no_expect", Annotated[bool, typer.Option("--no-expect", help="Leave out the file's expect: values.")], False),
+    ("pin", Annotated[Optional[list[str]], typer.Option("--pin", metavar="NAME=VALUE", help="Hold a quantity the "
+                                                        "equations compute at a value (a number fills it), e.g. "
+                                                        "--pin g=0, or at some steps: --pin f@3:5=1; "
+                                                        "repeatable. In a layers: file: --pin "
+                                                        "layers.2.backward.f=1.", show_default=False)], None),
     ("atol", Annotated[Optional[float], typer.Option(parser=_tolerance, metavar="TOL", help="Compare expected values within this tolerance "
                                                      "instead of at the digits shown.", show_default=False)], None),
     ("grad", Annotated[bool, typer.Option("--grad", help="After the trace, backpropagate through time: a table "
@@ -237,6 +243,10 @@ COMMON = [
                                                        show_default=False)], None),
     ("save_html", Annotated[Optional[str], typer.Option(metavar="FILE", help="Also save the table as an HTML page.",
                                                         show_default=False)], None),
+    ("plot", Annotated[Optional[str], typer.Option(metavar="FILE", help="Also draw the run (.png, .svg or .pdf): "
+                                                   "each quantity's units over t and, with --grad, the gradient's "
+                                                   "journey. Needs pip install 'rnncalc[plot]'.",
+                                                   show_default=False)], None),
 ]
 
 

@@ -23,6 +23,9 @@ def calculate(cell_name, file, chosen, flags, view, inputs, out) -> None:
 
     check_view(view, flags.grad)
     check_saves(view, inputs)
+    if view.plot is not None:
+        from .plot import check_target
+        check_target(view.plot)
     if file == "-" and flags.x == "-":
         raise InputError("-x -", "standard input holds the problem file (FILE -), so it cannot also hold the "
                                  "steps; give the problem as a file, or the steps with -x or --x-file")
@@ -51,7 +54,7 @@ def check_saves(view, inputs):
     """Each --save-svg/--save-html path is a file that can be written, and neither an input nor the other
     output (through a symbolic or hard link too): refused before anything is read or written."""
     taken = [(name, path) for name, path in inputs if path not in (None, "-")]
-    for flag, path in view.saves():
+    for flag, path in view.written():
         where, p = f"{flag} {path}", Path(path)
         if not path:
             raise InputError(flag, "expected a file name, found ''")
@@ -89,9 +92,14 @@ def report(problem, view, out) -> None:
         writer = render.TableWriter(console, view)
     else:
         writer = formats.WRITERS[view.format](out, view)
+    if view.plot is not None and problem.live:  # the picture shows the whole run: the stream is read first
+        import numpy as np
+        problem.xs = np.array(list(problem.xs), dtype=float).reshape(-1, problem.sizes["D"])  # (T, D)
+        problem.live, problem.steps = False, len(problem.xs)
     with report.progress_bar(problem.steps) as tick:
         summary = report.run(problem, view, writer, tick)
-    _outcome(summary.broken, summary.checks, problem, view, console)
+    _outcome(summary.broken, summary.checks, problem, view, console,
+             lambda: _document(lambda v, out: report.run(problem, v, formats.JsonWriter(out, v))))
 
 
 def report_stack(stack, view, out) -> None:
@@ -106,20 +114,42 @@ def report_stack(stack, view, out) -> None:
         from . import render
 
         console = render.make_console(no_color=view.no_color, record=bool(view.save_svg or view.save_html))
+    if view.plot is not None and stack.live:  # the picture shows the whole run: the stream is read first
+        import numpy as np
+        stack.xs = np.array(list(stack.xs), dtype=float).reshape(-1, stack.layers[0].problem.sizes["D"])  # (T, D)
+        stack.live = False
     result = network.run_stack(stack, view, stackformats.writer_for(view, out, console))
     broken = result.broken and (result.broken[1], f"{result.broken[0]}: {result.broken[2]}")
-    _outcome(broken, result.every_check, stack, view, console)
+    _outcome(broken, result.every_check, stack, view, console,
+             lambda: _document(lambda v, out: network.run_stack(stack, v, stackformats.writer_for(v, out, None))))
 
 
-def _outcome(broken, checks, problem, view, console):
-    """After a run: NonFiniteError when it broke off (its table not saved), else the table saved as the view
-    asks, and ExpectationError when an expected value does not hold."""
+def _document(run):
+    """The --format json document of a run, run(view, out) writing it."""
+    import io
+    import json
+
+    from .report import View
+
+    out = io.StringIO()
+    run(View(format="json"), out)
+    return json.loads(out.getvalue())
+
+
+def _outcome(broken, checks, problem, view, console, document=None):
+    """After a run: NonFiniteError when it broke off (its table not saved, its picture not drawn), else the table
+    saved and the run drawn (from its JSON document, document()) as the view asks, and ExpectationError when an
+    expected value does not hold."""
     if broken is not None:
         raise NonFiniteError.at(*broken)
     if console is not None:
         from . import render
 
         render.save_recorded(console, view)
+    if view.plot is not None and document is not None:
+        from .plot import save
+
+        save(document(), view.plot)
     if any(not c.ok for c in checks):
         raise ExpectationError(checks, problem.digits, problem.atol)
 

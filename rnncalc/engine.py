@@ -64,12 +64,15 @@ class Env:
 
 class Step:
     """One time step. values holds, by JSON key: each quantity (the value passed on), its
-    pre-activation as name_pre, and its value before rounding as name_exact when rounded; last says
-    whether it is the sequence's final step."""
-    __slots__ = ("t", "x", "values", "ties", "env", "last")
+    pre-activation as name_pre, its value before rounding as name_exact when rounded, and what its
+    equation gave as name_unpinned when it is pinned; last says whether it is the sequence's final step;
+    pinned names the quantities held at their pinned value at this step."""
+    __slots__ = ("t", "x", "values", "ties", "env", "last", "pinned")
 
-    def __init__(self, t: int, x: np.ndarray, values: dict, ties: list, env: Env, last: bool = False):
+    def __init__(self, t: int, x: np.ndarray, values: dict, ties: list, env: Env, last: bool = False,
+                 pinned: tuple = ()):
         self.t, self.x, self.values, self.ties, self.env, self.last = t, x, values, ties, env, last
+        self.pinned = pinned
 
     def nonfinite(self):
         """The first quantity that is not finite, or None."""
@@ -91,6 +94,11 @@ ELEMENTWISE = {"add", "subtract", "multiply", "sigmoid_into", "tanh", "relu", "l
 ROW, PARAM = "row", "p"  # the block's row of quantities; the parameter vectors laid end to end
 
 
+def pin(computed, held, out):
+    """out = held at a step where the quantity is pinned (held an array), else what its equation computed."""
+    np.copyto(out, computed if held is None else held)
+
+
 def _overlap(a, b):
     return (isinstance(a, tuple) and isinstance(b, tuple) and a[0] == b[0]
             and a[1] < b[2] and b[1] < a[2])
@@ -108,12 +116,13 @@ class Program:
     def __init__(self, cell: Cell, params: dict, rounding: Rounding, input_size=None):
         plan = _plan(cell, rounding, tuple((n, np.shape(params[n])) for n in cell.param_names), input_size)
         self.cell, self.params, self.rounding = cell, params, rounding
+        self._pinned = {}  # Pin -> its value as an array, made once
         self.layout, self.ncols, self.ties = plan.layout, plan.ncols, plan.ties
         self.x_products, self.h_products = plan.x_products, plan.h_products  # MatVec node -> columns
         self.Wx = _stack(params, plan.x_products)  # (Σ rows, D)
         self.Wh = {s: _stack(params, nodes) for s, nodes in plan.h_products.items()}  # (Σ rows, H)
         P = np.concatenate([np.ravel(params[n]) for n in plan.pvec]) if plan.pvec else np.zeros(0)
-        namespace = {"np": np, "matmul": np.matmul, "add": np.add, "subtract": np.subtract,
+        namespace = {"np": np, "matmul": np.matmul, "add": np.add, "subtract": np.subtract, "pin": pin,
                      "multiply": np.multiply, "tanh": np.tanh,  # mathops.tanh is numpy's
                      **{name: getattr(mathops, name) for name in (
                          "sigmoid_into", "relu", "linear", "softmax",
@@ -125,16 +134,26 @@ class Program:
         exec(plan.code, namespace)
         self._loop = namespace["loop"]
 
+    def pinned_value(self, name, count):
+        """The value the quantity is pinned at in the count-th step computed (an array), or None."""
+        held = next((p for p in self.cell.pins if p.name == name and p.holds(count)), None)
+        return None if held is None else self._pinned.setdefault(held, np.array(held.value))
+
     def run(self, t0: int, states: dict, X: np.ndarray) -> "Block":
         """Every quantity of the steps t0, t0+1, ... whose inputs are the rows of X (n, D)."""
         n = len(X)
         data = np.empty((n, self.ncols))  # (n, every quantity's columns)
         PH = {s: np.empty((n, W.shape[0])) for s, W in self.Wh.items()}  # (n, Σ rows)
         init = {s.name: states[s.name] for s in self.cell.states}
+        rows = [[self.pinned_value(name, t0 + i) for i in range(n)] for name in self.cell.pinned]
+        held = {name: np.array([v is not None for v in r], dtype=bool)  # (n,): whether each row holds it
+                for name, r in zip(self.cell.pinned, rows)}
         with np.errstate(all="ignore"):
             PX = x_products(self.Wx, X)
-            self._loop(data, PX, X, *PH.values(), *init.values())
-        return Block(self, t0, X, data, PX, PH, init)
+            self._loop(data, PX, X, *PH.values(), *init.values(), *rows)
+        block = Block(self, t0, X, data, PX, PH, init)
+        block.held = held
+        return block
 
 
 def _stack(params, nodes):
@@ -145,7 +164,7 @@ _PLANS = {}  # (equations, states, rounding, parameter shapes) -> _Plan
 
 
 def _plan(cell, rounding, shapes, input_size=None):
-    key = (cell.equations, cell.states, rounding, shapes, input_size)
+    key = (cell.equations, cell.states, rounding, shapes, input_size, cell.pinned)
     plan = _PLANS.get(key)
     if plan is None:
         if len(_PLANS) >= 64:
@@ -160,6 +179,7 @@ class _Plan:
 
     def __init__(self, cell: Cell, rounding: Rounding, shapes: dict, input_size=None):
         self.cell, self.rounding, self.shapes, self.input_size = cell, rounding, shapes, input_size
+        self.pinned = cell.pinned
         self.width = {eq.name: self._size(eq) for eq in cell.equations}
         self.layout = self._layout()
         self.ncols = max(sl.stop for sl in self.layout.values())
@@ -193,6 +213,7 @@ class _Plan:
         cols, start = {}, 0
         kinds = [("_pre", lambda eq: eq.records_pre),
                  ("_exact", lambda eq: self.rounding.rounds(eq, self.cell)),
+                 ("_unpinned", lambda eq: eq.name in self.pinned),
                  ("", lambda eq: True)]
         for suffix, has in kinds:
             for eq in self.cell.equations:
@@ -201,7 +222,7 @@ class _Plan:
                     start += self.width[eq.name]
         order = []
         for eq in self.cell.equations:
-            order += [k for k in (f"{eq.name}_pre", f"{eq.name}_exact", eq.name) if k in cols]
+            order += [k for k in (f"{eq.name}_pre", f"{eq.name}_exact", f"{eq.name}_unpinned", eq.name) if k in cols]
         return {k: cols[k] for k in order}
 
     def _col(self, key):
@@ -273,7 +294,8 @@ class _Plan:
     def _equation(self, eq):
         size = self.width[eq.name]
         rounds_state = self._rounds_state(eq)
-        value = self._col(eq.name)
+        held = eq.name in self.pinned  # the equation's value goes to name_unpinned, the pinned one to name
+        value = self._col(f"{eq.name}_unpinned" if held else eq.name)
         if eq.act is None:
             z, rule = None, None
             result = self._col(f"{eq.name}_exact") if rounds_state else value
@@ -296,6 +318,8 @@ class _Plan:
             self.ops.append(_Op("round_nearest", value, (result, result)))
         if rule is not None or rounds_state:
             self.ties.append((eq, rule, rounds_state))
+        if held:
+            self.ops.append(_Op("pin", self._col(eq.name), (value, f"pin_{eq.name}")))
 
     # -- element-wise operations on neighbouring columns merged into one call
     def _fuse(self):
@@ -372,8 +396,10 @@ class _Plan:
         if any("x" in op.args for op in self.ops):
             views.append("X")
             names.append("x")
+        views += [f"PIN_{name}" for name in self.pinned]
+        names += [f"pin_{name}" for name in self.pinned]
         lines = [f"def loop(data, PX, X, {''.join(f'PH_{s}, ' for s in self.h_products)}"
-                 f"{', '.join(f'prev_{s}' for s in states)}):",
+                 f"{', '.join(f'prev_{s}' for s in states)}{''.join(f', PIN_{n}' for n in self.pinned)}):",
                  f"    for {', '.join(names)}, in zip({', '.join(views)}):"]
         for s in self.h_products:
             lines.append(f"        matmul(Wh_{s}, prev_{s}, out={self._name(products[s])})")
@@ -404,12 +430,13 @@ class Block:
     quantity, program.layout says whose columns; px (n, Σ rows) the products on x_t; ph, by state, (n, Σ rows)
     the products on its previous value; init the states before the first row; last whether the sequence
     ends with this block."""
-    __slots__ = ("program", "t0", "x", "data", "px", "ph", "init", "last", "end")
+    __slots__ = ("program", "t0", "x", "data", "px", "ph", "init", "last", "end", "held")
 
     def __init__(self, program: Program, t0: int, x, data, px, ph: dict, init: dict, last: bool = False):
         self.program, self.t0, self.x, self.data, self.px, self.ph, self.init = program, t0, x, data, px, ph, init
         self.last = last
         self.end = None  # T + 1 when the steps run backward in time: row i read x_t, t = T + 1 − (t0 + i)
+        self.held = {}  # by pinned quantity, (n,) whether each row holds it at its pinned value
 
     def __len__(self):
         return len(self.data)
@@ -464,6 +491,10 @@ class Block:
                 for i in np.flatnonzero(mask):
                     yield i, eq.name
 
+    def pinned(self, i):
+        """The quantities held at their pinned value in row i."""
+        return tuple(name for name, rows in self.held.items() if rows[i])
+
     def step(self, i, ties=None) -> Step:
         """Step t0 + i, its Env rebuilt from the recorded numbers."""
         p = self.program
@@ -475,7 +506,8 @@ class Block:
             products.update({node: self.ph[s][i, a:b] for node, (_, a, b) in nodes.items()})
         env = Env(p.params, prev, x, {eq.name: values[eq.name] for eq in p.cell.equations}, products)
         ties = self.ties()[i] if ties is None else ties
-        return Step(int(self.times[i]), x, values, ties, env, last=self.last and i == len(self) - 1)
+        return Step(int(self.times[i]), x, values, ties, env, last=self.last and i == len(self) - 1,
+                    pinned=self.pinned(i))
 
 
 def blocks(cell: Cell, params: dict, init: dict, xs, rounding: Rounding, live=False,

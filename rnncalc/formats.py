@@ -228,7 +228,13 @@ def gradient_record(problem, summary, lists=True) -> dict:
                  for name, g in {**problem.as_given(grads.params), **grads.init}.items()},
         "backward": [{"t": r.t, **{k: floats(v) for k, v in r.values.items()}} for r in grads.steps if r.t in shown],
         "jacobian_norms": floats(grads.jacobian_norms),
+        **{f"jacobian_norms_{s}": floats(norms) for s, norms in grads.state_norms.items()},
     }
+
+
+def pin_records(cell) -> list:
+    """Each pin as JSON-ready data: the quantity, the steps it holds at as given (null: every step), its value."""
+    return [{"name": p.name, "steps": p.steps or None, "value": [v + 0.0 for v in p.value]} for p in cell.pins]
 
 
 def check_records(checks) -> list:
@@ -245,6 +251,8 @@ def json_document(problem, steps, summary, lists=True) -> dict:
         doc["output_size"] = problem.sizes["K"]
     doc.update(problem.cell.options)
     doc["rounding"] = {"sigmoid": r.sigmoid, "tanh": r.tanh, "state": "nearest" if r.state else "none"}
+    if problem.cell.pins:
+        doc["pins"] = pin_records(problem.cell)
     doc["steps"] = steps
     doc["final"] = {name: floats(value) for name, value in summary.final.items()}
     if summary.gradients is not None:
@@ -607,7 +615,9 @@ def yaml_template(cell: Cell, sizes: dict) -> str:
     lines.append(f"x: {_yaml_zeros((3, d)) if d > 1 else '[0, 0, 0]'}  # one entry per step, each a list of D numbers "
                  "(or a number when D = 1)")
     lines += ["", "round: none  # none | nearest | sign, or {sigmoid: sign, tanh: none}",
-              "round_state: false  # round the visible state to the nearest integer every step"]
+              "round_state: false  # round the visible state to the nearest integer every step",
+              f"# pin: {{{cell.equations[0].name}: 0}}  # hold a quantity ({' '.join(eq.name for eq in cell.equations)})"
+              " at a value; NAME@2:3 at those steps"]
     entry = CELLS[cell.name]
     for option in entry.options:
         lines.append(f"{option.key}: {cell.options.get(option.key, option.choices[0])}  # {' | '.join(option.choices)}")

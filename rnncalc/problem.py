@@ -19,13 +19,13 @@ from .text import clipped, shape_text
 from .pasted import OverLimit, unprinted
 from .expectations import _expectations, _loss, _refuse_rounding
 from .values import (MAX_SIZE, Entry, _array, _choice, _fill, _input, _kind, _mapping, _named_flags,
-                     _rounding, _shape_steps, _shaped, _steps, _tolerance, _whole)
+                     _rounding, _shape_steps, _shaped, _steps, _tolerance, _whole, past_last, step_ranges)
 from .yamlio import MAX_DEPTH, MAX_NUMBERS, Document, parse_flow
 
 # Keys a problem may have besides its cell's parameters and initial states.
 CELL_OPTIONS = sorted({o.key for entry in cells.CELLS.values() for o in entry.options})
 OPTION_KEYS = ("cell", "name", "hidden", "input", "x", "round", "round_state", "output", "weights", "biases",
-               "digits", "atol", "expect", "loss", "target", *CELL_OPTIONS)
+               "digits", "atol", "expect", "loss", "target", "pin", *CELL_OPTIONS)
 DEFAULT_DIGITS = 4
 DIM_NAMES = {"H": "hidden size", "D": "input size", "K": "output size"}
 
@@ -55,6 +55,7 @@ class Flags(SimpleNamespace):
     target = None  # --target, YAML flow text
     target_file = None  # --target-file: .npy or .csv
     address = ""  # what -p names stand under: "layers.2.backward." for a layer of a stack
+    pins = ()  # ["g=0", "f@3:5=1", ...]: each holds a quantity at a value, beside the file's pin:
 
 
 class Problem(SimpleNamespace):
@@ -215,6 +216,7 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
     if name is not None and not isinstance(name, (str, int, float)):
         raise file["name"].fail(f"expected a short text, found {_kind(name)}")
     rounding = _rounding(file, flags)
+    cell = cell.with_pins(_pins(cell, sizes, count, file.get("pin"), flags.pins, flags.address))
     if flags.grad:
         _refuse_rounding(file, flags, rounding)
         if count is None:  # backpropagation needs the whole sequence: read the stream to its end now
@@ -230,6 +232,48 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
         expect=_expectations(cell, sizes, count, file.get("expect"), flags.expect, flags.no_expect),
         loss=_loss(cell, sizes, count, file, flags),
     )
+
+
+# ---------------------------------------------------------------- pins
+
+def _pins(cell, sizes, count, file_entry, flag_items, address=""):
+    """--pin NAME=VALUE and NAME@STEPS=VALUE (and the file's pin: mapping, whose keys --pin's replace) as the
+    cell's Pins: NAME a quantity the equations compute, VALUE a number (filling it) or a vector of its length,
+    STEPS as --steps names them, each at most T; one name's steps may not meet."""
+    entries = {}
+    if file_entry is not None:
+        if not isinstance(file_entry.value, dict):
+            raise file_entry.fail(f"expected a mapping such as {{g: 0}} or {{f@3:5: 1}}, found {_kind(file_entry.value)}")
+        for key, value in file_entry.value.items():
+            entries[str(key)] = Entry(value, f"{file_entry.where} {clipped(str(key))}", file_entry.origin)
+    entries.update(_named_flags(flag_items, "--pin", "NAME=VALUE or NAME@STEPS=VALUE", address))
+    names = [eq.name for eq in cell.equations]
+    pins, seen = [], {}
+    for key, entry in entries.items():
+        name, at, steps = (part.strip() for part in key.partition("@"))
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1) if len(name) < 100 else []
+            hint = f"; did you mean {close[0]}?" if close else f"; the {cell.name} cell computes {' '.join(names)}"
+            raise entry.fail(f"no quantity '{clipped(name)}' to pin{hint}")
+        ranges = step_ranges(steps, entry.where) if at else None
+        if ranges is not None and count is not None and past_last(ranges, count) is not None:
+            raise entry.fail(f"step {past_last(ranges, count)} is past the last step, T = {count}")
+        for other, other_ranges in seen.get(name, []):
+            if _meet(ranges, other_ranges):
+                raise entry.fail(f"pins {name} at a step that {other} pins too; give each step one value")
+        seen.setdefault(name, []).append((entry.where, ranges))
+        dim = cell.equation(name).dim
+        value = _shaped(entry, _array(entry), (sizes[dim],), f"({dim},), the length of {name}")
+        pins.append(cells.Pin(name, tuple(float(v) for v in value), ranges, steps if at else ""))
+    return pins
+
+
+def _meet(a, b):
+    """Whether two pins' steps (ranges, None for every step) share a step."""
+    if a is None or b is None:
+        return True
+    return any(f1 <= (l2 if l2 is not None else f1) and f2 <= (l1 if l1 is not None else f2)
+               for f1, l1 in a for f2, l2 in b)
 
 
 # ---------------------------------------------------------------- what --grad holds
@@ -295,7 +339,7 @@ def own_flag(key, flags):
         "round": ("--round", flags.round),
         "weights": ("--weights", flags.weights), "biases": ("--biases", flags.biases),
         "digits": ("--digits", flags.digits), "atol": ("--atol", flags.atol), "loss": ("--loss", flags.loss),
-        "target": ("--target", flags.target),
+        "target": ("--target", flags.target), "pin": ("--pin", tuple(flags.pins) or None),
     }
     flag, value = given.get(key, (None, None))
     if value is not None:

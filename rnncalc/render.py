@@ -118,6 +118,10 @@ def header(problem: Problem, width: int = PIPE_WIDTH) -> Panel:
         params.add_column(column, style=QUANTITY if column == "parameter" else None, overflow="fold")
     for names, shape, shown, origin in parameter_rows(problem, LARGE):
         params.add_row(names, shape, shown, Text(printable(origin), style=DIM if origin.startswith("default") else ""))
+    for pin in problem.cell.pins:
+        steps = f"at steps {pin.steps}" if pin.steps else "at every step"
+        params.add_row(Text(f"{pin.name} pinned", style=WARN), str(len(pin.value)),
+                       fmt_array(np.array(pin.value), problem.digits), steps)
     title = Text(problem.cell.title, style=TITLE)
     line = problem.cell.title
     for fact in header_facts(problem):
@@ -168,11 +172,16 @@ def step_table(problem: Problem, step, checks=(), only=None, widths=None) -> Tab
         pre = Text(fmt_array(v[f"{eq.name}_pre"], digits) if eq.records_pre else "")
         _mark(pre, marks.get(f"{eq.name}_pre"), digits)
         exact_key = f"{eq.name}_exact"
-        value = Text(fmt_array(v.get(exact_key, v[eq.name]), digits),
+        held = eq.name in step.pinned
+        value = Text(fmt_array(v[eq.name] if held else v.get(exact_key, v[eq.name]), digits),
                      style=gate_style(v[eq.name]) if eq.act == "sigmoid" else "")
-        row = [eq.symbol, equation, pre, value]
+        symbol = Text(eq.symbol)
+        if held:  # the pinned value passed on, and what the equation gave beside it
+            symbol.append("\npinned", style=WARN)
+            value.append(f"\nequation: {fmt_array(v[f'{eq.name}_unpinned'], digits)}", style=DIM)
+        row = [symbol, equation, pre, value]
         if rounded:
-            shown = Text(fmt_array(v[eq.name], digits) if exact_key in v else "")
+            shown = Text(fmt_array(v[eq.name], digits) if exact_key in v and not held else "")
             if eq.name in step.ties:
                 shown.append(" tie", style=WARN)
             row.append(shown)
@@ -360,7 +369,7 @@ def step_part(record, name, shape):
     holds no memory (a 2048×2048 outer product is 32 MB)."""
     if len(shape) == 2 and shape[0] * shape[1] > LARGE_GRADIENT:
         return np.broadcast_to(np.nan, shape)
-    return record.part(name)
+    return record.part(name) if name in record.factors else np.zeros(shape)  # none: only pinned quantities used it
 
 
 def fmt_gradient(g, digits, whole="--format json") -> str:
@@ -406,9 +415,13 @@ def journey_chart(problem: Problem, grads, final="T") -> Table:
     table.add_column(f"‖∂L/∂{v}_t‖₂", justify="right", overflow="fold")
     table.add_column(f"‖∂{v}_{final}/∂{v}_t‖₂", justify="right", overflow="fold")
     table.add_column(f"log₁₀ ‖∂{v}_{final}/∂{v}_t‖₂", style=BAR, no_wrap=True, min_width=BAR_WIDTH, overflow="fold")
+    others = grads.state_norms  # the LSTM's ‖∂c_T/∂c_t‖₂
+    for s in others:
+        table.add_column(f"‖∂{s}_{final}/∂{s}_t‖₂", justify="right", overflow="fold")
     for t in sorted({*range(1, T + 1, every), T}):
         dv = grads.steps[t - 1].values[f"d{v}"]
-        table.add_row(str(t), fmt_norm2(dv), fmt_norm(norms[t - 1]), log_bar(norms[t - 1], low, high))
+        table.add_row(str(t), fmt_norm2(dv), fmt_norm(norms[t - 1]), log_bar(norms[t - 1], low, high),
+                      *(fmt_norm(n[t - 1]) for n in others.values()))
     return table
 
 
@@ -488,6 +501,8 @@ def equations_panel(cell: Cell) -> Panel:
         params.add_row(s.init_key, "(H,)", f"initial {s.doc} {s.name}_0, 0 by default")
     notes = [f"{name} = [{a} {b}], shape (H, H+D), may replace {a} and {b}"
              for name, (a, b) in cell.concatenated.items()]
+    notes.append(f"pin: holds {' '.join(eq.name for eq in cell.equations)} at a value, e.g. "
+                 f"--pin {cell.equations[0].name}=0 or --pin {cell.equations[0].name}@2:3=0")
     return Panel(Group(eqs, Text(""), params, Text("\n".join(notes), style=DIM)),
                  title=f"{cell.name}: {cell.title}", title_align="left", expand=False)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import bisect
 import math
-import re
 import sys
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -14,7 +13,7 @@ import numpy as np
 
 from . import engine
 from .errors import InputError
-from .text import clipped
+from .values import past_last, pins_past, step_ranges
 
 TABLE_STEPS = 10  # a table of a long sequence shows the first TABLE_STEPS steps and the last
 PROGRESS_STEPS = 2000  # runs at least this long show a progress bar on a terminal's stderr
@@ -42,24 +41,12 @@ class Selection:
 
     @classmethod
     def parse(cls, text: str):
-        ranges = []
-        for part in text.split(","):
-            m = re.fullmatch(r"\s*([0-9]{0,18})\s*(:?)\s*([0-9]{0,18})\s*", part)
-            if not m or not (m.group(1) or m.group(3)) or not m.group(2) and (not m.group(1) or m.group(3)):
-                raise InputError("--steps", f"expected a step, A:B, A: or :B (steps count from 1), found "
-                                 f"'{clipped(part.strip(), 41)}'")
-            first = int(m.group(1)) if m.group(1) else 1
-            last = (int(m.group(3)) if m.group(3) else None) if m.group(2) else first
-            if first < 1 or last is not None and last < first:
-                raise InputError("--steps", f"expected steps from 1 on, first ≤ last, found '{clipped(part.strip(), 41)}'")
-            ranges.append((first, last))
-        return cls(ranges, text)
+        return cls(step_ranges(text), text)
 
     def check(self, T):
         """InputError when a step named is past T, the last: nothing would be shown for it."""
-        named = [t for first, last in self.ranges for t in (first, last) if t is not None]
-        if max(named) > T:
-            t = min(t for t in named if t > T)
+        t = past_last(self.ranges, T)
+        if t is not None:
             raise InputError("--steps", f"step {t} is past the last step, T = {T}")
 
     def __contains__(self, t):
@@ -94,11 +81,16 @@ class View(SimpleNamespace):
     save_html = None
     header = True  # the table's header: the cell, the sizes, the parameters
     hints = "cli"  # what the table's notes point to for what it leaves out: "cli", flags; "api", a Trace's attributes
+    plot = None  # --plot FILE: also draw the run (.png, .svg, .pdf)
 
     def saves(self):
         """(flag, path) for each picture of the table asked for: --save-svg, --save-html."""
         return [(flag, path) for flag, path in (("--save-svg", self.save_svg), ("--save-html", self.save_html))
                 if path is not None]
+
+    def written(self):
+        """(flag, path) of every file written beside the output: the pictures of the table, and --plot's."""
+        return self.saves() + ([("--plot", self.plot)] if self.plot is not None else [])
 
 
 class Check:
@@ -283,6 +275,8 @@ def runner(problem, view: View, writer, progress=None, backward=False):
             summary.checks += cs
     if view.steps is not None and summary.broken is None:
         view.steps.check(summary.total)  # a stream, whose T is known only now
+    if problem.steps is None and summary.broken is None:
+        pins_past(problem.cell, summary.total)
     for e in problem.expect:
         if not e.final_only and summary.broken is None and len(e.values) != summary.total:
             raise InputError(e.where, f"expected one value per step ({summary.total}) or one for the final "

@@ -122,6 +122,7 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     overrides = _overrides(addressed, mappings, bidirectional)
     whole = {k: top[k] for k in init_keys if k in top}
     states = _whole_states(whole, mappings, overrides)
+    pins = _addressed_pins(flags.pins, mappings, bidirectional)
     expects, top_expect = _addressed(flags.expect, top.get("expect"), mappings, bidirectional, flags.no_expect)
 
     defaults = {k: data[k] for k in LAYER_DEFAULTS if k in data}
@@ -142,13 +143,15 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
             in_file, by_flag = _split_states(states.get((number, direction), {}), whole)
             problem = _layer_problem(cell_name, where, address, {**defaults, **_checked(mapping, where), **x, **in_file},
                                      overrides.get((number, direction), []), flags if xs is None else None, flags,
-                                     by_flag)
+                                     by_flag, pins.get((number, direction), []))
             if xs is None:
                 live = problem.live and not bidirectional and not flags.grad and head == "steps"
                 xs = problem.xs if live else \
                     np.array(list(problem.xs), dtype=float).reshape(-1, problem.sizes["D"])  # (T, D)
                 T, D = None if live else len(xs), problem.sizes["D"]
             problem.steps = T
+            if direction == "backward":  # its n-th step computed reads x_t, t = T + 1 − n
+                problem.cell = problem.cell.with_pins([_mirrored(p, T) for p in problem.cell.pins])
             problem.expect = [_layer_expectation(problem, key, entry, T)
                               for key, entry in expects.get((number, direction), [])]
             layers.append(Layer(number, direction, problem))
@@ -197,7 +200,7 @@ def _refuse_in_layer(key, where):
         raise InputError(where, f"'{key}' is a key of the whole stack: give it at the top level")
 
 
-def _layer_problem(cell_name, where, address, data, overrides, input_flags, flags, states=None):
+def _layer_problem(cell_name, where, address, data, overrides, input_flags, flags, states=None, pins=()):
     """One direction of one layer as a Problem: its mapping (with the stack's defaults and its input), the -p
     values addressed to it (as KEY=V, each acting as the mapping's KEY), and the command line's fills, sizes,
     rounding and options. input_flags gives layer 1's -x / --x-file. Rounding is refused under --grad as for
@@ -208,7 +211,7 @@ def _layer_problem(cell_name, where, address, data, overrides, input_flags, flag
         weights=flags.weights, biases=flags.biases, hidden=flags.hidden,
         round=flags.round, round_sigmoid=flags.round_sigmoid, round_tanh=flags.round_tanh,
         round_state=flags.round_state, options={k: v for k, v in flags.options.items() if k != "output"},
-        no_expect=True, digits=flags.digits,
+        no_expect=True, digits=flags.digits, pins=pins,
     )
     problem = build(cell_name, Document(data, where), layer_flags)
     if flags.grad and problem.rounding.active:
@@ -333,6 +336,31 @@ def _overrides(items, mappings, bidirectional):
         _refuse_in_layer(key, f"--param {clipped(address.strip())}")
         per_layer.setdefault((number, direction), []).append(f"{key}={text}")
     return per_layer
+
+
+def _addressed_pins(items, mappings, bidirectional):
+    """--pin layers.L[.DIRECTION].NAME[@STEPS]=VALUE as NAME[@STEPS]=VALUE by (layer, direction); a pin without
+    an address is refused, as a stack's quantities are each layer's."""
+    per_layer = {}
+    for item in items:
+        address, sep, text = item.partition("=")
+        address = address.strip()
+        if sep and not address.startswith("layers."):
+            example = f"layers.1.{'forward.' if bidirectional else ''}{clipped(address)}"
+            raise InputError(f"--pin {clipped(address)}", f"a stack's quantities are each layer's: address one, "
+                                                          f"e.g. --pin {example}={clipped(text)}")
+        name, at, steps = address.partition("@")
+        number, direction, key = _split(name, "--pin", mappings, bidirectional) if sep else (1, "forward", "")
+        per_layer.setdefault((number, direction), []).append(f"{key}{at}{steps}={text}" if sep else item)
+    return per_layer
+
+
+def _mirrored(pin, T):
+    """A backward direction's pin, its steps (the t of the input read) as the counts of the steps computed."""
+    if pin.counts is None:
+        return pin
+    counts = tuple((T + 1 - (T if last is None else last), T + 1 - first) for first, last in pin.counts)
+    return cells.Pin(pin.name, pin.value, counts, pin.steps)
 
 
 def _addressed(items, file_entry, mappings, bidirectional, no_expect):

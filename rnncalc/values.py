@@ -62,6 +62,37 @@ def _named_flags(items, flag, form, address=""):
     return entries
 
 
+def step_ranges(text: str, where: str = "--steps"):
+    """Steps as --steps names them: 3, 10:20 (inclusive), 5:, :4 or 1,3,7, as ((first, last or None), ...)."""
+    import re
+
+    ranges = []
+    for part in text.split(","):
+        m = re.fullmatch(r"\s*([0-9]{0,18})\s*(:?)\s*([0-9]{0,18})\s*", part)
+        if not m or not (m.group(1) or m.group(3)) or not m.group(2) and (not m.group(1) or m.group(3)):
+            raise InputError(where, f"expected a step, A:B, A: or :B (steps count from 1), found "
+                                    f"'{clipped(part.strip(), 41)}'")
+        first = int(m.group(1)) if m.group(1) else 1
+        last = (int(m.group(3)) if m.group(3) else None) if m.group(2) else first
+        if first < 1 or last is not None and last < first:
+            raise InputError(where, f"expected steps from 1 on, first ≤ last, found '{clipped(part.strip(), 41)}'")
+        ranges.append((first, last))
+    return tuple(ranges)
+
+
+def past_last(ranges, T):
+    """The first step the ranges name past T, the last step; None when there is none."""
+    named = [t for first, last in ranges for t in (first, last) if t is not None]
+    return min((t for t in named if t > T), default=None)
+
+
+def pins_past(cell, T):
+    """InputError for a pin naming a step past T (a stream's T, known once it ends)."""
+    for p in cell.pins:
+        if p.counts is not None and past_last(p.counts, T) is not None:
+            raise InputError(f"--pin {p.name}@{p.steps}", f"step {past_last(p.counts, T)} is past the last step, T = {T}")
+
+
 def _input(file, flags, source):
     """The x entry, and the stream its steps come from when they are not in the YAML (else None)."""
     given = [name for name, v in (("-x", flags.x), ("--x-file", flags.x_file)) if v is not None]

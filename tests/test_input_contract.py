@@ -42,6 +42,7 @@ def value_of(key, cell_name, stack=False):
         "name": ("'a run'", {}, []), "cell": (cell_name, {}, []), "bidirectional": ("false", {}, []),
         "merge": ("sum", {}, []), "head": ("final", {"W_y": width_one}, []),
         "W_y": ("[[0.25]]" if stack else "0.25", {}, []), "b_y": ("0.5", {"W_y": width_one}, []),
+        "pin": (f"{{{cell.equations[0].name}: 0.5}}", {}, []),
         **{k: (v, {}, []) for k, v in options.items()},
     }
     if key in table:
