@@ -103,7 +103,8 @@ def step_keys(cell: Cell):
             + [f"d{eq.name}_pre" for eq in cell.equations if eq.records_pre] + ["dx"])
 
 
-def backward(cell: Cell, params: dict, init: dict, xs: np.ndarray, steps: list, loss: Loss = Loss()) -> Gradients:
+def backward(cell: Cell, params: dict, init: dict, xs: np.ndarray, steps: list, loss: Loss = Loss(),
+             every_state: bool = False) -> Gradients:
     """The gradients of loss over the steps engine.run(cell, params, init, xs, Rounding()) recorded.
 
     init is keyed as for engine.run ({"h": h0, "c": c0}); Gradients.init by init key ("h0", "c0").
@@ -118,7 +119,7 @@ def backward(cell: Cell, params: dict, init: dict, xs: np.ndarray, steps: list, 
         raise ValueError(f"backward: {rounded} is rounded, and rounding has derivative 0 almost everywhere; "
                          "run the forward pass without rounding")
     value, seeds = loss_seeds(cell, steps, loss)
-    records, d_init, norms = reverse(cell, params, init, steps, seeds, jacobian=True)
+    records, d_init, norms = reverse(cell, params, init, steps, seeds, jacobian=True, every_state=every_state)
     return Gradients(
         loss=value,
         params=totals(cell, params, records),
@@ -192,7 +193,8 @@ def mse_or_dot_seeds(cell: Cell, steps: list, loss: Loss):
     return float(value), seeds
 
 
-def reverse(cell: Cell, params: dict, init: dict, steps: list, seeds: list, jacobian: bool = False):
+def reverse(cell: Cell, params: dict, init: dict, steps: list, seeds: list, jacobian: bool = False,
+            every_state: bool = False):
     """Walk the steps and their equations in reverse from the direct cotangents seeds[t] ({quantity or
     q_pre: array}); return a StepGrads per step (time order), dL/ds_0 by state name, and with jacobian the
     norms ‖J_t‖₂ of J_t = ∂v_T/∂v_t, v the visible state, for t = 1..T (else ones).
@@ -200,19 +202,19 @@ def reverse(cell: Cell, params: dict, init: dict, steps: list, seeds: list, jaco
     With jacobian the cotangents carry 1 + H rows: row 0 is dL/d(·), and rows 1..H start as the identity at
     v_T, so that the rows reaching v_t are J_t, one per component of v_T: each weight's Wᵀ g is one matmul
     for all rows at once, in a single pass. J_T = I needs no pass (‖J_T‖₂ = 1), and the rows are dropped once
-    J_1 is known. For the LSTM, J_t is partial: it perturbs h_t alone and holds c_t. A cell with a second state
-    (the LSTM's c) carries H rows more, the identity at c_T, for ‖∂c_T/∂c_t‖₂, kept in each record's
-    state_norms.
+    J_1 is known. For the LSTM, J_t is partial: it perturbs h_t alone and holds c_t. With every_state, a cell
+    with a second state (the LSTM's c) carries H rows more, the identity at c_T, for ‖∂c_T/∂c_t‖₂, kept in each
+    record's state_norms.
 
     A quantity pinned at a step (step.pinned) is a constant there: its cotangent stops at it.
     """
     v, T = cell.visible, len(steps)
     H = len(steps[-1].values[v])
-    states = [s.name for s in cell.states]
+    states = [s.name for s in cell.states if every_state or s.name == v]
     n = 1 + H * len(states) if jacobian and T > 1 else 1  # rows of every cotangent
     norms = SpectralNorms(T, threaded=n > 1 and H >= THREADED_NORMS, keys=states)
     try:
-        records, d_init = _sweep(cell, params, init, steps, seeds, n, norms)
+        records, d_init = _sweep(cell, params, init, steps, seeds, n, norms, states)
     except BaseException:  # Ctrl-C included: no waiting for the norms
         norms.abandon()
         raise
@@ -223,11 +225,10 @@ def reverse(cell: Cell, params: dict, init: dict, steps: list, seeds: list, jaco
     return records, d_init, found[v]
 
 
-def _sweep(cell, params, init, steps, seeds, n, norms):
-    """reverse()'s walk from t = T down to 1, handing each J_t of state s to norms[s]."""
+def _sweep(cell, params, init, steps, seeds, n, norms, states):
+    """reverse()'s walk from t = T down to 1, handing each J_t of each of states to norms[s]."""
     v, T = cell.visible, len(steps)
     H = len(steps[-1].values[v])
-    states = [s.name for s in cell.states]
     block = {s: slice(1 + k * H, 1 + (k + 1) * H) for k, s in enumerate(states)}  # each state's Jacobian rows
     last_state = next(eq.name for eq in cell.equations if eq.name in block)  # the last one the reverse walk meets
     carry = {s.name: None for s in cell.states}  # dL/ds_t (rows) through step t+1's Prev nodes

@@ -12,3 +12,4 @@ CONVERTED_CELLS = ("rnn", "lstm", "gru")  # the cells those frameworks have
 DIRECTIONS = ("forward", "backward")  # of a bidirectional layer
 MERGES = ("concat", "sum", "ave", "mul")  # how a bidirectional layer joins its directions, as Keras's merge_mode
 HEADS = ("steps", "final")  # what an output layer reads: the top output at every step, or the final states
+JOURNEYS = ("visible", "every")  # whose ‖∂s_T/∂s_t‖ --grad finds: the visible state's, or every state's (c too)

@@ -41,6 +41,7 @@ Format = _choices("Format", choices.FORMATS)
 CheckFormat = _choices("CheckFormat", choices.CHECK_FORMATS)
 Output = _choices("Output", OUTPUTS)
 LossKind = _choices("LossKind", choices.LOSS_KINDS)
+Journey = _choices("Journey", choices.JOURNEYS)
 CellName = _choices("CellName", CELLS)
 Framework = _choices("Framework", choices.FRAMEWORKS)
 ConvertCell = _choices("ConvertCell", choices.CONVERTED_CELLS)
@@ -137,6 +138,7 @@ def _calculate(cell_name: str, file, states: dict, **o):
         options={key: _value(o.get(key)) for key in ("output", *(opt.key for opt in CELLS[cell_name].options))},
         expect=o["expect"] or [], no_expect=o["no_expect"], digits=o["digits"], atol=o["atol"],
         grad=o["grad"], loss=_value(o["loss"]), target=o["target"], target_file=o["target_file"],
+        journey=_value(o["journey"]),
         pins=o["pin"] or [],
     )
     if o["quiet"] and o["steps"] is not None:
@@ -220,6 +222,9 @@ COMMON = [
     ("loss", Annotated[Optional[LossKind], typer.Option(help="What --grad differentiates: sum (of the final "
                                                         "state's components; the default), or mse, xent or dot "
                                                         "against --target.", show_default=False)], None),
+    ("journey", Annotated[Optional[Journey], typer.Option(help="Whose ‖∂s_T/∂s_t‖ --grad finds: visible (the "
+                                                          "default) or every state's, the LSTM's c too.",
+                                                          show_default=False)], None),
     ("target", Annotated[Optional[str], typer.Option(metavar="VALUES", help="The loss's target: one per step or one for the final "
                                                      "step, e.g. 0,1,1 or [[0.1,0.2],[0.3,0.4]]; for xent a class "
                                                      "index per step.", show_default=False)], None),

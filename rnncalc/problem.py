@@ -12,6 +12,7 @@ from types import MappingProxyType, SimpleNamespace
 import numpy as np
 
 from . import cells, sequences
+from .choices import JOURNEYS
 from .backward import Loss
 from .engine import Rounding
 from .errors import InputError
@@ -24,7 +25,7 @@ from .yamlio import MAX_DEPTH, MAX_NUMBERS, Document, parse_flow
 
 # Keys a problem may have besides its cell's parameters and initial states.
 CELL_OPTIONS = sorted({o.key for entry in cells.CELLS.values() for o in entry.options})
-OPTION_KEYS = ("cell", "name", "hidden", "input", "x", "round", "round_state", "output", "weights", "biases",
+OPTION_KEYS = ("cell", "name", "hidden", "input", "x", "round", "round_state", "output", "weights", "biases", "journey",
                "digits", "atol", "expect", "loss", "target", "pin", *CELL_OPTIONS)
 DEFAULT_DIGITS = 4
 DIM_NAMES = {"H": "hidden size", "D": "input size", "K": "output size"}
@@ -52,6 +53,7 @@ class Flags(SimpleNamespace):
     atol = None
     grad = False  # --grad: backpropagate through time after the forward pass
     loss = None  # --loss: one of choices.LOSS_KINDS
+    journey = None  # --journey: one of choices.JOURNEYS
     target = None  # --target, YAML flow text
     target_file = None  # --target-file: .npy or .csv
     address = ""  # what -p names stand under: "layers.2.backward." for a layer of a stack
@@ -78,6 +80,7 @@ class Problem(SimpleNamespace):
     atol = None  # None: compare expectations at the shown digits
     expect = ()  # [Expectation]
     loss: Loss | None = None  # what --grad differentiates; None without --grad
+    journey = "visible"  # whose ‖∂s_T/∂s_t‖ --grad finds: choices.JOURNEYS
 
     def as_given(self, by_name: dict) -> dict:
         """Arrays keyed by split parameter name (W_fh, W_fx, ...), keyed instead as the input gave the
@@ -230,8 +233,20 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
         source=source,
         steps=count, live=x.where == "-x -", name=None if name is None else str(name), digits=digits, atol=atol,
         expect=_expectations(cell, sizes, count, file.get("expect"), flags.expect, flags.no_expect),
-        loss=_loss(cell, sizes, count, file, flags),
+        loss=_loss(cell, sizes, count, file, flags), journey=_journey(file, flags),
     )
+
+
+def _journey(file, flags):
+    """journey: (or --journey) every: --grad finds ‖∂s_T/∂s_t‖ of every state (the LSTM's c too), not only the
+    visible one's; only --grad draws a journey."""
+    entry = Entry(flags.journey, "--journey", "--journey") if flags.journey is not None else file.get("journey")
+    if entry is None:
+        return "visible"
+    value = _choice(entry, JOURNEYS)
+    if not flags.grad:
+        raise entry.fail("only --grad finds the gradient's journey; add --grad")
+    return value
 
 
 # ---------------------------------------------------------------- pins
@@ -340,6 +355,7 @@ def own_flag(key, flags):
         "weights": ("--weights", flags.weights), "biases": ("--biases", flags.biases),
         "digits": ("--digits", flags.digits), "atol": ("--atol", flags.atol), "loss": ("--loss", flags.loss),
         "target": ("--target", flags.target), "pin": ("--pin", tuple(flags.pins) or None),
+        "journey": ("--journey", flags.journey),
     }
     flag, value = given.get(key, (None, None))
     if value is not None:

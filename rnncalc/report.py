@@ -297,7 +297,8 @@ def _backward(problem, steps):
 
     xs = np.array([step.x for step in steps])  # (T, D): problem.xs may have been a stream, now consumed
     with np.errstate(all="ignore"):  # an overflow is reported as a non-finite gradient, as in the forward pass
-        return backward(problem.cell, problem.params, problem.init, xs, steps, problem.loss)
+        return backward(problem.cell, problem.params, problem.init, xs, steps, problem.loss,
+                        every_state=problem.journey == "every")
 
 
 def nonfinite_gradient(grads, v):

@@ -218,8 +218,10 @@ def test_json_keys_and_shapes(rnncalc_json, tmp_path):
     doc = rnncalc_json("lstm", path, "--grad")
     lstm = cells.lstm()
     keys = list(doc)
-    assert keys[keys.index("final"):] == ["final", "loss", "grad", "backward", "jacobian_norms", "jacobian_norms_c",
-                                          "expect"]
+    assert keys[keys.index("final"):] == ["final", "loss", "grad", "backward", "jacobian_norms", "expect"]
+    every = list(rnncalc_json("lstm", path, "--grad", "--journey", "every"))
+    assert every[every.index("final"):] == ["final", "loss", "grad", "backward", "jacobian_norms", "jacobian_norms_c",
+                                            "expect"]
     assert isinstance(doc["loss"], float) and doc["loss"] == pytest.approx(sum(doc["final"]["h"]), rel=1e-15)
     shapes = {name: np.shape(value) for name, value in doc["grad"].items()}
     assert shapes == {**{p.name: {"weight": (2, 2) if p.name.endswith("h") else (2, 3), "bias": (2,)}[p.kind]

@@ -40,7 +40,7 @@ def value_of(key, cell_name, stack=False):
         "expect": ("{output: 0.5}" if stack else f"{{{cell.visible}: 0.5}}", {}, []),
         "loss": ("dot", {"target": "0.5"}, ["--grad"]), "target": ("0.5", {"loss": "dot"}, ["--grad"]),
         "name": ("'a run'", {}, []), "cell": (cell_name, {}, []), "bidirectional": ("false", {}, []),
-        "merge": ("sum", {}, []), "head": ("final", {"W_y": width_one}, []),
+        "merge": ("sum", {}, []), "journey": ("every", {}, ["--grad"]), "head": ("final", {"W_y": width_one}, []),
         "W_y": ("[[0.25]]" if stack else "0.25", {}, []), "b_y": ("0.5", {"W_y": width_one}, []),
         "pin": (f"{{{cell.equations[0].name}: 0.5}}", {}, []),
         **{k: (v, {}, []) for k, v in options.items()},
@@ -149,6 +149,7 @@ def own_flags(cell_name):
     flags = {opt: param for param in command.params for opt in param.opts}
     cell = cells.CELLS[cell_name]()
     values = {"--expect": f"{cell.visible}=1", "--round": "sign", "--output": "linear", "--loss": "dot",
+              "--journey": "every",
               "--activation": "relu", "--variant": "reset-before", "--z-weighs": "new"}
     found = {"x": ("-x", "1")}
     for key in every_key(cell_name):

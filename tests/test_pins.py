@@ -60,7 +60,7 @@ def test_lstm_with_f_1_and_i_0_keeps_c_and_its_gradient_flat(rnncalc_json):
     # f_t = 1, i_t = 0: c_t = 1·c_{t-1} + 0·c̃_t = c_0 at every t; h_t = o_t tanh(c_0), o_t = σ(0.5 h_{t-1} + 0.5 x_t).
     # Backward: c_t = c_{t-1} with f held, so ∂c_T/∂c_t = I: ‖∂c_T/∂c_t‖₂ = 1 at every t.
     doc = rnncalc_json("lstm", "--weights", "0.5", "--c0", "0.8", "-x", "1,-1,2,0", "--pin", "f=1", "--pin", "i=0",
-                       "--grad")
+                       "--grad", "--journey", "every")
     h = 0.0
     for step, x in zip(doc["steps"], (1, -1, 2, 0)):
         assert step["c"] == [0.8]
@@ -72,7 +72,8 @@ def test_lstm_with_f_1_and_i_0_keeps_c_and_its_gradient_flat(rnncalc_json):
 
 
 def test_the_unpinned_lstm_journey_fades(rnncalc_json):
-    doc = rnncalc_json("lstm", "samples/vanishing_lstm.yaml", "--grad", "-p", "b_f=-4", "--no-expect")
+    doc = rnncalc_json("lstm", "samples/vanishing_lstm.yaml", "--grad", "--journey", "every", "-p", "b_f=-4",
+                       "--no-expect")
     norms = doc["jacobian_norms_c"]
     assert norms[-1] == 1.0 and norms[0] < 1e-6  # f = σ(−4) ≈ 0.018 a step
     assert all(a < b for a, b in zip(norms, norms[1:]))

@@ -38,7 +38,7 @@ def by_unit(steps, key):
 
 @pytest.mark.parametrize("cell", CELL_NAMES)
 def test_each_line_is_a_unit_of_a_quantity(cell):
-    t = trace(cell, x=[1, -0.5, 2], grad=True, **SMALL.get(cell, {"weights": 0.5}))
+    t = trace(cell, x=[1, -0.5, 2], grad=True, journey="every", **SMALL.get(cell, {"weights": 0.5}))
     doc, drawn = t.to_dict(), artists(t.plot())
     names = [k for k in doc["steps"][0] if k not in ("t", "x") and not k.endswith(("_pre", "_exact", "_unpinned"))]
     assert names
