@@ -232,7 +232,7 @@ def check_file(file):
     from .report import NullWriter, View, run
     from .yamlio import is_stack
     from .text import clipped
-    from .values import _kind
+    from .values import kind_of
     from .yamlio import load_documents, read_text
 
     def record(problem, index, verdict, checked=0, failed=0, message=""):
@@ -260,7 +260,7 @@ def check_file(file):
             cell = data.get("cell")
             if not isinstance(cell, str) or cell not in CELLS:
                 raise InputError(doc.where("cell"), f"each problem names its cell ({', '.join(CELLS)}), "
-                                                    f"found {_kind(cell)}")
+                                                    f"found {kind_of(cell)}")
             if is_stack(doc):
                 yield record(label, n, *_check_stack(cell, doc))
                 continue

@@ -14,7 +14,7 @@ from .backward import Loss
 from .choices import LOSS_KINDS
 from .errors import InputError
 from .text import clipped, shape_text
-from .values import Entry, _array, _choice, _kind, _named_flags
+from .values import Entry, value_array, read_choice, kind_of, named_flags
 from .yamlio import parse_flow
 
 class Expectation:
@@ -26,16 +26,16 @@ class Expectation:
         self.name, self.values, self.final_only, self.where = name, values, final_only, where
 
 
-def _expectations(cell, sizes, count, file_entry, flag_items, no_expect=False):
+def read_expectations(cell, sizes, count, file_entry, flag_items, no_expect=False):
     """--expect NAME=V1,V2,... or else the file's expect: mapping, checked against the cell and T. The
     command line's expectations replace the file's; --no-expect leaves the file's out."""
     entries = {}
     if file_entry is not None and not flag_items and not no_expect:
         if not isinstance(file_entry.value, dict):
-            raise file_entry.fail(f"expected a mapping such as {{h: [0, 1, 1]}}, found {_kind(file_entry.value)}")
+            raise file_entry.fail(f"expected a mapping such as {{h: [0, 1, 1]}}, found {kind_of(file_entry.value)}")
         for name, value in file_entry.value.items():
             entries[str(name)] = Entry(value, f"{file_entry.where} {clipped(name)}", file_entry.origin)
-    entries.update(_named_flags(flag_items, "--expect", "NAME=V1,V2,..."))
+    entries.update(named_flags(flag_items, "--expect", "NAME=V1,V2,..."))
     sizes_of = {q: sizes[cell.equation(q.removesuffix("_pre")).dim] for q in cell.quantities}
     result = []
     for name, entry in entries.items():
@@ -43,7 +43,7 @@ def _expectations(cell, sizes, count, file_entry, flag_items, no_expect=False):
             close = difflib.get_close_matches(name, list(sizes_of), n=1) if len(name) < 100 else []
             hint = f"; did you mean {close[0]}?" if close else f"; the {cell.name} cell has {' '.join(sizes_of)}"
             raise entry.fail(f"no quantity '{clipped(name)}'{hint}")
-        result.append(_expectation(name, entry, sizes_of[name], count))
+        result.append(read_expectation(name, entry, sizes_of[name], count))
     return result
 
 
@@ -59,8 +59,8 @@ def per_step_or_final(a, n):
     return None
 
 
-def _expectation(name, entry, n, count):
-    a = _array(entry)
+def read_expectation(name, entry, n, count):
+    a = value_array(entry)
     per_step = f"one value per step ({count})" if count else "one value per step"
     shape = f"{n} numbers" if n > 1 else "a number"
     if a.ndim == 0:  # one number fills the final step's vector, as it fills a parameter
@@ -75,7 +75,7 @@ def _expectation(name, entry, n, count):
     return Expectation(name, values, final, entry.where)
 
 
-def _refuse_rounding(file, flags, rounding):
+def refuse_rounding(file, flags, rounding):
     """--grad on a rounded run: a rounded σ, tanh or state is piecewise constant, with no gradient."""
     if not rounding.active:
         return
@@ -93,7 +93,7 @@ def _refuse_rounding(file, flags, rounding):
                                f"with no gradient; run without rounding{hint}")
 
 
-def _loss(cell, sizes, count, file, flags):
+def read_loss(cell, sizes, count, file, flags):
     """--loss with --target or --target-file (else the file's loss: and target:), checked against the cell,
     the size of q_t (y_t, else the visible state) and T: the Loss for backward, or None without --grad."""
     if not flags.grad:
@@ -123,7 +123,7 @@ def _loss_kind(file, flags):
     if flags.loss is not None:
         return Entry(flags.loss, "--loss", "--loss")
     if "loss" in file:
-        _choice(file["loss"], LOSS_KINDS)
+        read_choice(file["loss"], LOSS_KINDS)
         return file["loss"]
     return None
 
@@ -141,7 +141,7 @@ def _target(file, flags, set_aside=False):
         entry = file["target"]
     else:
         return None
-    return entry, _array(entry)
+    return entry, value_array(entry)
 
 
 def _target_file(path):

@@ -18,9 +18,9 @@ from .engine import Rounding
 from .errors import InputError
 from .text import clipped, shape_text
 from .pasted import OverLimit, unprinted
-from .expectations import _expectations, _loss, _refuse_rounding
-from .values import (MAX_SIZE, Entry, _array, _choice, _fill, _input, _kind, _mapping, _named_flags,
-                     _rounding, _shape_steps, _shaped, _steps, _tolerance, _whole, past_last, step_ranges)
+from .expectations import read_expectations, read_loss, refuse_rounding
+from .values import (MAX_SIZE, Entry, value_array, read_choice, read_fill, read_input, kind_of, read_mapping, named_flags,
+                     read_rounding, shape_steps, read_shaped, read_steps, read_tolerance, read_whole, past_last, step_ranges)
 from .yamlio import MAX_DEPTH, MAX_NUMBERS, Document, parse_flow
 
 # Keys a problem may have besides its cell's parameters and initial states.
@@ -107,7 +107,7 @@ def check_cell(entry: Entry | None, cell_name: str) -> None:
         return
     given = entry.value
     if not (isinstance(given, str) and given in cells.CELLS):
-        raise entry.fail(f"expected one of {', '.join(cells.CELLS)}, found {_kind(given)}{cell_hint(given)}")
+        raise entry.fail(f"expected one of {', '.join(cells.CELLS)}, found {kind_of(given)}{cell_hint(given)}")
     if entry.origin == "--param":
         raise entry.fail(f"the command names the cell; run rnncalc {given} instead of rnncalc {cell_name}")
     raise entry.fail(f"this file describes cell '{given}', not '{cell_name}'; run rnncalc {given} or change the key")
@@ -122,7 +122,7 @@ def cell_hint(given) -> str:
 def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
     """Check everything the user gave for one calculation and return it as a Problem."""
     source = doc.source if doc else ""
-    data = _mapping(doc)
+    data = read_mapping(doc)
     file = {k: Entry(_unprinted(v, doc.where(k)), doc.where(k), source, doc.where(k).rsplit(": ", 1)[0])
             for k, v in data.items()}
     file.update(param_flags(flags))  # -p KEY=V acts as the file's KEY: V
@@ -134,7 +134,7 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
     zero_given = []
     for name, _ in cell.zero_if_given:
         if name in params:
-            if np.any(_array(params[name]) != 0):
+            if np.any(value_array(params[name]) != 0):
                 raise params[name].fail(f"the {cell.title} has no {name}, so it may only be 0; "
                                         "fold it into the other bias, or choose the variant that has it")
             del params[name]
@@ -147,10 +147,10 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
         if key not in inits:
             raise InputError(f"--{key}", f"cell {cell.name} has no state {key[:-1]}")
         inits[key] = Entry(parse_flow(text, f"--{key}"), f"--{key}", f"--{key}")
-    x, stream = _input(file, flags, source)
-    arrays = {k: _array(e) for k, e in {**params, **inits}.items() if e is not None}
+    x, stream = read_input(file, flags, source)
+    arrays = {k: value_array(e) for k, e in {**params, **inits}.items() if e is not None}
     if stream is None:
-        steps = _steps(x)
+        steps = read_steps(x)
     elif isinstance(stream, np.ndarray):
         steps = stream[:1]
     else:
@@ -160,7 +160,7 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
         steps = [first]
     sizes = _sizes(cell, file, flags, params, inits, arrays, steps, x)
     if stream is None:
-        xs = _shape_steps(x, steps, sizes["D"])
+        xs = shape_steps(x, steps, sizes["D"])
         count = len(xs)
     elif isinstance(stream, np.ndarray):
         xs = sequences.checked_steps(stream, sizes["D"], x.origin)
@@ -174,23 +174,23 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
     for name, pair in cell.concatenated.items():
         if name in params:
             h, d = sizes["H"], sizes["D"]
-            w = _shaped(params[name], arrays[name], (h, h + d), f"(H, H+D) acting on [{pair[0][-1]}_{{t-1}}; x_t]")
+            w = read_shaped(params[name], arrays[name], (h, h + d), f"(H, H+D) acting on [{pair[0][-1]}_{{t-1}}; x_t]")
             values[pair[0]], values[pair[1]] = w[:, :h], w[:, h:]
             origins[pair[0]] = origins[pair[1]] = f"{name} ({params[name].origin})"
 
-    fills = {"weight": _fill("weights", flags.weights, file.get("weights")),
-             "bias": _fill("biases", flags.biases, file.get("biases"))}
+    fills = {"weight": read_fill("weights", flags.weights, file.get("weights")),
+             "bias": read_fill("biases", flags.biases, file.get("biases"))}
     missing = []
     for spec in cell.params:
         if spec.name in values:
             continue
         shape = tuple(sizes[d] for d in spec.shape)
         if spec.name in params:
-            values[spec.name] = _shaped(params[spec.name], arrays[spec.name], shape, cells.symbolic(spec.shape))
+            values[spec.name] = read_shaped(params[spec.name], arrays[spec.name], shape, cells.symbolic(spec.shape))
             origins[spec.name] = params[spec.name].origin
         elif fills[spec.kind] is not None and spec.name != "W_y":
             fill = fills[spec.kind]
-            values[spec.name] = _shaped(fill, _array(fill), shape, cells.symbolic(spec.shape))
+            values[spec.name] = read_shaped(fill, value_array(fill), shape, cells.symbolic(spec.shape))
             origins[spec.name] = f"{fill.origin} (fill)"
         elif spec.kind == "bias":
             values[spec.name] = np.zeros(shape)
@@ -210,18 +210,18 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
             init[s.name] = np.zeros(sizes["H"])
             origins[s.init_key] = "default 0"
         else:
-            init[s.name] = _shaped(entry, arrays[s.init_key], (sizes["H"],), "(H,)")
+            init[s.name] = read_shaped(entry, arrays[s.init_key], (sizes["H"],), "(H,)")
             origins[s.init_key] = entry.origin
 
-    digits = flags.digits if flags.digits is not None else _whole(file.get("digits"), 0, 17, DEFAULT_DIGITS)
-    atol = flags.atol if flags.atol is not None else _tolerance(file.get("atol"))
+    digits = flags.digits if flags.digits is not None else read_whole(file.get("digits"), 0, 17, DEFAULT_DIGITS)
+    atol = flags.atol if flags.atol is not None else read_tolerance(file.get("atol"))
     name = file["name"].value if "name" in file else None
     if name is not None and not isinstance(name, (str, int, float)):
-        raise file["name"].fail(f"expected a short text, found {_kind(name)}")
-    rounding = _rounding(file, flags)
+        raise file["name"].fail(f"expected a short text, found {kind_of(name)}")
+    rounding = read_rounding(file, flags)
     cell = cell.with_pins(_pins(cell, sizes, count, file.get("pin"), flags.pins, flags.address))
     if flags.grad:
-        _refuse_rounding(file, flags, rounding)
+        refuse_rounding(file, flags, rounding)
         if count is None:  # backpropagation needs the whole sequence: read the stream to its end now
             xs = np.array(list(xs), dtype=float).reshape(-1, sizes["D"])  # (T, D)
             count = len(xs)
@@ -232,8 +232,8 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
         concatenated=tuple(n for n in cell.concatenated if n in params), zero_given=tuple(zero_given),
         source=source,
         steps=count, live=x.where == "-x -", name=None if name is None else str(name), digits=digits, atol=atol,
-        expect=_expectations(cell, sizes, count, file.get("expect"), flags.expect, flags.no_expect),
-        loss=_loss(cell, sizes, count, file, flags), journey=_journey(file, flags),
+        expect=read_expectations(cell, sizes, count, file.get("expect"), flags.expect, flags.no_expect),
+        loss=read_loss(cell, sizes, count, file, flags), journey=_journey(file, flags),
     )
 
 
@@ -243,7 +243,7 @@ def _journey(file, flags):
     entry = Entry(flags.journey, "--journey", "--journey") if flags.journey is not None else file.get("journey")
     if entry is None:
         return "visible"
-    value = _choice(entry, JOURNEYS)
+    value = read_choice(entry, JOURNEYS)
     if not flags.grad:
         raise entry.fail("only --grad finds the gradient's journey; add --grad")
     return value
@@ -258,10 +258,10 @@ def _pins(cell, sizes, count, file_entry, flag_items, address=""):
     entries = {}
     if file_entry is not None:
         if not isinstance(file_entry.value, dict):
-            raise file_entry.fail(f"expected a mapping such as {{g: 0}} or {{f@3:5: 1}}, found {_kind(file_entry.value)}")
+            raise file_entry.fail(f"expected a mapping such as {{g: 0}} or {{f@3:5: 1}}, found {kind_of(file_entry.value)}")
         for key, value in file_entry.value.items():
             entries[str(key)] = Entry(value, f"{file_entry.where} {clipped(str(key))}", file_entry.origin)
-    entries.update(_named_flags(flag_items, "--pin", "NAME=VALUE or NAME@STEPS=VALUE", address))
+    entries.update(named_flags(flag_items, "--pin", "NAME=VALUE or NAME@STEPS=VALUE", address))
     names = [eq.name for eq in cell.equations]
     pins, seen = [], {}
     for key, entry in entries.items():
@@ -278,7 +278,7 @@ def _pins(cell, sizes, count, file_entry, flag_items, address=""):
                 raise entry.fail(f"pins {name} at a step that {other} pins too; give each step one value")
         seen.setdefault(name, []).append((entry.where, ranges))
         dim = cell.equation(name).dim
-        value = _shaped(entry, _array(entry), (sizes[dim],), f"({dim},), the length of {name}")
+        value = read_shaped(entry, value_array(entry), (sizes[dim],), f"({dim},), the length of {name}")
         pins.append(cells.Pin(name, tuple(float(v) for v in value), ranges, steps if at else ""))
     return pins
 
@@ -339,7 +339,7 @@ def param_flags(flags) -> dict:
     """-p KEY=V by KEY, each to stand for the file's KEY: V, as Entries named "--param KEY" (with the
     layer's address in a stack). A key that a flag of its own gives too is refused, as one of the two
     would be dropped."""
-    entries = _named_flags(flags.params, "--param", "NAME=VALUE", flags.address)
+    entries = named_flags(flags.params, "--param", "NAME=VALUE", flags.address)
     for key, entry in entries.items():
         flag = own_flag(key, flags)
         if flag is not None:
@@ -394,13 +394,13 @@ def _cell(cell_name, file, flags, params):
         if key not in takes:
             owners = " and ".join(n for n, c in cells.CELLS.items() if any(o.key == key for o in c.options))
             raise entry.fail(f"only the {owners} cell takes this option, not {cell_name}")
-        options[key] = _choice(entry, takes[key].choices)
+        options[key] = read_choice(entry, takes[key].choices)
     if entry_of.implied is not None:
         options.update(entry_of.implied(set(params)))
     cell = entry_of(**options)
     output = _option_entry(file, flags, "output")
     if "W_y" in params:
-        cell = cell.with_output(_choice(output, cells.OUTPUTS) if output else cells.OUTPUTS[0])
+        cell = cell.with_output(read_choice(output, cells.OUTPUTS) if output else cells.OUTPUTS[0])
     elif output is not None:
         raise output.fail("there is no output layer to apply it to; give W_y (K, H)")
     return cell
@@ -513,7 +513,7 @@ def _sizes(cell, file, flags, params, inits, arrays, steps, x):
             elif key in file:
                 v = file[key].value
                 if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                    raise file[key].fail(f"expected a whole number ≥ 1, found {_kind(v) if not isinstance(v, int) else v}")
+                    raise file[key].fail(f"expected a whole number ≥ 1, found {kind_of(v) if not isinstance(v, int) else v}")
                 given = (v, f"{key}:", v, file[key].where)
         candidates = ([given] if given else []) + found[dim]
         if not candidates:

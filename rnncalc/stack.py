@@ -25,11 +25,11 @@ from . import cells
 from .backward import Loss
 from .choices import DIRECTIONS, HEADS, MERGES
 from .errors import InputError
-from .expectations import _expectation, _loss
+from .expectations import read_expectation, read_loss
 from .problem import (CELL_OPTIONS, Flags, Problem, build, check_cell, grad_step_bytes, param_flags,
                       refuse_long_grad)
 from .text import clipped, shape_text
-from .values import Entry, _array, _choice, _kind, _mapping, _named_flags, _shaped, _tolerance, _whole
+from .values import Entry, value_array, read_choice, kind_of, read_mapping, named_flags, read_shaped, read_tolerance, read_whole
 from .yamlio import Document, parse_flow
 
 MAX_LAYERS = 100  # layers in a stack; building each costs a few milliseconds
@@ -93,7 +93,7 @@ def top_keys(cell_name):
 def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     """Check a `layers:` problem and the command line, and build a Problem for each layer and direction."""
     source = doc.source
-    data = dict(_mapping(doc))
+    data = dict(read_mapping(doc))
     top = {k: Entry(v, doc.where(k), source, doc.where(k).rsplit(": ", 1)[0]) for k, v in data.items()}
     addressed, top_params = _top_params(flags)
     top.update(top_params)  # -p KEY=V for a top-level key acts as the file's KEY: V
@@ -111,9 +111,9 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
                                                       "or is not a key of a stack file")
     bidirectional = top["bidirectional"].value if "bidirectional" in top else False
     if not isinstance(bidirectional, bool):
-        raise top["bidirectional"].fail(f"expected true or false, found {_kind(bidirectional)}")
+        raise top["bidirectional"].fail(f"expected true or false, found {kind_of(bidirectional)}")
     merge = _merge(top.get("merge"), bidirectional)
-    head = _choice(top["head"], HEADS) if "head" in top else "steps"
+    head = read_choice(top["head"], HEADS) if "head" in top else "steps"
     mappings = _layer_mappings(top["layers"], bidirectional)
     for flag, text in flags.states.items():  # --h0 and --c0 act as the file's h0: and c0:
         top[flag] = Entry(parse_flow(text, f"--{flag}"), f"--{flag}", f"--{flag}")
@@ -164,16 +164,16 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     outputs = 1 if head == "final" else T  # the output layer's rows: one a step, or one of the final states
     stack.atol = flags.atol if flags.atol is not None else layers[0].problem.atol
     if "atol" in top and flags.atol is None:
-        stack.atol = _tolerance(top["atol"])
+        stack.atol = read_tolerance(top["atol"])
     if "digits" in top and flags.digits is None:
-        stack.digits = _whole(top["digits"], 0, 17, stack.digits)
+        stack.digits = read_whole(top["digits"], 0, 17, stack.digits)
         for layer in layers:
             layer.problem.digits = stack.digits
     for layer in layers:
         layer.problem.atol = stack.atol
     if "y" in top_expect and not stack.output:
         raise top_expect["y"].fail("no quantity 'y': the stack has no output layer W_y; expect output instead")
-    stack.expect = [_expectation(name, entry, stack.output["W_y"].shape[0] if name == "y" else stack.width,
+    stack.expect = [read_expectation(name, entry, stack.output["W_y"].shape[0] if name == "y" else stack.width,
                                  outputs if name == "y" else T) for name, entry in top_expect.items()]
     stack.loss = _stack_loss(cell_name, stack, top, flags, outputs)  # checked without --grad too, as for one layer
     if flags.grad:
@@ -268,7 +268,7 @@ def _merge(entry, bidirectional):
     if not bidirectional:
         raise entry.fail("joins a bidirectional layer's directions, and the stack is not bidirectional; add "
                          "bidirectional: true, or leave merge out")
-    return _choice(entry, MERGES)
+    return read_choice(entry, MERGES)
 
 
 def _merged_width(directions, merge, where=""):
@@ -288,7 +288,7 @@ def _whole_states(entries, mappings, overrides):
     places = [(number, direction) for number, directions in enumerate(mappings, start=1) for direction in directions]
     states = {}
     for key, entry in entries.items():
-        a = _array(entry)
+        a = value_array(entry)
         filled = a.ndim == 0  # one number fills every layer's and direction's state
         if filled:
             a = np.full((len(places), 1), float(a))
@@ -373,7 +373,7 @@ def _addressed(items, file_entry, mappings, bidirectional, no_expect):
             raise file_entry.fail("expected a mapping such as {output: [0.1, 0.2]} or {layers.1.forward.h: ...}")
         for name, value in file_entry.value.items():
             entries[str(name)] = Entry(value, f"{file_entry.where} {clipped(name)}", file_entry.origin)
-    entries.update(_named_flags(items, "--expect", "NAME=V1,V2,..."))
+    entries.update(named_flags(items, "--expect", "NAME=V1,V2,..."))
     for name, entry in entries.items():
         if name in ("output", "y"):
             top[name] = entry
@@ -394,7 +394,7 @@ def _layer_expectation(problem, key, entry, count):
         close = difflib.get_close_matches(key, list(sizes_of), n=1) if len(key) < 100 else []
         raise entry.fail(f"no quantity '{clipped(key)}'" + (f"; did you mean {close[0]}?" if close
                                                    else f"; the {cell.name} cell has {' '.join(sizes_of)}"))
-    return _expectation(key, entry, sizes_of[key], count)
+    return read_expectation(key, entry, sizes_of[key], count)
 
 
 def _output_layer(top, flags, width):
@@ -408,16 +408,16 @@ def _output_layer(top, flags, width):
             where = "--output" if act_flag else top["output"].where
             raise InputError(where, "there is no output layer: give W_y (K, width) at the top level")
         return {}
-    W = _array(entries["W_y"])
+    W = value_array(entries["W_y"])
     if W.ndim != 2 or W.shape[1] != width:
         found = "(" + ", ".join(map(str, W.shape)) + ")"
         raise entries["W_y"].fail(f"expected shape (K, {width}): it reads the top output, width {width}; "
                                   f"found {found}")
-    b = _shaped(entries["b_y"], _array(entries["b_y"]), (W.shape[0],), "(K,)") if "b_y" in entries \
+    b = read_shaped(entries["b_y"], value_array(entries["b_y"]), (W.shape[0],), "(K,)") if "b_y" in entries \
         else np.zeros(W.shape[0])
     act = act_flag or (top["output"].value if "output" in top else "softmax")
     if act not in cells.OUTPUTS:
-        raise top["output"].fail(f"expected one of {', '.join(cells.OUTPUTS)}, found {_kind(act)}")
+        raise top["output"].fail(f"expected one of {', '.join(cells.OUTPUTS)}, found {kind_of(act)}")
     return {"W_y": W, "b_y": b, "act": act}
 
 
@@ -429,4 +429,4 @@ def _stack_loss(cell_name, stack, top, flags, T):
     if stack.output:
         cell = cell.with_output(stack.output["act"])
         sizes["K"] = stack.output["W_y"].shape[0]
-    return _loss(cell, sizes, T, top, flags)
+    return read_loss(cell, sizes, T, top, flags)

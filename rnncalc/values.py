@@ -35,18 +35,18 @@ class Entry:
         return InputError(self.where, message)
 
 
-def _mapping(doc):
+def read_mapping(doc):
     if doc is None:
         return {}
     if doc.data is None:
         raise InputError(doc.source, "the document is empty; expected a mapping of keys such as W_fh, h0 and x "
                                      "(rnncalc init CELL prints a template)")
     if not isinstance(doc.data, dict):
-        raise InputError(doc.source, f"expected a mapping of keys such as W_fh, h0 and x, found {_kind(doc.data)}")
+        raise InputError(doc.source, f"expected a mapping of keys such as W_fh, h0 and x, found {kind_of(doc.data)}")
     return doc.data
 
 
-def _named_flags(items, flag, form, address=""):
+def named_flags(items, flag, form, address=""):
     """Repeated NAME=VALUE flags (VALUE in YAML flow syntax) as Entries by name; a name given twice is an
     error. address: what the names stand under, for the messages (layers.2. in a stack)."""
     entries = {}
@@ -93,7 +93,7 @@ def pins_past(cell, T):
             raise InputError(f"--pin {p.name}@{p.steps}", f"step {past_last(p.counts, T)} is past the last step, T = {T}")
 
 
-def _input(file, flags, source):
+def read_input(file, flags, source):
     """The x entry, and the stream its steps come from when they are not in the YAML (else None)."""
     given = [name for name, v in (("-x", flags.x), ("--x-file", flags.x_file)) if v is not None]
     if len(given) > 1:
@@ -113,7 +113,7 @@ def _input(file, flags, source):
                      "no input sequence; give x in the file, or use -x or --x-file")
 
 
-def _steps(x):
+def read_steps(x):
     """The input sequence as steps: a (T,) array when each step is one number, a (T, n) array when each
     is a list of n numbers, else a list of each step's array; a bare number is one step."""
     listed = isinstance(x.value, list) or isinstance(x.value, np.ndarray) and x.value.ndim
@@ -121,21 +121,21 @@ def _steps(x):
     if not value:
         raise x.fail("no input steps; give at least one")
     try:
-        a = _array(Entry(value, x.where, x.origin))
+        a = value_array(Entry(value, x.where, x.origin))
         if a.ndim in (1, 2):
             return a
     except InputError:
         pass  # said again below, at the step where it is
     steps = []
     for t, step in enumerate(value, start=1):
-        a = _array(Entry(step, f"{x.where} step {t}", x.origin))
+        a = value_array(Entry(step, f"{x.where} step {t}", x.origin))
         if a.ndim > 1:
             raise InputError(f"{x.where} step {t}", f"expected a number or a list of numbers, found shape {a.shape}")
         steps.append(a)
     return steps
 
 
-def _shape_steps(x, steps, d):
+def shape_steps(x, steps, d):
     """The steps as a (T, D) array; with D > 1, a flat list of D numbers is one step."""
     if isinstance(steps, np.ndarray) and (steps.ndim == 2 or d == 1):
         return steps.reshape(len(steps), d)  # (T, D) rows as they are, or (T,) one number a step
@@ -150,7 +150,7 @@ def _shape_steps(x, steps, d):
     return np.array(rows, dtype=float).reshape(len(steps), d)
 
 
-def _array(entry):
+def value_array(entry):
     """The entry's value as a float array, after checking it holds only finite numbers in a rectangle,
     nested at most three deep (how many, aliases expanded, the reader has bounded already)."""
 
@@ -165,7 +165,7 @@ def _array(entry):
                 raise entry.fail(f"expected finite numbers{at}, found {v[~np.isfinite(v)].flat[0]}")
             return v.shape
         if isinstance(v, bool) or not isinstance(v, (int, float, list)):
-            raise entry.fail(f"expected a number{at}, found {_kind(v)}")
+            raise entry.fail(f"expected a number{at}, found {kind_of(v)}")
         if not isinstance(v, list):
             return ()
         if depth >= 3:
@@ -190,7 +190,7 @@ def _array(entry):
     return a
 
 
-def _shaped(entry, a, shape, symbolic):
+def read_shaped(entry, a, shape, symbolic):
     """a as an array of exactly this shape: a scalar fills it, an (n, 1) column or a flat list fits a
     shape with one entry per row or column; anything else is an error naming both shapes."""
     if a.ndim == 0:
@@ -203,7 +203,7 @@ def _shaped(entry, a, shape, symbolic):
     raise entry.fail(f"expected shape {shape_text(shape)} {symbolic}, found {shape_text(a.shape)}")
 
 
-def _fill(key, flag_text, file_entry):
+def read_fill(key, flag_text, file_entry):
     """The --weights V / --biases V value (or the file's weights: / biases: key) as an Entry."""
     option = f"--{key}"
     if flag_text is not None:
@@ -213,30 +213,30 @@ def _fill(key, flag_text, file_entry):
     else:
         return None
     if key == "weights" and isinstance(entry.value, (list, bool)):
-        raise entry.fail(f"expected one number to fill every weight matrix, found {_kind(entry.value)}")
-    _array(entry)
+        raise entry.fail(f"expected one number to fill every weight matrix, found {kind_of(entry.value)}")
+    value_array(entry)
     return entry
 
 
-def _whole(entry, low, high, default):
+def read_whole(entry, low, high, default):
     if entry is None:
         return default
     v = entry.value
     if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
-        raise entry.fail(f"expected a whole number from {low} to {high}, found {_kind(v) if not isinstance(v, int) else v}")
+        raise entry.fail(f"expected a whole number from {low} to {high}, found {kind_of(v) if not isinstance(v, int) else v}")
     return v
 
 
-def _tolerance(entry):
+def read_tolerance(entry):
     if entry is None:
         return None
     v = entry.value
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= sys.float_info.max:
-        raise entry.fail(f"expected a tolerance ≥ 0, found {_kind(v) if not isinstance(v, (int, float)) else v}")
+        raise entry.fail(f"expected a tolerance ≥ 0, found {kind_of(v) if not isinstance(v, (int, float)) else v}")
     return float(v)
 
 
-def _rounding(file, flags):
+def read_rounding(file, flags):
     """The rounding in force: the file's round:, then --round, then --round-sigmoid / --round-tanh."""
     modes = {"sigmoid": "none", "tanh": "none"}
     if "round" in file:
@@ -260,23 +260,23 @@ def _rounding(file, flags):
     elif "round_state" in file:
         state = file["round_state"].value
         if not isinstance(state, bool):
-            raise file["round_state"].fail(f"expected true or false, found {_kind(state)}")
+            raise file["round_state"].fail(f"expected true or false, found {kind_of(state)}")
     return Rounding(modes["sigmoid"], modes["tanh"], state)
 
 
 def _round_mode(entry, mode):
     if not isinstance(mode, str) or mode not in ROUND_MODES:
-        raise entry.fail(f"expected a rounding mode ({', '.join(ROUND_MODES)}), found {_kind(mode) if not isinstance(mode, str) else repr(clipped(mode))}")
+        raise entry.fail(f"expected a rounding mode ({', '.join(ROUND_MODES)}), found {kind_of(mode) if not isinstance(mode, str) else repr(clipped(mode))}")
     return mode
 
 
-def _choice(entry, choices):
+def read_choice(entry, choices):
     if not isinstance(entry.value, str) or entry.value not in choices:
-        raise entry.fail(f"expected one of {', '.join(choices)}, found {_kind(entry.value)}")
+        raise entry.fail(f"expected one of {', '.join(choices)}, found {kind_of(entry.value)}")
     return entry.value
 
 
-def _kind(value):
+def kind_of(value):
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, str):

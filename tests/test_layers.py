@@ -51,6 +51,14 @@ def test_nothing_is_imported_from_a_private_module():
             assert not private, f"{path.name} imports {private[0]}"
 
 
+def test_no_module_imports_another_modules_private_names():
+    for path in PACKAGE.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.level == 1 or (node.module or "").startswith("rnncalc")):
+                private = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+                assert not private, f"{path.name} imports {', '.join(private)} from {node.module}"
+
+
 def test_the_command_line_offers_the_cores_choices():
     assert [f.value for f in cli.Format] == list(choices.FORMATS) == ["table", *formats.WRITERS]
     assert [m.value for m in cli.RoundMode] == list(choices.ROUND_MODES)
