@@ -35,7 +35,7 @@ def trace(cell, problem=None, /, *, grad=False, **keys) -> Trace:
     not hold do not raise: see Trace.failed.
     """
     from .problem import Flags, build
-    from .report import View
+    from .runner import View
     from .yamlio import is_stack
 
     if not isinstance(cell, str) or cell not in CELLS:
@@ -150,7 +150,7 @@ class _Keeper:
     def tables(self):
         """What the terminal's table shows: the header, the first steps and the last, the final state."""
         from .render import TableWriter
-        from .report import TABLE_STEPS, Summary, View
+        from .runner import TABLE_STEPS, Summary, View
 
         collected = _Collect()
         writer = TableWriter(collected, View(hints="api"))
@@ -211,7 +211,7 @@ class _StackKeeper:
 
     def tables(self):
         """What the terminal's tables show: each direction's first steps and its final one, the top output."""
-        from .report import TABLE_STEPS, View
+        from .runner import TABLE_STEPS, View
         from .stackformats import Tables
 
         collected = _Collect()
@@ -306,7 +306,7 @@ class Trace:
 
 def _single_trace(problem, view):
     from .formats import json_document, record
-    from .report import run
+    from .runner import run
 
     keeper = _Keeper()
     summary = run(problem, view, keeper)
@@ -318,7 +318,7 @@ def _single_trace(problem, view):
 
 def _stack_trace(cell, document, flags):
     from .network import run_stack
-    from .report import View
+    from .runner import View
     from .stack import build_stack
     from .stackformats import Json
 

@@ -128,7 +128,7 @@ def _calculate(cell_name: str, file, states: dict, **o):
     from .commands import calculate
     from .errors import InputError
     from .problem import Flags
-    from .report import Selection, View
+    from .runner import Selection, View
 
     flags = Flags(
         x=o["x"], x_file=o["x_file"], states={k: v for k, v in states.items() if v is not None},

@@ -80,7 +80,7 @@ def _same_file(a: Path, b: Path) -> bool:
 def report(problem, view, out) -> None:
     """Run the problem and write it to out as the view asks; NonFiniteError or ExpectationError when the run
     overflowed or an expected value does not hold."""
-    from . import formats, report
+    from . import formats, runner
 
     console = None
     if view.quiet:
@@ -96,10 +96,10 @@ def report(problem, view, out) -> None:
         import numpy as np
         problem.xs = np.array(list(problem.xs), dtype=float).reshape(-1, problem.sizes["D"])  # (T, D)
         problem.live, problem.steps = False, len(problem.xs)
-    with report.progress_bar(problem.steps) as tick:
-        summary = report.run(problem, view, writer, tick)
+    with runner.progress_bar(problem.steps) as tick:
+        summary = runner.run(problem, view, writer, tick)
     _outcome(summary.broken, summary.checks, problem, view, console,
-             lambda: _document(lambda v, out: report.run(problem, v, formats.JsonWriter(out, v))))
+             lambda: _document(lambda v, out: runner.run(problem, v, formats.JsonWriter(out, v))))
 
 
 def report_stack(stack, view, out) -> None:
@@ -129,7 +129,7 @@ def _document(run):
     import io
     import json
 
-    from .report import View
+    from .runner import View
 
     out = io.StringIO()
     run(View(format="json"), out)
@@ -162,7 +162,7 @@ def template(cell_name: str, h: int, d: int) -> str:
     import math
 
     from .formats import yaml_template
-    from .values import MAX_SIZE
+    from .reading import MAX_SIZE
     from .yamlio import MAX_YAML_BYTES
 
     for flag, name, n in (("--hidden", "hidden size H", h), ("--input", "input size D", d)):
@@ -229,10 +229,10 @@ def check_file(file):
     """rnncalc check's records for each problem of one file: file, problem, index, verdict, checked,
     failed, message."""
     from .problem import Flags, build
-    from .report import NullWriter, View, run
+    from .runner import NullWriter, View, run
     from .yamlio import is_stack
     from .text import clipped
-    from .values import kind_of
+    from .reading import kind_of
     from .yamlio import load_documents, read_text
 
     def record(problem, index, verdict, checked=0, failed=0, message=""):
@@ -286,7 +286,7 @@ def _check_stack(cell, doc):
     """rnncalc check's verdict, checked, failed and message for a layers: problem."""
     from .network import run_stack
     from .problem import Flags
-    from .report import View
+    from .runner import View
     from .stack import build_stack
     from .stackformats import Unwritten
 

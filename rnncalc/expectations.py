@@ -14,7 +14,7 @@ from .backward import Loss
 from .choices import LOSS_KINDS
 from .errors import InputError
 from .text import clipped, shape_text
-from .values import Entry, value_array, read_choice, kind_of, named_flags
+from .reading import Entry, value_array, read_choice, kind_of, named_flags
 from .yamlio import parse_flow
 
 class Expectation:

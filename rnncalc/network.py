@@ -6,7 +6,7 @@
     a backward direction runs the same cell from x_T down to x_1, its "previous" state the one after x_{t+1};
     the top output o_t is the top layer's visible states, and the readout y_t = act(W_y o_t + b_y).
 
-Each direction runs as one layer does (report.run), so its steps, checks, final state and non-finite step
+Each direction runs as one layer does (runner.run), so its steps, checks, final state and non-finite step
 are found as for one layer, and each of its blocks goes to the writer as the engine recorded it. A stack
 holds its layers' visible states, the next layer's input (T × width numbers), and per step nothing more:
 a writer that wants a backward direction's steps in time order gets them by computing each block again
@@ -26,11 +26,11 @@ import copy
 
 import numpy as np
 
-from . import engine, mathops, report
+from . import engine, mathops, runner
 from .backward import Gradients, loss_seeds, reverse, totals
 from .cells import Cell, Equation, State
 from .expr import Input
-from .report import Check, Summary, matches
+from .runner import Check, Summary, matches
 
 
 def readout_cell(act=None) -> Cell:
@@ -88,7 +88,7 @@ class _Keep:
 def run_stack(stack, view, writer) -> StackResult:
     """Run every layer in order, each direction over its input, handing the writer each direction's steps as it
     shows them; then the top output and the readout; with --grad the backward pass. The writer's calls:
-    start(stack); for each direction part(layer) -> a single layer's writer for report.run, and done(part) once
+    start(stack); for each direction part(layer) -> a single layer's writer for runner.run, and done(part) once
     its steps are written; output(result); finish(result)."""
     result = StackResult()
     grad = stack.loss is not None
@@ -111,7 +111,7 @@ def run_stack(stack, view, writer) -> StackResult:
             keep = _Keep(p, T, backward, grad)
             replay = backward and getattr(writer, "time_order", False)
             part_writer = writer.part(layer)
-            summary = report.finished(report.runner(p, view, report.NullWriter() if replay else part_writer,
+            summary = runner.finished(runner.runner(p, view, runner.NullWriter() if replay else part_writer,
                                                     backward=backward), keep)
             summary.checks = sorted((Check(f"{layer.label}: {c.name}", c.t, c.expected, c.actual, c.ok)
                                      for c in summary.checks), key=lambda c: c.t)
@@ -166,7 +166,7 @@ def _run_live(stack, view, writer, result):
     for layer in stack.layers:
         p = layer.problem
         p.xs, p.live, p.steps = rows, True, None
-        rows = _visible(report.runner(p, view, writer.part(layer)), p.cell.visible, summaries)
+        rows = _visible(runner.runner(p, view, writer.part(layer)), p.cell.visible, summaries)
     readout = engine.Program(readout_cell(stack.output["act"]), _readout_params(stack), engine.Rounding(),
                              input_size=stack.width) if stack.output else None
     kept, t = [], 0  # the top output's rows, kept when an expected value reads them
@@ -214,7 +214,7 @@ def _visible(run, key, summaries):
 
 def _replay(problem, view, writer, starts, summary):
     """A backward direction's steps for a writer that wants them in time order: each block computed again from
-    the state before it, the last computed first, its rows from t = 1 up; the steps shown as report.run chose."""
+    the state before it, the last computed first, its rows from t = 1 up; the steps shown as runner.run chose."""
     program = engine.Program(problem.cell, problem.params, problem.rounding)
     xs = problem.xs[::-1]  # the order the direction read them
     shown = set(summary.shown) if summary.shown else None
@@ -230,7 +230,7 @@ def _replay(problem, view, writer, starts, summary):
 
 
 def _shown(view, t, last, shown):
-    """Whether the step reading x_t is shown, as report.run chose (shown: the t it kept, when it kept them)."""
+    """Whether the step reading x_t is shown, as runner.run chose (shown: the t it kept, when it kept them)."""
     if shown is not None:
         return t in shown
     if view.last or view.quiet:
@@ -371,7 +371,7 @@ def _nonfinite_gradient(result):
             return ("output", 1, f"d{name}")
     for part in reversed(result.parts):
         g = part.gradients
-        bad = report.nonfinite_gradient(g, part.layer.problem.cell.visible)
+        bad = runner.nonfinite_gradient(g, part.layer.problem.cell.visible)
         if bad is not None:
             return (part.layer.label, *bad)
     return None

@@ -19,7 +19,7 @@ from .errors import InputError
 from .text import clipped, shape_text
 from .pasted import OverLimit, unprinted
 from .expectations import read_expectations, read_loss, refuse_rounding
-from .values import (MAX_SIZE, Entry, value_array, read_choice, read_fill, read_input, kind_of, read_mapping, named_flags,
+from .reading import (MAX_SIZE, Entry, value_array, read_choice, read_fill, read_input, kind_of, read_mapping, named_flags,
                      read_rounding, shape_steps, read_shaped, read_steps, read_tolerance, read_whole, past_last, step_ranges)
 from .yamlio import MAX_DEPTH, MAX_NUMBERS, Document, parse_flow
 

@@ -29,7 +29,7 @@ from .expectations import read_expectation, read_loss
 from .problem import (CELL_OPTIONS, Flags, Problem, build, check_cell, grad_step_bytes, param_flags,
                       refuse_long_grad)
 from .text import clipped, shape_text
-from .values import Entry, value_array, read_choice, kind_of, read_mapping, named_flags, read_shaped, read_tolerance, read_whole
+from .reading import Entry, value_array, read_choice, kind_of, read_mapping, named_flags, read_shaped, read_tolerance, read_whole
 from .yamlio import Document, parse_flow
 
 MAX_LAYERS = 100  # layers in a stack; building each costs a few milliseconds

@@ -12,7 +12,7 @@ import json
 
 from . import formats
 from .formats import CsvWriter, JsonlWriter, fmt_array, fmt_exact, floats, nested
-from .report import TABLE_STEPS, NullWriter
+from .runner import TABLE_STEPS, NullWriter
 
 
 def output_rows(view, T):

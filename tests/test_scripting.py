@@ -16,7 +16,7 @@ from rich.cells import cell_len
 
 from conftest import deep_only
 from rnncalc.formats import fmt_exact, fmt_number
-from rnncalc.report import holds_at
+from rnncalc.runner import holds_at
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "samples" / "seed.yaml"  # h = 1, c = 2 rounded (sign); h = 0.9613, c = 1.9950 without

@@ -359,7 +359,7 @@ def test_gradients_through_an_output_layer_by_finite_differences():
     # differences of L (step 1e-6) against the backward pass, for W_y, b_y and one weight of every direction.
     from rnncalc.network import run_stack
     from rnncalc.problem import Flags
-    from rnncalc.report import View
+    from rnncalc.runner import View
     from rnncalc.stack import build_stack
     from rnncalc.stackformats import Unwritten
     from rnncalc.yamlio import Document
@@ -444,7 +444,7 @@ def test_xent_of_saturated_logits_through_a_stack_is_finite():
     # L = −Σ_t log softmax(z_t)[1] = 2 · 1600 for T = 2 (log(1 + e^−1600) is 0 in float64).
     from rnncalc.network import run_stack
     from rnncalc.problem import Flags
-    from rnncalc.report import View
+    from rnncalc.runner import View
     from rnncalc.stack import build_stack
     from rnncalc.stackformats import Unwritten
     from rnncalc.yamlio import Document
@@ -472,7 +472,7 @@ def test_a_stack_holds_its_layers_states_and_nothing_more_per_step(fmt):
     # would be several times that.
     from rnncalc.network import run_stack
     from rnncalc.problem import Flags
-    from rnncalc.report import View
+    from rnncalc.runner import View
     from rnncalc.stack import build_stack
     from rnncalc.stackformats import writer_for
     from rnncalc.yamlio import Document
@@ -564,7 +564,7 @@ def test_gradients_through_merged_directions_by_finite_differences(merge):
     # (step 1e-6) against the backward pass, for W_y and one weight and c0 of every direction.
     from rnncalc.network import run_stack
     from rnncalc.problem import Flags
-    from rnncalc.report import View
+    from rnncalc.runner import View
     from rnncalc.stack import build_stack
     from rnncalc.stackformats import Unwritten
     from rnncalc.yamlio import Document
@@ -607,7 +607,7 @@ def test_an_output_layer_on_the_final_states_by_finite_differences(merge):
     # class: central differences of L against the backward pass, for W_y and one weight and h0 of every direction.
     from rnncalc.network import run_stack
     from rnncalc.problem import Flags
-    from rnncalc.report import View
+    from rnncalc.runner import View
     from rnncalc.stack import build_stack
     from rnncalc.stackformats import Unwritten
     from rnncalc.yamlio import Document

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rnncalc.errors import InputError
-from rnncalc.report import Selection
+from rnncalc.runner import Selection
 
 
 def by_definition(ranges, t):

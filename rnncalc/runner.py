@@ -13,7 +13,7 @@ import numpy as np
 
 from . import engine
 from .errors import InputError
-from .values import past_last, pins_past, step_ranges
+from .reading import past_last, pins_past, step_ranges
 
 TABLE_STEPS = 10  # a table of a long sequence shows the first TABLE_STEPS steps and the last
 PROGRESS_STEPS = 2000  # runs at least this long show a progress bar on a terminal's stderr
