@@ -203,6 +203,16 @@ def test_the_readme_python_section_runs(monkeypatch):
     assert runner.summarize(verbose=False).failed == 0
 
 
+def test_the_readme_quick_start_runs(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / "README.md").read_text().split("\n## Quick start\n", 1)[1].split("\n## ", 1)[0]
+    [block] = re.findall(r"```python\n(.*?)```", text, re.S)
+    test = doctest.DocTestParser().get_doctest(block, {}, "README Quick start", "README.md", 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0 and test.examples
+
+
 def test_import_is_cheap():
     loaded = subprocess.run([sys.executable, "-c", "import sys, rnncalc; print(sorted(m for m in sys.modules "
                              "if m.split('.')[0] in ('numpy', 'rich', 'typer', 'yaml')))"],

@@ -59,3 +59,15 @@ def test_every_command_has_help_and_is_in_the_readme(rnncalc, name):
 
 def test_version_is_in_the_readme():
     assert "rnncalc --version" in README.read_text()
+
+
+def slug(heading):
+    """The anchor GitHub gives a heading: lower case, punctuation but hyphens dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_link_inside_the_readme_finds_its_heading():
+    text = README.read_text()
+    anchors = {slug(h) for h in re.findall(r"^#+ (.*)$", re.sub(r"```.*?```", "", text, flags=re.S), re.M)}
+    links = re.findall(r"\]\(#([^)]+)\)", text)
+    assert links and not [link for link in links if link not in anchors]
