@@ -287,7 +287,7 @@ class Trace:
 
 
 def _single_trace(problem, view):
-    from .formats import json_document, record
+    from .datawriters import json_document, record
     from .report import run
 
     keeper = _Keeper()

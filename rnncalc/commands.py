@@ -76,18 +76,26 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def report(problem, view, out, fail) -> int:
     """Run the problem, write it to out as the view asks, report a failure with fail(message); the exit status."""
-    from . import formats, report
+    from . import report
 
     console = None
     if view.quiet:
-        writer = formats.QuietWriter(out, view)
+        from .datawriters import QuietWriter
+
+        writer = QuietWriter(out, view)
     elif view.format == "table":
         from . import render
 
         console = render.make_console(no_color=view.no_color, record=bool(view.save_svg or view.save_html))
         writer = render.TableWriter(console, view)
+    elif view.format in ("markdown", "latex"):
+        from .writeups import WRITERS
+
+        writer = WRITERS[view.format](out, view)
     else:
-        writer = formats.WRITERS[view.format](out, view)
+        from .datawriters import WRITERS
+
+        writer = WRITERS[view.format](out, view)
     with report.progress_bar(problem.steps) as tick:
         summary = report.run(problem, view, writer, tick)
     return _outcome(summary.broken, summary.checks, problem, view, console, fail)
@@ -135,7 +143,7 @@ def template(cell_name: str, h: int, d: int) -> str:
     size of a YAML problem."""
     import math
 
-    from .formats import yaml_template
+    from .yamltemplate import yaml_template
     from .values import MAX_SIZE
     from .yamlio import MAX_YAML_BYTES
 

@@ -15,7 +15,8 @@ import pytest
 from rich.cells import cell_len
 
 from conftest import deep_only
-from rnncalc.formats import fmt_exact, fmt_number
+from rnncalc.exacttext import fmt_exact
+from rnncalc.formats import fmt_number
 from rnncalc.report import holds_at
 
 ROOT = Path(__file__).resolve().parent.parent
