@@ -1,7 +1,8 @@
 """Numbers as machine-readable text, written by orjson at C speed: each the shortest text that reads back as
 the same float64, in orjson's notation (1e-7, 0.000016365, 1e+16, 0.30000000000000004), −0 written 0.0. JSON
 keeps json.dumps's spacing (", " and ": ") and stays ASCII. A number that is not finite is never written:
-orjson would write it null, so that is refused as the bug it would be (runs stop at a non-finite step first).
+orjson would write it null, so that is refused as the bug it would be (a run stops at a non-finite step, and
+exits with status 3, before it is written).
 
 One number, one array, one JSON value, or the rows of a block of steps from one line template.
 """
@@ -11,21 +12,16 @@ from __future__ import annotations
 import numpy as np
 
 
-def _checked(text: bytes) -> str:
-    """orjson's text of numbers, refused if it holds a null (a NaN or an infinity it was given)."""
-    if b"null" in text:
-        raise ValueError("a number that is not finite reached a writer: " + text[:200].decode())
-    return text.decode()
-
-
 def number_list(a, sep=", ") -> str:
     """A number, or an array of any shape, as JSON: 1.5, [1.0, 0.5], [[1.0, 0.0], [0.0, 1.0]]; sep between
     numbers ("," for CSV's cells)."""
     import orjson  # here, where a number is written: a run that writes none (a table) does not load it
 
     a = np.asarray(a, dtype=float)
+    if not np.isfinite(a).all():  # orjson would write it null
+        raise ValueError(f"a number that is not finite reached a writer: {a!r}")
     a = float(a) + 0.0 if a.ndim == 0 else np.ascontiguousarray(a) + 0.0  # + 0.0: −0.0 is written 0.0
-    text = _checked(orjson.dumps(a, option=orjson.OPT_SERIALIZE_NUMPY))
+    text = orjson.dumps(a, option=orjson.OPT_SERIALIZE_NUMPY).decode()
     return text if sep == "," else text.replace(",", sep)
 
 
@@ -34,7 +30,11 @@ def fmt_exact(v: float) -> str:
 
     >>> fmt_exact(1.0), fmt_exact(-0.0), fmt_exact(0.1 + 0.2), fmt_exact(1e16), fmt_exact(1e-7)
     ('1', '0', '0.30000000000000004', '1e+16', '1e-7')
+
+    Not machine-readable when v is not finite ("inf", "nan"), as a message may show one.
     """
+    if not np.isfinite(v):
+        return str(float(v))
     text = number_list(float(v))
     return text[:-2] if text.endswith(".0") else text
 
@@ -88,17 +88,15 @@ def dump_array(a) -> str:
 def row_texts(a, sep) -> list:
     """Each row of a 2-d array as its numbers' text, sep between them: [[1.0, 2.0], [3.0, 0.0]] ->
     ["1.0, 2.0", "3.0, 0.0"] with sep ", ". One orjson call for the whole array."""
-    text = number_list(a, ",")[2:-2]
-    if sep != ",":
-        text = text.replace(",", sep)
-    return text.split("]" + sep + "[")
+    text = number_list(a, sep)
+    return text[2:-2].split("]" + sep + "[")
 
 
 class BlockRows:
     """The steps of a block as text, one line a step, from one template with a %d for t and a %s for each
     group of numbers: x, then each quantity, in the order of the block's layout (those `only` names).
     line(names, sizes) makes the template; the numbers of a group are written sep apart, by orjson, one
-    call for each group of a few thousand numbers. With ties=True a final %s takes each step's ties."""
+    call for each group of a few thousand steps. With ties=True a final %s takes each step's ties."""
 
     def __init__(self, only, line, sep=", ", ties=False):
         self.only, self.line, self.sep, self.ties = only, line, sep, ties
@@ -114,7 +112,10 @@ class BlockRows:
         self.sizes = [block.x.shape[1]] * self.with_x + [layout[k].stop - layout[k].start for k in self.keys]
         self.columns = np.concatenate([np.arange(layout[k].start, layout[k].stop) for k in self.keys]
                                       or [np.zeros(0, dtype=int)])
-        self.template = self.line(self.names, self.sizes)
+        edges = np.cumsum([0, *self.sizes[self.with_x:]]).tolist()
+        self.slices = [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+        first, *between = self.line(self.names, self.sizes).split("%s")
+        self.glue = [first, *(text % () for text in between)]  # the template's text before and between groups
 
     def text(self, block, rows, ties=None):
         """The lines of the given rows of the block, a few thousand numbers at a time (so memory stays small)."""
@@ -126,13 +127,18 @@ class BlockRows:
         return "".join(self._lines(block, rows[i:i + step], ties) for i in range(0, len(rows), step))
 
     def _lines(self, block, rows, ties):
+        """The lines of rows, as one join of their pieces: before each group of each line the template's text
+        there (the first piece with the line's t), then the group's numbers."""
         rows = np.asarray(rows)
         table = block.data[rows][:, self.columns]  # (n, the quantities' columns)
-        groups = [block.x[rows]] if self.with_x else []
-        edges = np.cumsum([0, *self.sizes[self.with_x:]])
-        groups += [table[:, a:b] for a, b in zip(edges[:-1], edges[1:])]
-        fields = [block.times[rows].tolist(), *(row_texts(g, self.sep) for g in groups)]
+        groups = ([block.x[rows]] if self.with_x else []) + [table[:, s] for s in self.slices]
+        texts = [row_texts(g, self.sep) for g in groups]
         if self.ties:
-            fields.append([dump(list(ties[i])) for i in rows])
-        template = self.template
-        return "".join([template % r for r in zip(*fields)])
+            texts.append([dump(list(ties[i])) for i in rows])
+        n, glue, every = len(rows), self.glue, 2 * len(texts) + 1
+        pieces = [None] * (n * every)
+        pieces[0::every] = [glue[0] % t for t in block.times[rows].tolist()]
+        for k, text in enumerate(texts):
+            pieces[2 * k + 1::every] = text
+            pieces[2 * k + 2::every] = [glue[k + 1]] * n
+        return "".join(pieces)
