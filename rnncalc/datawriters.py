@@ -41,7 +41,7 @@ def gradient_record(problem, summary, lists=True) -> dict:
     """--grad as JSON-ready data: L; dL/dθ for each parameter as the input named it (a concatenated W_f as
     the block [dL/dW_fh dL/dW_fx]) and for each initial state; the step records of the steps shown, in time
     order; and ‖∂v_T/∂v_t‖₂ for t = 1..T. With lists=False the gradients stay arrays (dump_array writes one
-    a row at a time: a 2048×2048 matrix as nested lists takes 130 MB)."""
+    a block of rows at a time: a 2048×2048 matrix as nested lists takes 130 MB)."""
     grads = summary.gradients
     shown = set(summary.shown)
     return {
@@ -59,8 +59,9 @@ def check_records(checks) -> list:
 
 
 def json_document(problem, steps, summary, lists=True) -> dict:
-    """The run as the --format json document: its facts, the step records shown, the final state, with --grad
-    the loss and gradients (as arrays with lists=False), and the checks."""
+    """The run as the --format json document: its facts, the steps shown (their records, or JsonWriter's text
+    of them, a line a step), the final state, with --grad the loss and gradients (as arrays with lists=False),
+    and the checks."""
     r = problem.rounding
     doc = {"cell": problem.cell.name, "hidden_size": problem.sizes["H"], "input_size": problem.sizes["D"]}
     if "K" in problem.sizes:
@@ -74,7 +75,6 @@ def json_document(problem, steps, summary, lists=True) -> dict:
     if summary.checks:
         doc["expect"] = check_records(summary.checks)
     return doc
-
 
 
 def step_lines(problem, only, prefix="") -> BlockRows:
@@ -144,7 +144,7 @@ class JsonlWriter:
         self.problem = problem
 
     def step(self, step, checks):
-        self.out.write(dump(record(self.problem, step, self.view.only)) + "\n")
+        self.out.write("{" + self.prefix + dump(record(self.problem, step, self.view.only))[1:] + "\n")
         self.out.flush()
 
     def write_rows(self, block, rows, ties):
