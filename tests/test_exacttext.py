@@ -3,6 +3,7 @@
 
 import json
 import math
+import re
 
 import numpy as np
 import orjson
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rnncalc.exacttext import dump, dump_array, exact_lines, fmt_exact, number_list, row_texts
+from rnncalc.exacttext import BlockRows, dump, dump_array, exact_lines, fmt_exact, number_list, row_texts
 
 finite = st.floats(allow_nan=False, allow_infinity=False)
 
@@ -90,3 +91,30 @@ def test_rows_of_a_block():
     assert row_texts(a, ", ") == ["1.0, 0.0", "1e-7, 2.5"]
     assert row_texts(a, ",") == ["1.0,0.0", "1e-7,2.5"]
     assert row_texts(a[:, :1], ",") == ["1.0", "1e-7"]
+
+
+def fake_block(n, rng):
+    """A block as the engine hands it to a writer: its program's layout of columns, the numbers, x and t."""
+    from types import SimpleNamespace
+
+    layout = {"a_pre": slice(0, 3), "a": slice(3, 6), "h": slice(6, 9)}
+    data = rng.standard_normal((n, 9)) * 10.0 ** rng.integers(-9, 17, (n, 9))
+    data[0, 3], data[-1, 2] = -0.0, 1.0
+    return SimpleNamespace(program=SimpleNamespace(layout=layout), data=data, x=rng.standard_normal((n, 2)),
+                           times=np.arange(7, 7 + n))
+
+
+@pytest.mark.parametrize("sep, only", [(", ", None), (",", None), (", ", ("x", "h")), (", ", ("a",))])
+def test_a_few_rows_are_written_as_in_a_large_block(sep, only):
+    # A stream's line is a block of one row, written by one orjson call cut into groups; a long block a group of
+    # columns at a time. The same rows give the same text either way.
+    block = fake_block(40, np.random.default_rng(1))
+    ties = [["a"] if i % 3 else [] for i in range(40)]
+    rows = BlockRows(only, lambda names, sizes: "<%d|" + "|".join(f"{n}:%s" for n in names) + "|%s>\n", sep, True)
+    whole = rows.text(block, list(range(40)), ties)
+    assert whole == "".join(rows.text(block, [i], ties) for i in range(40))
+    assert whole == "".join(rows.text(block, list(range(i, i + 5)), ties) for i in range(0, 40, 5))
+    first = whole.splitlines()[0]
+    a = number_list(block.data[0, 3:6], sep)[1:-1]
+    assert first.startswith("<7|") and (f"a:{a}|" in first) == (only != ("x", "h")) and first.endswith("|[]>")
+    assert re.search(r"-0\.0(?!\d)", whole) is None and ("a:0.0" + sep in first) == (only != ("x", "h"))
