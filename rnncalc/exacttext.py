@@ -112,9 +112,10 @@ class BlockRows:
         self.sizes = [block.x.shape[1]] * self.with_x + [layout[k].stop - layout[k].start for k in self.keys]
         self.columns = np.concatenate([np.arange(layout[k].start, layout[k].stop) for k in self.keys]
                                       or [np.zeros(0, dtype=int)])
-        edges = np.cumsum([0, *self.sizes[self.with_x:]]).tolist()
-        self.slices = [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
-        first, *between = self.line(self.names, self.sizes).split("%s")
+        edges = np.cumsum([0, *self.sizes]).tolist()
+        self.slices = [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]  # each group's columns of a row
+        self.template = self.line(self.names, self.sizes)
+        first, *between = self.template.split("%s")
         self.glue = [first, *(text % () for text in between)]  # the template's text before and between groups
 
     def text(self, block, rows, ties=None):
@@ -127,22 +128,25 @@ class BlockRows:
         return "".join(self._lines(block, rows[i:i + step], ties) for i in range(0, len(rows), step))
 
     def _lines(self, block, rows, ties):
-        """The lines of rows, as one join of their pieces: before each group of each line the template's text
-        there (the first piece with the line's t), then the group's numbers."""
+        """The lines of rows. A few (a line of a stream): one orjson call for all their numbers, cut into groups,
+        each line from the template. More: a call a group, and one join of the lines' pieces: before each group
+        of each line the template's text there (the first piece with the line's t), then the group's numbers."""
         rows = np.asarray(rows)
         table = block.data[rows][:, self.columns]  # (n, the quantities' columns)
-        groups = ([block.x[rows]] if self.with_x else []) + [table[:, s] for s in self.slices]
-        if len(rows) < 8:  # a few steps (a line of a stream): one call for all their numbers, cut into groups
-            numbers = [r.split(",") for r in row_texts(np.hstack(groups), ",")]
-            cuts = np.cumsum([0, *self.sizes]).tolist()
-            texts = [[self.sep.join(v[a:b]) for v in numbers] for a, b in zip(cuts[:-1], cuts[1:])]
-        else:
-            texts = [row_texts(g, self.sep) for g in groups]
+        if self.with_x:
+            table = np.hstack([block.x[rows], table])
+        times = block.times[rows].tolist()
+        marks = [[dump(list(ties[i]))] for i in rows] if self.ties else [()] * len(rows)
+        if len(rows) < 8:
+            sep, slices, template = self.sep, self.slices, self.template
+            return "".join([template % (t, *[sep.join(v[s]) for s in slices], *m)
+                            for t, v, m in zip(times, (row.split(",") for row in row_texts(table, ",")), marks)])
+        texts = [row_texts(table[:, s], self.sep) for s in self.slices]
         if self.ties:
-            texts.append([dump(list(ties[i])) for i in rows])
+            texts.append([m[0] for m in marks])
         n, glue, every = len(rows), self.glue, 2 * len(texts) + 1
         pieces = [None] * (n * every)
-        pieces[0::every] = [glue[0] % t for t in block.times[rows].tolist()]
+        pieces[0::every] = [glue[0] % t for t in times]
         for k, text in enumerate(texts):
             pieces[2 * k + 1::every] = text
             pieces[2 * k + 2::every] = [glue[k + 1]] * n
