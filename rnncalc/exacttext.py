@@ -69,9 +69,9 @@ def dump(value) -> str:
         return "null" if value is None else "true" if value else "false"
     if isinstance(value, (int, np.integer)):
         return str(int(value))
-    if isinstance(value, (list, tuple)) and value and not all(isinstance(v, (float, int)) and not isinstance(v, bool)
-                                                              for v in value[:1]):
-        return "[" + ", ".join(map(dump, value)) + "]"  # a list of records, names or lists
+    if isinstance(value, (list, tuple)) and value and (not isinstance(value[0], (float, int)) or
+                                                       isinstance(value[0], bool)):
+        return "[" + ", ".join(map(dump, value)) + "]"  # names, records, lists
     return number_list(value)
 
 
