@@ -305,7 +305,7 @@ class Trace:
 
 
 def _single_trace(problem, view):
-    from .formats import json_document, record
+    from .datawriters import json_document, record
     from .runner import run
 
     keeper = _Keeper()

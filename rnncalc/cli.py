@@ -353,13 +353,13 @@ def check(
 
     Example: rnncalc check samples/
     """
-    import json
-
     from .commands import check_problems
 
     records = check_problems(paths)
     if format is CheckFormat.json:
-        body = ",\n".join("  " + json.dumps(r) for r in records)
+        from .exacttext import dump
+
+        body = ",\n".join("  " + dump(r) for r in records)
         typer.echo(f"[\n{body}\n]" if records else "[]")
     else:
         from .render import check_summary, make_console

@@ -80,18 +80,24 @@ def _same_file(a: Path, b: Path) -> bool:
 def report(problem, view, out) -> None:
     """Run the problem and write it to out as the view asks; NonFiniteError or ExpectationError when the run
     overflowed or an expected value does not hold."""
-    from . import formats, runner
+    from . import datawriters, runner
 
     console = None
     if view.quiet:
-        writer = formats.QuietWriter(out, view)
+        from .datawriters import QuietWriter
+
+        writer = QuietWriter(out, view)
     elif view.format == "table":
         from . import render
 
         console = render.make_console(no_color=view.no_color, record=bool(view.save_svg or view.save_html))
         writer = render.TableWriter(console, view)
+    elif view.format in ("markdown", "latex"):
+        from .writeups import WRITERS
+
+        writer = WRITERS[view.format](out, view)
     else:
-        writer = formats.WRITERS[view.format](out, view)
+        writer = datawriters.WRITERS[view.format](out, view)
     if view.plot is not None and problem.live:  # the picture shows the whole run: the stream is read first
         import numpy as np
         problem.xs = np.array(list(problem.xs), dtype=float).reshape(-1, problem.sizes["D"])  # (T, D)
@@ -99,7 +105,7 @@ def report(problem, view, out) -> None:
     with runner.progress_bar(problem.steps) as tick:
         summary = runner.run(problem, view, writer, tick)
     _outcome(summary.broken, summary.checks, problem, view, console,
-             lambda: _document(lambda v, out: runner.run(problem, v, formats.JsonWriter(out, v))))
+             lambda: _document(lambda v, out: runner.run(problem, v, datawriters.JsonWriter(out, v))))
 
 
 def report_stack(stack, view, out) -> None:
@@ -161,8 +167,8 @@ def template(cell_name: str, h: int, d: int) -> str:
     size of a YAML problem."""
     import math
 
-    from .formats import yaml_template
     from .reading import MAX_SIZE
+    from .yamltemplate import yaml_template
     from .yamlio import MAX_YAML_BYTES
 
     for flag, name, n in (("--hidden", "hidden size H", h), ("--input", "input size D", d)):

@@ -104,7 +104,8 @@ class Check:
         """'h at t = 1 is 0.9613, expected 0.961', and the digits at which it would hold, if any, named as
         keys spells the two settings where the user gives them: flags (--digits 3, --atol), a file's
         keys (digits: 3, atol:) or the library's keywords (digits=3, atol=)."""
-        from .formats import dump_array, fmt_array, fmt_exact
+        from .exacttext import dump_array, fmt_exact
+        from .formats import fmt_array
 
         def whole(a):
             return fmt_exact(a.item()) if np.size(a) == 1 else dump_array(a)

@@ -8,10 +8,12 @@ output(result) and finish(result). time_order: the writer wants a backward direc
 
 from __future__ import annotations
 
-import json
+import numpy as np
 
-from . import formats
-from .formats import CsvWriter, JsonlWriter, fmt_array, fmt_exact, floats, nested
+from . import writeups
+from .datawriters import CsvWriter, JsonlWriter, check_records, csv_header, json_items, record, step_lines
+from .exacttext import dump, dump_array, exact_lines, number_list, row_texts
+from .formats import fmt_array
 from .runner import TABLE_STEPS, NullWriter
 
 
@@ -157,11 +159,11 @@ class Tables(_Writer):
             order = g.steps[::-1] if layer.direction == "forward" else g.steps  # as backpropagation meets them
             norms = dict(zip([r.t for r in g.steps], g.jacobian_norms))
             shown = set(part.summary.shown)
-            for record in order:
-                if record.t in shown:
-                    later = record.t + 1 if layer.direction == "forward" else record.t - 1
+            for step in order:
+                if step.t in shown:
+                    later = step.t + 1 if layer.direction == "forward" else step.t - 1
                     came = f"in total: from {above}" + (f" and step {later}" if 1 <= later <= T else "")
-                    console.print(render.backward_table(p, record, norms[record.t], T, came_from=came, final=final,
+                    console.print(render.backward_table(p, step, norms[step.t], T, came_from=came, final=final,
                                                         whole=render.whole_at(self.view)))
             if len(shown) < T:
                 console.print(Text(f"{T - len(shown)} of {T} backward steps not shown, as above", style=render.DIM))
@@ -179,7 +181,7 @@ class Documents(_Writer):
             self.out.write(f"\n### {layer.label}\n")
         else:
             self.out.write(f"\n\\subsection*{{layer {layer.number}, {layer.direction}}}\n")
-        return formats.WRITERS[self.view.format](self.out, self.view, final=_final(layer))
+        return writeups.WRITERS[self.view.format](self.out, self.view, final=_final(layer))
 
     def output(self, result):
         stack, digits, out = self.stack, self.stack.digits, self.out
@@ -206,7 +208,7 @@ class Documents(_Writer):
             if reads:
                 out.write(f"\n{reads.rstrip()}\n")
             return
-        from .formats import latex_math, latex_number, latex_text
+        from .writeups import latex_math, latex_number, latex_text
 
         out.write(f"\n\\subsection*{{output}}\n{latex_text(f'The top layer output o_t ({what})')}\n")
         out.write(f"\\begin{{tabular}}{{{'r' + 'l' * (len(head) - 1)}}}\n\\hline\n"
@@ -227,15 +229,11 @@ class Documents(_Writer):
         line = (f"✗ {len(failed)} of {len(checks)} expected values do not hold" if failed
                 else f"✓ all {len(checks)} expected values hold")
         if self.view.format == "latex":
-            line = "\\noindent " + formats.latex_text(line)
+            line = "\\noindent " + writeups.latex_text(line)
         self.out.write(f"\n{line}\n")
 
 
-# ---------------------------------------------------------------- JSON, JSON lines, CSV
-
-def _dump(value):
-    return json.dumps(value, allow_nan=False)
-
+# ---------------------------------------------------------------- JSON, JSON lines, CSV, -q
 
 class Json(_Writer):
     """One document, written as the run goes: the stack's facts, a record per layer and direction with its
@@ -252,7 +250,7 @@ class Json(_Writer):
                  "num_layers": max(layer.number for layer in stack.layers), "input_size": first.sizes["D"],
                  "output_width": stack.width,
                  "rounding": {"sigmoid": r.sigmoid, "tanh": r.tanh, "state": "nearest" if r.state else "none"}}
-        self.out.write("{\n" + "".join(f"  {_dump(k)}: {_dump(v)},\n" for k, v in facts.items()) + '  "layers": [\n')
+        self.out.write("{\n" + "".join(f"  {dump(k)}: {dump(v)},\n" for k, v in facts.items()) + '  "layers": [\n')
         self.parts = 0
 
     def part(self, layer):
@@ -265,34 +263,34 @@ class Json(_Writer):
         if result.y is not None:
             layer = {"size": len(self.stack.output["b_y"]), "output": self.stack.output["act"],
                      **({"head": "final"} if self.stack.head == "final" else {})}
-            write(f',\n  "output_layer": {_dump(layer)},\n')
+            write(f',\n  "output_layer": {dump(layer)},\n')
             _rows(write, "y", result.y)
 
     def finish(self, result):
         write = self.out.write
         if result.loss is not None:
-            write(f',\n  "loss": {_dump(result.loss + 0.0)}')  # −0.0 (xent of certain classes: −Σ 0) written 0.0
+            write(f',\n  "loss": {dump(result.loss)}')
             records = [{"layer": part.layer.number, "direction": part.layer.direction,
-                        **{name: nested(g) for name, g in {**part.layer.problem.as_given(part.gradients.params),
-                                                           **part.gradients.init}.items()}}
+                        **{name: np.asarray(g, dtype=float) for name, g in
+                           {**part.layer.problem.as_given(part.gradients.params), **part.gradients.init}.items()}}
                        for part in result.parts]
-            body = ['    "layers": [\n' + ",\n".join(f"      {_dump(r)}" for r in records) + "\n    ]"]
-            body += [f"    {_dump(name)}: {_dump(nested(g))}" for name, g in result.output_grads.items()]
+            body = ['    "layers": [\n' + ",\n".join(f"      {dump(r)}" for r in records) + "\n    ]"]
+            body += [f"    {dump(name)}: {dump_array(g)}" for name, g in result.output_grads.items()]
             write(',\n  "grad": {\n' + ",\n".join(body) + "\n  }")
             items = []
             T = len(result.output)
             for part in result.parts:
                 shown = set(part.summary.shown) if part.summary.shown else None
-                steps = [f"      {_dump({'t': rec.t, **{k: floats(v) for k, v in rec.values.items()}})}"
+                steps = [f"      {dump({'t': rec.t, **{k: np.ravel(v) for k, v in rec.values.items()}})}"
                          for rec in part.gradients.steps if (shown is None or rec.t in shown)
                          and _json_shown(self.view, part.layer, rec.t, T)]
-                head = _dump({"layer": part.layer.number, "direction": part.layer.direction})[:-1]
+                head = dump({"layer": part.layer.number, "direction": part.layer.direction})[:-1]
                 items.append(f'    {head}, "steps": [\n' + ",\n".join(steps) + "\n     ],\n"
-                             f'     "jacobian_norms": {_dump(floats(part.gradients.jacobian_norms))}}}')
+                             f'     "jacobian_norms": {number_list(part.gradients.jacobian_norms)}}}')
             write(',\n  "backward": [\n' + ",\n".join(items) + "\n  ]")
         checks = result.every_check
         if checks:
-            write(',\n  "expect": [\n' + ",\n".join(f"    {_dump(r)}" for r in formats.check_records(checks)) + "\n  ]")
+            write(',\n  "expect": [\n' + ",\n".join(f"    {dump(r)}" for r in check_records(checks)) + "\n  ]")
         write("\n}\n")
 
 
@@ -306,7 +304,7 @@ def _rows(write, key, a):
     """"key": [a row a line], written a block of rows at a time."""
     write(f'  "{key}": [\n')
     for n, rows in enumerate(_blocks(range(len(a)))):
-        write((",\n" if n else "") + ",\n".join(f"    {_dump(floats(a[i]))}" for i in rows))
+        write((",\n" if n else "") + ",\n".join(f"    [{r}]" for r in row_texts(a[rows], ", ")))
     write("\n  ]")
 
 
@@ -331,23 +329,21 @@ class _JsonPart:
         self.problem = problem
         head = {"layer": self.layer.number, "direction": self.layer.direction, "hidden_size": problem.sizes["H"],
                 "input_size": problem.sizes["D"], **problem.cell.options}
-        self.out.write((",\n" if self.doc.parts else "") + f'    {_dump(head)[:-1]}, "steps": [\n')
+        self.out.write((",\n" if self.doc.parts else "") + f'    {dump(head)[:-1]}, "steps": [\n')
         self.doc.parts += 1
-        self.lines = formats.step_lines(problem, self.view.only)
+        self.lines = step_lines(problem, self.view.only)
 
     def step(self, step, checks):
-        self.out.write(("" if self.first else ",\n") + "      " + _dump(formats.record(self.problem, step, self.view.only)))
+        self.out.write(("" if self.first else ",\n") + "      " + dump(record(self.problem, step, self.view.only)))
         self.first = False
 
     def write_rows(self, block, rows, ties):
         if rows:
-            text = self.lines.text(block, rows, ties)
-            self.out.write(("" if self.first else ",\n") + "      " + text[:-1].replace("\n", ",\n      "))
+            self.out.write(("" if self.first else ",\n") + json_items(self.lines.text(block, rows, ties), "      "))
             self.first = False
 
     def finish(self, summary):
-        final = {name: floats(value) for name, value in summary.final.items()}
-        self.out.write(f'\n     ],\n     "final": {_dump(final)}}}')
+        self.out.write(f'\n     ],\n     "final": {dump({k: np.ravel(v) for k, v in summary.final.items()})}}}')
 
 
 def _prefix(layer):
@@ -367,14 +363,18 @@ class Jsonl(_Writer):
             index = [t - 1 for t in rows]
             self.output_rows(rows, result.output[index], None if ys is None else ys[index])
         if last is not None and self.view.only is None:
-            self.out.write(_dump({"head": "final", "y": floats(last)}) + "\n")
+            self.out.write(dump({"head": "final", "y": last}) + "\n")
 
     def output_rows(self, ts, o, y):
         """The top output's records of the steps ts: o (n, width) and y (n, K) or None."""
-        if self.view.only is not None:
+        if self.view.only is not None or not len(ts):
             return
-        self.out.write("".join(_dump({"t": t, "output": floats(o[i]), **({"y": floats(y[i])} if y is not None else {})})
-                               + "\n" for i, t in enumerate(ts)))
+        fields = [ts, row_texts(o, ", ")]
+        line = '{"t": %d, "output": [%s]}\n'
+        if y is not None:
+            fields.append(row_texts(y, ", "))
+            line = '{"t": %d, "output": [%s], "y": [%s]}\n'
+        self.out.write("".join([line % r for r in zip(*fields)]))
         self.out.flush()
 
 
@@ -400,61 +400,39 @@ class Csv(_Writer):
             if stack.output:
                 widths["y"] = stack.output["W_y"].shape[0]
         self.widths = widths
-        self.out.write(",".join(["layer", "direction", "t"] + [f"{k}[{i}]" for k, n in widths.items()
-                                                               for i in range(n)]) + "\n")
+        self.out.write(csv_header(list(widths), list(widths.values()), ("layer", "direction", "t")))
+
+    def line(self, first, names, sizes):
+        """A row's template under the stack's header: first (the layer and direction), %d for t, a %s for each
+        of names (sizes numbers), "" in every column of the header that they do not fill."""
+        have = dict(zip(names, sizes))
+        fields = [*first, "%d"]
+        for key, n in self.widths.items():
+            size = have.get(key, 0)
+            fields += ["%s"] * (size > 0) + [""] * (n - size)
+        return ",".join(fields) + "\n"
 
     def part(self, layer):
-        return _CsvPart(self.out, self.view, layer, self.widths)
+        first = [str(layer.number), layer.direction]
+        return CsvWriter(self.out, self.view, lambda names, sizes: self.line(first, names, sizes), header=False)
 
     def output(self, result):
         ys, last = step_y(self.stack, result), final_y(self.stack, result)
         for rows in _blocks(output_rows(self.view, len(result.output))):
             index = [t - 1 for t in rows]
             self.output_rows(rows, result.output[index], None if ys is None else ys[index])
-        if last is not None and "y" in self.widths:
-            self.out.write(self._row(["y", "", ""], {"y": last}))
+        if last is not None and "y" in self.widths:  # y of the final states: a row of its own, with no t
+            self.out.write(self.line(["y", ""], ["y"], [len(last)]).replace("%d", "", 1) % row_texts(last[None], ",")[0])
 
     def output_rows(self, ts, o, y):
         """The top output's rows of the steps ts (layer "output"): o (n, width) and y (n, K) or None."""
-        if "output" not in self.widths:
+        if "output" not in self.widths or not len(ts):
             return
-        self.out.write("".join(self._row(["output", "", str(t)], {"output": o[i], **({"y": y[i]} if y is not None
-                                                                                    else {})})
-                               for i, t in enumerate(ts)))
-        self.out.flush()
-
-    def _row(self, first, values):
-        cells = list(first)
-        for key, n in self.widths.items():
-            value = floats(values[key]) if key in values else []
-            cells += [repr(v) for v in value] + [""] * (n - len(value))
-        return ",".join(cells) + "\n"
-
-
-class _CsvPart(CsvWriter):
-    """A direction's rows under the stack's header, its layer and direction first and every column of the
-    header filled ("" where the direction has no such component)."""
-
-    def __init__(self, out, view, layer, widths):
-        super().__init__(out, view)
-        self.layer, self.widths, self.keys = layer, widths, ()
-
-    def write_rows(self, block, rows, ties):
-        if not rows:
-            return
-        if self.text is None:
-            widths, layer = self.widths, self.layer
-
-            def line(names, sizes, number, sep):
-                have = dict(zip(names, sizes))
-                fields = [str(layer.number), layer.direction, "%d"]
-                for key, n in widths.items():
-                    size = have.get(key, 0)
-                    fields += [number] * size + [""] * (n - size)
-                return ",".join(fields) + "\n"
-            self.text = formats.BlockText(self.problem, self.view.only, line)
-            self.text.rounded = False
-        self.out.write(self.text.text(block, rows))
+        fields = [ts, row_texts(o, ",")]
+        if y is not None:
+            fields.append(row_texts(y, ","))
+        line = self.line(["output", ""], ["output", "y"][:len(fields) - 1], [o.shape[1], *([y.shape[1]] if y is not None else [])])
+        self.out.write("".join([line % r for r in zip(*fields)]))
         self.out.flush()
 
 
@@ -467,7 +445,7 @@ class Quiet(_Writer):
     def finish(self, result):
         values = {"output": result.output[-1], **({"y": result.y[-1]} if result.y is not None else {})}
         names = self.view.only or ("output",)
-        self.out.write("".join(f"{fmt_exact(v)}\n" for name in names for v in floats(values[name])))
+        self.out.write("".join(exact_lines(values[name]) for name in names))
 
 
 class Unwritten(_Writer):

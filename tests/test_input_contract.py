@@ -3,7 +3,6 @@ in one line; a check agrees with the value shown; names are shown escaped in eve
 whichever way a value arrives; the library's arguments are refused in one printable line."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path

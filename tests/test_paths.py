@@ -2,9 +2,10 @@
 --steps, check and --expect, on every cell and option, short runs and runs longer than one block, with
 and without rounding; and a value that goes non-finite is reported at the same step and quantity.
 
-Full-precision outputs (json, jsonl, csv, -q) are parsed and compared bit for bit (float.hex); the
-outputs that show digits are compared against the formatting of the same bits. The numbers themselves
-are checked against an independent evaluation of the equations in plain Python floats.
+Full-precision outputs (json, jsonl, csv, -q) are parsed and compared bit for bit (float.hex), and as text:
+each number is written as orjson writes it, the same text in every one of them (-q without ".0" on a whole
+number); the outputs that show digits are compared against the formatting of the same bits. The numbers
+themselves are checked against an independent evaluation of the equations in plain Python floats.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import itertools
 import json
 import math
 import os
+import re
 
 import numpy as np
+import orjson
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -121,6 +124,25 @@ def write(tmp_path, doc, name="p.yaml"):
     return path
 
 
+NUMBER_LIST = re.compile(r'\[([^\[\]"]*)\]')  # a JSON list of numbers: no strings, no lists inside
+
+
+def number_texts(line):
+    """The numbers of a JSON step line (or a list), as written, in order: every list of numbers, not t or ties."""
+    return [v for group in NUMBER_LIST.findall(line) if group for v in group.split(", ")]
+
+
+def in_orjsons_notation(texts):
+    """Whether each number is written as orjson writes its float64, −0 as 0.0."""
+    return all(orjson.dumps(float(v) + 0.0).decode() == v for v in texts)
+
+
+def document_steps(text, indent="    "):
+    """The step lines of a --format json document, as written, without their indent and comma."""
+    body = text.split('"steps": [\n', 1)[1].split("\n" + indent[:-2] + "]", 1)[0]
+    return [line.removeprefix(indent).removesuffix(",") for line in body.splitlines()]
+
+
 def nonfinite_message(err):
     line = err.strip().splitlines()[-1]
     assert " is not finite at step " in line, err
@@ -142,38 +164,47 @@ def check_every_path(tmp_path, doc, cell, T):
         assert status == 3 and f"{key} is not finite at t = {t.split(';')[0]}" in out
         return
     assert status == 0, err
+    document = out
+    lines = document_steps(document)
+    assert len(lines) == T and all(in_orjsons_notation(number_texts(line)) for line in lines)
     full = json.loads(out)
     steps = full["steps"]
     assert [s["t"] for s in steps] == list(range(1, T + 1))
     by_t = {s["t"]: s for s in steps}
 
-    # jsonl: the same objects, bit for bit
+    # jsonl: the same objects, bit for bit, and the same text as the document's steps
     status, out, err = cli(cell.name, path, "-f", "jsonl")
     assert status == 0, err
     assert [bits(json.loads(line)) for line in out.splitlines()] == bits(steps)
+    assert out.splitlines() == lines
 
     # csv: the same numbers in the same order
     status, out, err = cli(cell.name, path, "-f", "csv")
     assert status == 0, err
     header, *rows = list(csv.reader(io.StringIO(out)))
     assert len(rows) == T
-    for row, s in zip(rows, steps):
+    for row, s, line in zip(rows, steps, lines):
         expected = [v for k, vs in s.items() if k not in ("t", "ties") for v in vs]
         assert int(row[0]) == s["t"] and bits([float(v) for v in row[1:]]) == bits(expected)
+        assert row[1:] == number_texts(line)  # the same text, comma-separated
 
     # -q: the final visible state; --last: the final step
     status, out, err = cli(cell.name, path, "-q")
     assert status == 0, err
     assert bits([float(v) for v in out.split()]) == bits(full["final"][cell.visible])
+    final = re.search(rf'"final": {{.*"{cell.visible}": (\[[^\]]*\])', document)[1]
+    assert out.splitlines() == [v.removesuffix(".0") for v in number_texts(final)]  # 1, not 1.0
     status, out, err = cli(cell.name, path, "--last", "-f", "json")
     last = json.loads(out)
     assert bits(last["steps"]) == bits(steps[-1:]) and bits(last["final"]) == bits(full["final"])
+    assert document_steps(out) == lines[-1:] and out.split('"final"')[1] == document.split('"final"')[1]
 
     # --steps: a selection across the block boundary
     chosen = sorted({1, T, min(T, CHUNK), min(T, CHUNK + 1), (T + 1) // 2})
     status, out, err = cli(cell.name, path, "-f", "jsonl", "--steps", ",".join(map(str, chosen)))
     assert status == 0, err
     assert [bits(json.loads(line)) for line in out.splitlines()] == [bits(by_t[t]) for t in chosen]
+    assert out.splitlines() == [lines[t - 1] for t in chosen]
 
     # markdown: every shown pre-activation, value and rounded value is the formatting of the same bits
     selection = ",".join(map(str, chosen))
@@ -369,8 +400,13 @@ def test_overflow_is_reported_at_the_same_step_on_every_path(tmp_path):
     message = f"rnncalc: s_pre is not finite at step {t}"
     for args in (["-f", "json"], ["--last"], ["-q"], ["-f", "jsonl"], ["-f", "csv"], ["--no-color"],
                  ["--steps", "1:3"], ["-f", "markdown", "--steps", "600"], ["-f", "latex", "--last"]):
-        status, _, err = cli("rnn", path, *args)
+        status, out, err = cli("rnn", path, *args)
         assert status == 3 and err.startswith(message), (args, err)
+        assert "null" not in out  # orjson writes NaN and ±inf as null: none gets out
+        if args[-1] in ("json", "jsonl", "csv", "-q"):  # the tables may show the step that overflowed
+            assert "inf" not in out and "nan" not in out.lower()
+    status, out, _ = cli("rnn", path, "-f", "jsonl")
+    assert len(out.splitlines()) == t - 1 and in_orjsons_notation(number_texts(out))  # the steps before it
     status, out, _ = cli("check", "--no-color", path)
     assert status == 3 and f"s_pre is not finite at t = {t}" in out
 
@@ -424,3 +460,73 @@ def test_only_picks_the_same_numbers_in_json_jsonl_and_csv(tmp_path, only):
                                                      for _ in v]
     assert [bits([float(v) for v in row[1:]]) for row in rows] == [
         bits([v for k, vs in s.items() if k != "t" for v in vs]) for s in steps]
+
+
+def test_a_stacks_numbers_are_the_same_text_in_json_jsonl_csv_and_q(tmp_path):
+    # A 2-layer bidirectional GRU with an output layer over more than a block: each direction's step lines,
+    # the top output and y are the same text in the document, in jsonl (after their layer and direction) and
+    # in csv (comma-separated, "" where a direction has no such component), and -q's o_T is the document's.
+    rng = np.random.default_rng(3)
+    T, D, H, K = CHUNK + 5, 3, 2, 2
+    names = [p.name for p in cells.CELLS["gru"]().params]
+
+    def layer(d):
+        return {n: rng.standard_normal((H, H if n.endswith("h") else d) if n.startswith("W") else H).tolist()
+                for n in names}
+    doc = {"cell": "gru", "bidirectional": True, "x": rng.standard_normal((T, D)).tolist(),
+           "layers": [{"forward": layer(D), "backward": layer(D)}, {"forward": layer(2 * H), "backward": layer(2 * H)}],
+           "W_y": rng.standard_normal((K, 2 * H)).tolist(), "b_y": [1e-7, -0.0]}
+    path = write(tmp_path, doc)
+    status, document, err = cli("gru", path, "-f", "json")
+    assert status == 0, err
+    parts = document.split('"steps": [\n')[1:]
+    assert len(parts) == 4
+    directions = [[line.strip().removesuffix(",") for line in part.split("\n     ]")[0].splitlines()] for part in parts]
+    output = [line.strip().removesuffix(",") for line in document.split('"output": [\n')[1].split("\n  ]")[0].splitlines()]
+    y = [line.strip().removesuffix(",") for line in document.split('"y": [\n')[1].split("\n  ]")[0].splitlines()]
+    assert len(output) == len(y) == T and all(in_orjsons_notation(number_texts(line)) for line in output + y)
+
+    status, out, err = cli("gru", path, "-f", "jsonl")
+    assert status == 0, err
+    lines = out.splitlines()
+    heads = [f'"layer": {n}, "direction": "{d}", ' for n in (1, 2) for d in ("forward", "backward")]
+    for k, (head, steps) in enumerate(zip(heads, directions)):
+        assert lines[k * T:(k + 1) * T] == ["{" + head + line[1:] for line in steps]
+        assert all(in_orjsons_notation(number_texts(line)) for line in steps)
+    assert lines[4 * T:] == [f'{{"t": {t}, "output": {o}, "y": {v}}}' for t, o, v in zip(range(1, T + 1), output, y)]
+
+    status, out, err = cli("gru", path, "-f", "csv")
+    assert status == 0, err
+    header, *rows = list(csv.reader(io.StringIO(out)))
+    assert len(rows) == 5 * T
+    for k, steps in enumerate(directions):
+        for row, line in zip(rows[k * T:(k + 1) * T], steps):
+            assert [v for v in row[3:] if v] == number_texts(line)
+    for row, o, v in zip(rows[4 * T:], output, y):
+        assert row[:3] == ["output", "", row[2]] and [c for c in row[3:] if c] == number_texts(o) + number_texts(v)
+
+    status, out, err = cli("gru", path, "-q")
+    assert status == 0, err
+    assert out.splitlines() == [v.removesuffix(".0") for v in number_texts(output[-1])]
+
+
+IDENTITY_RNN = ["rnn", "--activation", "linear", "-p", "W_ss=0", "-p", "W_sx=1", "-p", "b_s=0",
+                "-x", "1e-7,1.6365e-5,1e16,-0.0,3"]
+
+
+def test_the_notation_is_orjsons_in_every_machine_readable_output():
+    # s_t = 0·s_{t-1} + 1·x_t + 0 = x_t exactly: each x is written back as orjson writes it, in json, jsonl,
+    # csv and -q alike, where float.__repr__ would write 1e-07 and 1.6365e-05.
+    texts = ["1e-7", "0.000016365", "1e+16", "0.0", "3.0"]
+    status, out, err = cli(*IDENTITY_RNN, "-f", "jsonl")
+    assert status == 0, err
+    assert out.splitlines() == [f'{{"t": {t}, "x": [{v}], "s_pre": [{v}], "s": [{v}]}}'
+                                for t, v in enumerate(texts, start=1)]
+    status, document, err = cli(*IDENTITY_RNN, "-f", "json")
+    assert document_steps(document) == out.splitlines() and '"final": {"s": [3.0]}' in document
+    status, out, err = cli(*IDENTITY_RNN, "-f", "csv")
+    assert out.splitlines()[1:] == [f"{t},{v},{v},{v}" for t, v in enumerate(texts, start=1)]
+    assert cli(*IDENTITY_RNN, "-q", "--only", "x,s")[1] == "3\n3\n"
+    for t, v in enumerate(["1e-7", "0.000016365", "1e+16"], start=1):
+        status, out, err = cli(*IDENTITY_RNN[:-1], ",".join(texts[:t]), "-q")
+        assert out == v + "\n"

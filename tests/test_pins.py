@@ -22,7 +22,7 @@ from rnncalc import cells
 from rnncalc.backward import Loss, backward
 from rnncalc.cells import Pin
 from rnncalc.engine import Rounding, run
-from test_backward import D, H, T, central_difference, loss_value, random_problem
+from test_backward import H, T, central_difference, loss_value, random_problem
 
 
 def sig(z):

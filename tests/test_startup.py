@@ -32,6 +32,23 @@ def test_flags_alone_need_no_yaml_and_plain_formats_no_rich(output):
     assert "numpy" in loaded and "yaml" not in loaded and "rich" not in loaded
 
 
+@pytest.mark.parametrize("output, writes", [(["--format", "json"], True), (["-q"], True), ([], False),
+                                            (["--format", "markdown"], False)], ids=["json", "q", "table", "markdown"])
+def test_orjson_is_loaded_where_a_machine_readable_number_is_written(output, writes):
+    loaded = loaded_after("lstm", "--weights", "1", "--h0", "1", "--c0", "1", "-x", "5", *output)
+    assert ("orjson" in loaded) == writes
+
+
+def test_version_and_help_load_neither_numpy_nor_orjson():
+    for args in (["--version"], ["--help"]):
+        code = ("import sys; from rnncalc.cli import entry; sys.argv = ['rnncalc', *sys.argv[1:]]\n"
+                "try:\n    entry()\nexcept SystemExit:\n    pass\n"
+                "print(sorted({m.split('.')[0] for m in sys.modules}))")
+        r = subprocess.run([sys.executable, "-c", code, *args], env=ENV, capture_output=True, text=True, check=True)
+        loaded = set(json.loads(r.stdout.splitlines()[-1].replace("'", '"')))
+        assert "numpy" not in loaded and "orjson" not in loaded, args
+
+
 def test_a_yaml_file_is_read_with_yaml():
     assert "yaml" in loaded_after("lstm", str(ROOT / "samples" / "seed.yaml"), "--format", "json")
 

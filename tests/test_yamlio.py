@@ -8,7 +8,6 @@ import subprocess
 import sys
 import tracemalloc
 
-import numpy as np
 import pytest
 
 from conftest import deep_only
