@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import writeups
-from .datawriters import CsvWriter, JsonlWriter, check_records, csv_header, json_items, record, step_lines
+from .datawriters import CsvWriter, JsonlWriter, check_records, csv_header, json_items, pin_records, record, step_lines
 from .exacttext import dump, dump_array, exact_lines, number_list, row_texts
 from .formats import fmt_array
 from .runner import TABLE_STEPS, NullWriter
@@ -328,7 +328,8 @@ class _JsonPart:
     def start(self, problem):
         self.problem = problem
         head = {"layer": self.layer.number, "direction": self.layer.direction, "hidden_size": problem.sizes["H"],
-                "input_size": problem.sizes["D"], **problem.cell.options}
+                "input_size": problem.sizes["D"], **problem.cell.options,
+                **({"pins": pin_records(problem.cell)} if problem.cell.pins else {})}
         self.out.write((",\n" if self.doc.parts else "") + f'    {dump(head)[:-1]}, "steps": [\n')
         self.doc.parts += 1
         self.lines = step_lines(problem, self.view.only)

@@ -31,6 +31,9 @@ class _DocumentWriter:
             rounded = fmt_array(v[eq.name], self.digits) if f"{eq.name}_exact" in v else ""
             check = marks.get(eq.name)
             mark = "" if check is None else ("✓" if check.ok else f"✗ expected {fmt_array(check.expected, self.digits)}")
+            if eq.name in getattr(step, "pinned", ()):  # the pinned value passed on; what the equation gave beside it
+                pin = f"pinned; equation: {fmt_array(v[f'{eq.name}_unpinned'], self.digits)}"
+                mark = f"{pin}; {mark}" if mark else pin
             yield (eq.symbol, eq.rhs(self.problem.cell), substituted(eq, step, self.digits), pre,
                    fmt_array(exact, self.digits), rounded, mark)
 

@@ -351,3 +351,21 @@ def test_init_and_the_equations_page_name_the_key(rnncalc):
     assert status == 0 and "# pin: {f: 0}  # hold a quantity (f i o c_tilde c tanh_c h) at a value" in out
     status, out, _ = rnncalc("equations", "gru")
     assert status == 0 and "pin: holds r z n h at a value, e.g. --pin r=0" in out
+
+
+def test_every_view_says_a_pin_holds(rnncalc, tmp_path):
+    # A stack's JSON names the pins of each direction as a single layer's names its own; the write-ups mark
+    # the pinned row with what the equation gave (g_pre = 0.5·1 + 0.5·1 = 1 at t = 1: σ(1) = 0.7311).
+    path = tmp_path / "stack.yaml"
+    path.write_text(json.dumps(stack_problem()))
+    status, out, err = rnncalc("lstm", path, "-f", "json")
+    assert status == 0, err
+    pins = {(r["layer"], r["direction"]): r.get("pins") for r in json.loads(out)["layers"]}
+    assert pins == {(1, "forward"): None, (2, "backward"): None,
+                    (1, "backward"): [{"name": "f", "steps": "2:3", "value": [1.0]}, {"name": "i", "steps": "3", "value": [0.0]}],
+                    (2, "forward"): [{"name": "c_tilde", "steps": "1", "value": [0.25]}]}
+    single = json.loads(rnncalc("lstm", "--weights", "0.5", "-x", "1,2", "--pin", "f@2=1", "-f", "json")[1])
+    assert single["pins"] == [{"name": "f", "steps": "2", "value": [1.0]}]
+    for fmt in ("markdown", "latex"):
+        status, out, err = rnncalc("gated", "--weights", "0.5", "--s0", "1", "-x", "1", "--pin", "g=0", "-f", fmt)
+        assert status == 0 and "pinned; equation: 0.7311" in out, err
