@@ -39,6 +39,8 @@ STACK_KEYS = ("cell", "name", "bidirectional", "merge", "x", "layers", "W_y", "b
               "expect", "loss", "target")
 # Top-level keys that are defaults for every layer's mapping.
 LAYER_DEFAULTS = ("round", "round_state", "weights", "biases", "hidden", *CELL_OPTIONS)
+JOURNEY_OF_ONE = ("is one layer's: a stack's --grad shows each direction's journey of its visible state, "
+                  "‖∂v/∂v_t‖₂; run a layer alone for the LSTM's ‖∂c_T/∂c_t‖₂")
 # -p / --expect addresses: layers.2.backward.W_fh, layers.1.h (one direction), or a top-level name.
 ADDRESS = re.compile(r"^layers\.(?P<layer>[0-9]{1,18})\.(?:(?P<direction>forward|backward)\.)?(?P<key>[^.]+)$")
 
@@ -119,6 +121,8 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
         top[flag] = Entry(parse_flow(text, f"--{flag}"), f"--{flag}", f"--{flag}")
     if flags.input is not None:
         raise InputError("--input", "a stack's input size is x's; each layer above reads the one below")
+    if flags.journey is not None:
+        raise InputError("--journey", JOURNEY_OF_ONE)
     overrides = _overrides(addressed, mappings, bidirectional)
     whole = {k: top[k] for k in init_keys if k in top}
     states = _whole_states(whole, mappings, overrides)
@@ -198,6 +202,8 @@ def _refuse_in_layer(key, where):
                                 "give x at the top level")
     if key in ("expect", "loss", "target", "output", "W_y", "b_y", "digits", "atol", "bidirectional", "layers"):
         raise InputError(where, f"'{key}' is a key of the whole stack: give it at the top level")
+    if key == "journey":
+        raise InputError(where, JOURNEY_OF_ONE)
 
 
 def _layer_problem(cell_name, where, address, data, overrides, input_flags, flags, states=None, pins=()):

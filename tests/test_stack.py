@@ -668,3 +668,13 @@ def test_an_output_layer_on_the_final_states_by_hand(tmp_path, rnncalc):
     status, _, err = rnncalc("rnn", bare)
     assert (status, err) == (2, f"rnncalc: {bare}:7: head: says what the output layer reads, and there is none: "
                                 "give W_y (K, width)\n")
+
+
+def test_a_stack_refuses_the_journey_of_every_state(tmp_path, rnncalc):
+    path = tmp_path / "s.yaml"
+    path.write_text("cell: lstm\nweights: 0.5\nx: [1, 2]\nlayers:\n  - {hidden: 1}\n")
+    message = ("is one layer's: a stack's --grad shows each direction's journey of its visible state, ‖∂v/∂v_t‖₂; "
+               "run a layer alone for the LSTM's ‖∂c_T/∂c_t‖₂\n")
+    assert rnncalc("lstm", path, "--grad", "--journey", "every")[::2] == (2, f"rnncalc: --journey: {message}")
+    assert rnncalc("lstm", path, "--grad", "-p", "layers.1.journey=every")[::2] == \
+        (2, f"rnncalc: --param layers.1.journey: {message}")
