@@ -149,7 +149,8 @@ def _calculate(cell_name: str, file, states: dict, **o):
         format=o["format"].value, last=o["last"], quiet=o["quiet"], no_color=_no_color(o["no_color"]),
         only=only,
         steps=None if o["steps"] is None else Selection.parse(o["steps"]),
-        save_svg=o["save_svg"], save_html=o["save_html"], header=not o["no_header"], plot=o["plot"],
+        save_svg=o["save_svg"], save_html=o["save_html"], header=not o["no_header"], spelled=_spelled(),
+        plot=o["plot"],
     )
     inputs = [("problem file", file), ("--x-file", o["x_file"]), ("--target-file", o["target_file"])]
     calculate(cell_name, file, o["problem"], flags, view, inputs, sys.stdout)
@@ -445,6 +446,14 @@ def _fail(message: str):
 _first_sentences()
 
 
+_TYPED = []  # the words of the command line being run, for messages that name a flag as it was typed
+
+
+def _spelled() -> dict:
+    """{-q: --quiet, --format: -f} where the command line spelled them so."""
+    return {short: long for short, long in (("-q", "--quiet"), ("--format", "-f")) if long in _TYPED}
+
+
 def run(argv=None) -> int:
     """Run the command line and return its exit status; bad input is one line on stderr, status 2."""
     from .errors import ExpectationError, InputError, NonFiniteError
@@ -453,6 +462,7 @@ def run(argv=None) -> int:
         _fail("standard output is closed; redirect it to a file or to /dev/null")
         return EXIT_INPUT
     args = sys.argv[1:] if argv is None else argv
+    _TYPED[:] = args
     named = args[1:] if args[:1] == ["--"] else args  # rnncalc -- lstm ...: the command is named after --
     command = _click_group(named)
     try:

@@ -37,15 +37,16 @@ def calculate(cell_name, file, chosen, flags, view, inputs, out) -> None:
 
 
 def check_view(view, grad=False):
+    quiet, fmt = view.flag("-q"), view.flag("--format")
     if grad and (view.quiet or view.format not in ("table", "json")):
-        other = "-q" if view.quiet else f"--format {view.format}"
+        other = quiet if view.quiet else f"{fmt} {view.format}"
         raise InputError("--grad", f"shows the backward pass as tables or as JSON; instead of {other}, use "
-                                   "--format json (its loss, grad and backward keys) or the table")
+                                   f"{fmt} json (its loss, grad and backward keys) or the table")
     saving = [flag for flag, _ in view.saves()]
     if saving and (view.format != "table" or view.quiet):
-        raise InputError(saving[0], "keeps the rendered table, so it needs --format table without -q")
+        raise InputError(saving[0], f"keeps the rendered table, so it needs {fmt} table without {quiet}")
     if view.quiet and view.format != "table":
-        raise InputError("-q", f"prints only the final state; it cannot be combined with --format {view.format}")
+        raise InputError(quiet, f"prints only the final state; it cannot be combined with {fmt} {view.format}")
     if view.last and view.steps is not None:
         raise InputError("--last", "--steps already chooses the steps shown; give one of them")
 

@@ -82,6 +82,11 @@ class View(SimpleNamespace):
     header = True  # the table's header: the cell, the sizes, the parameters
     hints = "cli"  # what the table's notes point to for what it leaves out: "cli", flags; "api", a Trace's attributes
     plot = None  # --plot FILE: also draw the run (.png, .svg, .pdf)
+    spelled = {}  # how the command line spelled a flag that has two spellings: {"-q": "--quiet", "--format": "-f"}
+
+    def flag(self, name):
+        """A flag as the user typed it (--quiet for -q), for messages."""
+        return self.spelled.get(name, name)
 
     def saves(self):
         """(flag, path) for each picture of the table asked for: --save-svg, --save-html."""

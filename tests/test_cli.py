@@ -291,3 +291,13 @@ class TestGruAndPeepholes:
     def test_peephole_for_another_cell(self, rnncalc):
         assert err(rnncalc, "gru", "--weights", "1", "-x", "1", "-p", "P_f=1") == \
             "rnncalc: --param P_f: unknown parameter 'P_f' for the gru cell; it belongs to the lstm cell"
+
+
+def test_a_refusal_names_each_flag_as_it_was_typed(rnncalc):
+    assert rnncalc("lstm", "--weights", "1", "-x", "1", "--quiet", "-f", "json")[2] == \
+        "rnncalc: --quiet: prints only the final state; it cannot be combined with -f json\n"
+    assert rnncalc("lstm", "--weights", "1", "-x", "1", "-q", "--format", "json")[2] == \
+        "rnncalc: -q: prints only the final state; it cannot be combined with --format json\n"
+    assert rnncalc("lstm", "--weights", "1", "-x", "1", "--grad", "-f", "csv")[2] == \
+        "rnncalc: --grad: shows the backward pass as tables or as JSON; instead of -f csv, use -f json (its loss, " \
+        "grad and backward keys) or the table\n"
