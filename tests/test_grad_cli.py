@@ -440,16 +440,16 @@ SOFTMAX = ["rnn", SAMPLES / "rnn_softmax.yaml", "--grad"]
     ([*SOFTMAX, "--loss", "l2"],
      "Invalid value for '--loss': 'l2' is not one of 'sum', 'mse', 'xent', 'dot'. (see rnncalc rnn --help)"),
     ([*SOFTMAX, "-f", "csv"],
-     "--grad: shows the backward pass as tables or as JSON; instead of --format csv, use --format json (its loss, "
+     "--grad: shows the backward pass as tables or as JSON; instead of -f csv, use -f json (its loss, "
      "grad and backward keys) or the table"),
     ([*SOFTMAX, "-f", "jsonl"],
-     "--grad: shows the backward pass as tables or as JSON; instead of --format jsonl, use --format json (its loss, "
+     "--grad: shows the backward pass as tables or as JSON; instead of -f jsonl, use -f json (its loss, "
      "grad and backward keys) or the table"),
     ([*SOFTMAX, "-f", "markdown"],
-     "--grad: shows the backward pass as tables or as JSON; instead of --format markdown, use --format json (its loss, "
+     "--grad: shows the backward pass as tables or as JSON; instead of -f markdown, use -f json (its loss, "
      "grad and backward keys) or the table"),
     ([*SOFTMAX, "-f", "latex"],
-     "--grad: shows the backward pass as tables or as JSON; instead of --format latex, use --format json (its loss, "
+     "--grad: shows the backward pass as tables or as JSON; instead of -f latex, use -f json (its loss, "
      "grad and backward keys) or the table"),
     ([*SOFTMAX, "-q"],
      "--grad: shows the backward pass as tables or as JSON; instead of -q, use --format json (its loss, grad "
