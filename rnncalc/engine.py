@@ -517,7 +517,8 @@ def blocks(cell: Cell, params: dict, init: dict, xs, rounding: Rounding, live=Fa
     xs is a (T, D) array or an iterable of (D,) rows, cut into blocks of CHUNK rows from step 1 on,
     so the same numbers give the same blocks however they came; live (a stream answered as it is
     read), a block a row, each yielded as soon as it is computed and none marked last (the caller
-    knows the final one once xs ends). Otherwise each block is yielded once the next is read.
+    knows the final one once xs ends), of the rows that have arrived together. Otherwise each block is
+    yielded once the next is read.
     backward (xs a (T, D) array): the cell reads x_T first and x_1 last, each row's t the input it read.
     """
     program = Program(cell, params, rounding)
@@ -525,7 +526,7 @@ def blocks(cell: Cell, params: dict, init: dict, xs, rounding: Rounding, live=Fa
     t = 1
     if backward:
         xs = xs[::-1]
-    pieces = ((X, False) for X in _pieces(xs, 1)) if live else with_last(_pieces(xs, CHUNK))
+    pieces = ((X, False) for X in _arrived(xs)) if live else with_last(_pieces(xs, CHUNK))
     for X, last in pieces:
         block = program.run(t, states, X)
         block.last = last
@@ -549,6 +550,26 @@ def _pieces(xs, rows):
             pending = []
     if pending:
         yield np.array(pending, dtype=float).reshape(len(pending), -1)
+
+
+def _arrived(xs):
+    """A stream's rows as (n, D) blocks of the rows that have arrived, at most CHUNK: a row and every row
+    xs.ready() says is there without waiting. A row that cannot be read ends its block, which is computed
+    before the error is raised, so every step before it is answered."""
+    rows, ready = iter(xs), getattr(xs, "ready", lambda: False)
+    for row in rows:
+        pending, error = [row], None
+        while len(pending) < CHUNK and ready():
+            try:
+                pending.append(next(rows))
+            except StopIteration:
+                break
+            except Exception as e:  # noqa: BLE001 (raised again once the rows before it are answered)
+                error = e
+                break
+        yield np.array(pending, dtype=float).reshape(len(pending), -1)  # (n, D)
+        if error is not None:
+            raise error
 
 
 def run(cell: Cell, params: dict, init: dict, xs, rounding: Rounding) -> Iterator[Step]:

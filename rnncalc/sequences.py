@@ -50,9 +50,45 @@ class LineSteps:
 
     def __init__(self, lines, source: str, header: bool = False):
         self.source = source
-        self._numbered = self._lines(lines, header)
+        self._waiting = []  # the lines not blank that have arrived and are not taken yet, when read as they come
+        self._stream = lines  # kept: a wrapper that goes closes its buffer
+        raw = getattr(lines, "buffer", None)
+        self._numbered = self._arrived(raw, header) if hasattr(raw, "read1") else self._lines(lines, header)
         self._first = None
         self.line = 0  # the number of the line last parsed
+
+    def ready(self) -> bool:
+        """Whether a step has arrived that can be taken without waiting for more input."""
+        return bool(self._waiting)
+
+    def _arrived(self, raw, header):
+        """(number, line) of each line not blank, read from the bytes of a pipe as they arrive (read1 returns
+        what has come), so that ready() knows which lines are there: a pipe's lines are then computed in
+        blocks, and a line typed by hand is answered at once. UTF-8, a byte-order mark first passed over, a
+        byte that is not UTF-8 kept for the line's reader to refuse."""
+        n, rest, start = 0, b"", True
+        while True:
+            try:
+                chunk = raw.read1(65536)
+            except OSError as e:
+                raise InputError(self.source, f"cannot be read: {e.strerror or e}") from None
+            if start and chunk:
+                chunk, start = chunk.removeprefix(b"\xef\xbb\xbf"), False
+            *lines, rest = (rest + chunk).split(b"\n") if chunk else [rest, b""]
+            for line in lines:
+                n += 1
+                if len(line) > MAX_LINE:
+                    break
+                text = line.removesuffix(b"\r").decode("utf-8", "surrogateescape")
+                if not (header and n == 1 and is_header(text)) and text.strip():
+                    self._waiting.append((n, text + "\n"))
+            while self._waiting:
+                yield self._waiting.pop(0)
+            if len(rest) > MAX_LINE or lines and len(lines[-1]) > MAX_LINE:
+                raise InputError(f"{self.source}:{n + 1 if len(rest) > MAX_LINE else n}",
+                                 f"a line of more than {MAX_LINE:,} characters; expected one step a line")
+            if not chunk:
+                return
 
     def _lines(self, stream, header):
         """(number, line) of each line not blank; with header, a first line of names (a CSV's header row,
@@ -99,14 +135,24 @@ class LineSteps:
         return np.array(values)
 
 
-def checked_rows(steps, d: int, source: str):
-    """The steps of a text stream as float arrays, each checked to hold D finite numbers."""
-    for t, row in enumerate(steps, start=1):
-        if row.shape != (d,):
-            where = f"{source}:{steps.line}" if isinstance(steps, LineSteps) else source
-            raise InputError(where, f"step {t} has {row.size} number{'s' * (row.size != 1)}, "
-                             f"but the input size D is {d}")
-        yield row
+class checked_rows:
+    """The steps of a text stream as float arrays, each checked to hold D finite numbers; ready() as the
+    stream's."""
+
+    def __init__(self, steps, d: int, source: str):
+        self.steps, self.d, self.source = steps, d, source
+
+    def ready(self) -> bool:
+        return isinstance(self.steps, LineSteps) and self.steps.ready()
+
+    def __iter__(self):
+        d, steps = self.d, self.steps
+        for t, row in enumerate(steps, start=1):
+            if row.shape != (d,):
+                where = f"{self.source}:{steps.line}" if isinstance(steps, LineSteps) else self.source
+                raise InputError(where, f"step {t} has {row.size} number{'s' * (row.size != 1)}, "
+                                 f"but the input size D is {d}")
+            yield row
 
 
 def as_steps(a: np.ndarray, source: str) -> np.ndarray:

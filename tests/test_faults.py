@@ -503,3 +503,21 @@ def test_help_on_an_ascii_stream_is_spelled_in_ascii(ascii_runs):
     assert status == 0 and err == b""
     text = out.decode("ascii")
     assert "sigma(" in text and "σ" not in text
+
+
+def test_a_piped_stream_is_computed_as_it_arrives_and_gives_a_files_bits(tmp_path):
+    # 600 lines piped at once (a byte-order mark first, Windows line ends) arrive in blocks of many lines:
+    # the same text as the same numbers read from a file; a bad line refused after every step before it.
+    lines = [f"{0.5 * k - 100:.3f},{(-1) ** k * k / 7:.6f}" for k in range(600)]
+    text = "\r\n".join(lines) + "\r\n"
+    path = tmp_path / "x.txt"
+    path.write_text("\n".join(lines) + "\n")
+    args = ["lstm", "--weights", "0.3", "--hidden", "3", "-f", "jsonl"]
+    piped = subprocess.run([*RNNCALC, *args, "-x", "-"], input=b"\xef\xbb\xbf" + text.encode(), env=ENV,
+                           capture_output=True, check=True)
+    from_file = subprocess.run([*RNNCALC, *args, "--x-file", str(path)], env=ENV, capture_output=True, check=True)
+    assert piped.stdout == from_file.stdout and piped.stdout.count(b"\n") == 600
+    broken = "\n".join(lines[:399] + ["1,oops"] + lines[400:]) + "\n"
+    done = subprocess.run([*RNNCALC, *args, "-x", "-"], input=broken.encode(), env=ENV, capture_output=True)
+    assert done.returncode == 2 and done.stdout == b"".join(from_file.stdout.splitlines(True)[:399])
+    assert done.stderr == b"rnncalc: <stdin>:400: expected numbers separated by spaces or commas, found '1,oops'\n"
