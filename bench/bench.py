@@ -260,8 +260,8 @@ def main():
             rows[-1][-1] = "(the floor of both)"
 
     # 4. Memory and time while streaming: a million steps of a size-8 LSTM as JSON lines to /dev/null, read
-    # from a text file (in blocks of 256 steps) and from stdin (-x -, a block of the lines arrived, each answered as it
-    # arrives).
+    # from a text file (in blocks of 256 steps) and from stdin (-x -, a block of the lines that have arrived,
+    # each answered as it arrives).
     steps = 100_000 if args.quick else 1_000_000
     stdin_steps = steps // 5
     with tempfile.TemporaryDirectory() as tmp:

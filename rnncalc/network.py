@@ -166,7 +166,7 @@ def _run_live(stack, view, writer, result):
     for layer in stack.layers:
         p = layer.problem
         p.xs, p.live, p.steps = rows, True, None
-        rows = _visible(runner.runner(p, view, writer.part(layer)), p.cell.visible, summaries)
+        rows = _Visible(runner.runner(p, view, writer.part(layer)), p.cell.visible, summaries)
     readout = engine.Program(readout_cell(stack.output["act"]), _readout_params(stack), engine.Rounding(),
                              input_size=stack.width) if stack.output else None
     kept, t = [], 0  # the top output's rows, kept when an expected value reads them
@@ -201,15 +201,27 @@ def _run_live(stack, view, writer, result):
     return result
 
 
-def _visible(run, key, summaries):
-    """The visible state of each step of a layer's run as it is computed; its Summary to summaries at the end."""
-    while True:
-        try:
-            block, good = next(run)
-        except StopIteration as stop:
-            summaries.append(stop.value)
-            return
-        yield from block.values(key)[:good]
+class _Visible:
+    """The visible state of each step of a layer's run as it is computed, its Summary to summaries at the end;
+    ready() while rows of the block computed last are left, so the layer above takes them as one block."""
+
+    def __init__(self, run, key, summaries):
+        self.run, self.key, self.summaries, self.left = run, key, summaries, 0
+
+    def ready(self) -> bool:
+        return self.left > 0
+
+    def __iter__(self):
+        while True:
+            try:
+                block, good = next(self.run)
+            except StopIteration as stop:
+                self.summaries.append(stop.value)
+                return
+            rows = block.values(self.key)[:good]
+            for i, row in enumerate(rows):
+                self.left = len(rows) - i - 1
+                yield row
 
 
 def _replay(problem, view, writer, starts, summary):
