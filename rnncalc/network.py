@@ -95,6 +95,8 @@ def run_stack(stack, view, writer) -> StackResult:
     if view.quiet:  # -q's --only names the top output, not a layer's quantities
         view = copy.copy(view)
         view.only = None
+    for layer in stack.layers:  # every name --only gives, checked before anything is written
+        runner.check_names(layer.problem, view.only)
     if stack.live:
         if view.format in ("jsonl", "csv") and not (view.quiet or view.last) and hasattr(writer, "output_rows"):
             return _run_live(stack, view, writer, result)
@@ -307,11 +309,16 @@ def backward_stack(stack, result):
     directions' dL/dx_t, in time order. Fills result.loss, result.output_grads and each part's gradients."""
     o = result.output
     T = len(o)
-    cell = readout_cell(stack.output["act"] if stack.output else None)
-    params = _readout_params(stack) if stack.output else {}
-    steps = result.readout_steps if stack.output else [_OutputStep(t, o[t - 1]) for t in range(1, T + 1)]
+    # L = Σ_k o_T[k] reads the top output at T, whatever the output layer reads: the output layer takes no part
+    readout = stack.output if stack.loss.kind != "sum" else {}
+    reads_final = stack.head == "final" and bool(readout)
+    cell = readout_cell(readout["act"] if readout else None)
+    params = _readout_params(stack) if readout else {}
+    steps = result.readout_steps if readout else [_OutputStep(t, o[t - 1]) for t in range(1, T + 1)]
     result.loss, seeds = loss_seeds(cell, steps, stack.loss)
-    if stack.output:
+    if not readout and stack.output:
+        result.output_grads = {name: np.zeros_like(a) for name, a in _readout_params(stack).items()}
+    if readout:
         records, _, _ = reverse(cell, params, {"o": np.zeros(o.shape[1])}, steps, seeds)
         result.output_grads = totals(cell, params, records)
         g = np.array([r.values["dx"] for r in records])  # (T, width), or (1, width) of the final states
@@ -324,7 +331,7 @@ def backward_stack(stack, result):
     for number in sorted({layer.number for layer in stack.layers}, reverse=True):
         below = None
         parts = [p for p in result.parts if p.layer.number == number]
-        if number == top and stack.head == "final":
+        if number == top and reads_final:
             shares = _final_shares(stack, parts, g[0], T)
         else:
             shares = [g] if len(parts) == 1 else \

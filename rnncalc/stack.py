@@ -35,8 +35,8 @@ from .yamlio import Document, parse_flow
 MAX_LAYERS = 100  # layers in a stack; building each costs a few milliseconds
 
 # Top-level keys of a stack file; every other key belongs in a layer's mapping.
-STACK_KEYS = ("cell", "name", "bidirectional", "merge", "x", "layers", "W_y", "b_y", "output", "head", "digits", "atol",
-              "expect", "loss", "target")
+STACK_KEYS = ("cell", "name", "bidirectional", "merge", "x", "layers", "W_y", "b_y", "output", "head", "pin", "digits",
+              "atol", "expect", "loss", "target")
 # Top-level keys that are defaults for every layer's mapping.
 LAYER_DEFAULTS = ("round", "round_state", "weights", "biases", "hidden", *CELL_OPTIONS)
 JOURNEY_OF_ONE = ("is one layer's: a stack's --grad shows each direction's journey of its visible state, "
@@ -126,7 +126,7 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     overrides = _overrides(addressed, mappings, bidirectional)
     whole = {k: top[k] for k in init_keys if k in top}
     states = _whole_states(whole, mappings, overrides)
-    pins = _addressed_pins(flags.pins, mappings, bidirectional)
+    pins = _addressed_pins([*_file_pins(top.get("pin")), *flags.pins], mappings, bidirectional)
     expects, top_expect = _addressed(flags.expect, top.get("expect"), mappings, bidirectional, flags.no_expect)
 
     defaults = {k: data[k] for k in LAYER_DEFAULTS if k in data}
@@ -200,7 +200,8 @@ def _refuse_in_layer(key, where):
     if key in ("x", "input"):
         raise InputError(where, "layer 1 reads the stack's x and each layer above the one below: "
                                 "give x at the top level")
-    if key in ("expect", "loss", "target", "output", "W_y", "b_y", "digits", "atol", "bidirectional", "layers"):
+    if key in ("expect", "loss", "target", "output", "W_y", "b_y", "digits", "atol", "bidirectional", "layers", "name",
+               "merge", "head"):
         raise InputError(where, f"'{key}' is a key of the whole stack: give it at the top level")
     if key == "journey":
         raise InputError(where, JOURNEY_OF_ONE)
@@ -342,6 +343,16 @@ def _overrides(items, mappings, bidirectional):
         _refuse_in_layer(key, f"--param {clipped(address.strip())}")
         per_layer.setdefault((number, direction), []).append(f"{key}={text}")
     return per_layer
+
+
+def _file_pins(entry):
+    """A stack's top-level pin: {layers.L[.DIRECTION].NAME[@STEPS]: VALUE}, as --pin flags say them."""
+    if entry is None:
+        return []
+    if not isinstance(entry.value, dict):
+        raise entry.fail(f"expected a mapping such as {{layers.1.f: 1}}, found {kind_of(entry.value)}")
+    return [f"{key}={json.dumps(value) if isinstance(value, (list, int, float)) else value}"
+            for key, value in entry.value.items()]
 
 
 def _addressed_pins(items, mappings, bidirectional):

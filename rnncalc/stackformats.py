@@ -327,8 +327,10 @@ class _JsonPart:
 
     def start(self, problem):
         self.problem = problem
+        r = problem.rounding
         head = {"layer": self.layer.number, "direction": self.layer.direction, "hidden_size": problem.sizes["H"],
                 "input_size": problem.sizes["D"], **problem.cell.options,
+                "rounding": {"sigmoid": r.sigmoid, "tanh": r.tanh, "state": "nearest" if r.state else "none"},
                 **({"pins": pin_records(problem.cell)} if problem.cell.pins else {})}
         self.out.write((",\n" if self.doc.parts else "") + f'    {dump(head)[:-1]}, "steps": [\n')
         self.doc.parts += 1

@@ -678,3 +678,40 @@ def test_a_stack_refuses_the_journey_of_every_state(tmp_path, rnncalc):
     assert rnncalc("lstm", path, "--grad", "--journey", "every")[::2] == (2, f"rnncalc: --journey: {message}")
     assert rnncalc("lstm", path, "--grad", "-p", "layers.1.journey=every")[::2] == \
         (2, f"rnncalc: --param layers.1.journey: {message}")
+
+
+def test_the_sum_loss_reads_the_top_output_at_T_whatever_the_output_layer_reads(tmp_path, rnncalc):
+    # head: final, and --grad's default loss: L = Σ_k o_T[k], o_T = [s→_2; s←_2], the output layer takes no part.
+    path = tmp_path / "h.yaml"
+    path.write_text("cell: rnn\nbidirectional: true\nx: [1, 2]\nW_y: [[2, 1]]\noutput: linear\nhead: final\nlayers:\n"
+                    "  - {forward: {W_ss: 0.5, W_sx: 1}, backward: {W_ss: 0.5, W_sx: -1}}\n")
+    doc = json.loads(rnncalc("rnn", path, "--grad", "-f", "json")[1])
+    assert doc["loss"] == sum(doc["output"][-1]) and doc["grad"]["W_y"] == [[0.0, 0.0]]
+    # s→_2 = tanh(0.5 tanh 1 + 2); s←_2 = tanh(−2), the state after the backward direction reads x_2 first
+    assert doc["output"][-1] == [pytest.approx(np.tanh(0.5 * np.tanh(1) + 2), rel=1e-15),
+                                 pytest.approx(np.tanh(-2.0), rel=1e-15)]
+
+
+def test_what_a_stack_is_given_is_checked_before_anything_is_written(tmp_path, rnncalc):
+    path = tmp_path / "s.yaml"
+    path.write_text("cell: rnn\nweights: 0.5\nround: sign\nx: [1, -2, 3]\nlayers: [{round: none}, {}]\n")
+    for fmt in ("json", "jsonl", "csv", "markdown", "table"):
+        assert rnncalc("rnn", path, "-f", fmt, "--only", "s,zz")[:2] == (2, "")
+    doc = json.loads(rnncalc("rnn", path, "-f", "json")[1])
+    assert [r["rounding"]["tanh"] for r in doc["layers"]] == ["none", "sign"] and doc["rounding"]["tanh"] == "none"
+    assert rnncalc("rnn", path, "-p", "layers.1.name=a")[::2] == \
+        (2, "rnncalc: --param layers.1.name: 'name' is a key of the whole stack: give it at the top level\n")
+
+
+def test_the_library_pins_a_stack_by_address(tmp_path):
+    import rnncalc
+
+    path = tmp_path / "s.yaml"
+    path.write_text("cell: gated\nweights: 0.5\nx: [1, 2]\nlayers: [{}, {}]\n")
+    by_keyword = rnncalc.trace("gated", str(path), pin={"layers.2.g": 0})
+    path.write_text(path.read_text() + "pin: {layers.2.g: 0}\n")
+    in_file = rnncalc.trace("gated", str(path))
+    assert by_keyword.to_dict() == in_file.to_dict()
+    layer_2 = by_keyword.layers[1]
+    assert layer_2["pins"] == [{"name": "g", "steps": None, "value": [0.0]}]
+    assert [s["s"] for s in layer_2["steps"]] == [[0.0], [0.0]]  # g = 0 keeps s_0 = 0
