@@ -290,7 +290,7 @@ def parse_flow(text: str, where: str):
             raise InputError(where, str(e)) from None
         except NotPrinted as e:
             raise InputError(where, f"cannot read '{clipped(stripped)}' as an array: {e}") from None
-    if "," in stripped and not stripped.startswith(("[", "{")):
+    if "," in stripped and stripped[:1] in "-+.0123456789":  # 0,1,1: a bare list of numbers (not !!seq [1, 2])
         stripped = f"[{stripped}]"
     numbers = _json_numbers(stripped)
     if numbers is not None:

@@ -275,3 +275,14 @@ class TestMessagesClipValues:
         path.write_text(text.format(key="k" * 2**20))
         status, out, err = rnncalc("rnn", path, "--weights", "1")
         assert status == 2 and len(err) < 500 and "k…" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", "!!seq [1, 2]", "&a [1, 2]", "1, 2", "!!seq [1.0, 2]"])
+def test_a_flags_value_is_read_as_the_same_yaml_in_a_file(text, tmp_path, rnncalc):
+    # A tag or an anchor before a list is YAML's, as in a file: two steps of one number, not one step of two.
+    path = tmp_path / "p.yaml"
+    path.write_text(f"weights: 1\nx: {text if not text[0].isdigit() else '[' + text + ']'}\n")
+    from_file = rnncalc("lstm", path, "-f", "json")
+    from_flag = rnncalc("lstm", "--weights", "1", "-x", text, "-f", "json")
+    assert from_flag[0] == from_file[0] == 0 and json.loads(from_flag[1])["steps"] == json.loads(from_file[1])["steps"]
+    assert len(json.loads(from_flag[1])["steps"]) == 2
