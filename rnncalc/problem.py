@@ -149,6 +149,10 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
         inits[key] = Entry(parse_flow(text, f"--{key}"), f"--{key}", f"--{key}")
     x, stream = read_input(file, flags, source)
     arrays = {k: value_array(e) for k, e in {**params, **inits}.items() if e is not None}
+    for key in inits:  # PyTorch's h_0 of one layer, (1, H) or (1, 1, H) (layers · directions, batch): its row
+        a = arrays.get(key)
+        if a is not None and a.ndim in (2, 3) and a.shape[:-1] in ((1,), (1, 1)) and a.shape[-1] > 1:
+            arrays[key] = a.reshape(-1)
     if stream is None:
         steps = read_steps(x)
     elif isinstance(stream, np.ndarray):

@@ -286,3 +286,11 @@ def test_a_flags_value_is_read_as_the_same_yaml_in_a_file(text, tmp_path, rnncal
     from_flag = rnncalc("lstm", "--weights", "1", "-x", text, "-f", "json")
     assert from_flag[0] == from_file[0] == 0 and json.loads(from_flag[1])["steps"] == json.loads(from_file[1])["steps"]
     assert len(json.loads(from_flag[1])["steps"]) == 2
+
+
+def test_a_state_in_pytorchs_layout_of_one_layer(rnncalc):
+    # torch's h_0 of an nn.LSTM with one layer, batch 1: (1, 1, H), as print(h0) shows it.
+    same = rnncalc("lstm", "--weights", "1", "--hidden", "3", "-x", "1", "--h0", "[0.1, 0.2, 0.3]", "-q")
+    assert same[0] == 0
+    for text in ("tensor([[[0.1000, 0.2000, 0.3000]]])", "[[0.1, 0.2, 0.3]]"):
+        assert rnncalc("lstm", "--weights", "1", "--hidden", "3", "-x", "1", "--h0", text, "-q") == same
