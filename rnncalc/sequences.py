@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +51,7 @@ class LineSteps:
 
     def __init__(self, lines, source: str, header: bool = False):
         self.source = source
-        self._waiting = []  # the lines not blank that have arrived and are not taken yet, when read as they come
+        self._waiting = deque()  # the lines not blank that have arrived and are not taken yet, when read as they come
         self._stream = lines  # kept: a wrapper that goes closes its buffer
         raw = getattr(lines, "buffer", None)
         self._numbered = self._arrived(raw, header) if hasattr(raw, "read1") else self._lines(lines, header)
@@ -83,7 +84,7 @@ class LineSteps:
                 if not (header and n == 1 and is_header(text)) and text.strip():
                     self._waiting.append((n, text + "\n"))
             while self._waiting:
-                yield self._waiting.pop(0)
+                yield self._waiting.popleft()
             if len(rest) > MAX_LINE or lines and len(lines[-1]) > MAX_LINE:
                 raise InputError(f"{self.source}:{n + 1 if len(rest) > MAX_LINE else n}",
                                  f"a line of more than {MAX_LINE:,} characters; expected one step a line")
