@@ -193,21 +193,12 @@ def test_rich_print_shows_what_jupyter_shows(monkeypatch, cell, problem):
     assert shown == console.export_text() and "backward step t = 1 " in shown
 
 
-def test_the_readme_python_section_runs(monkeypatch):
+@pytest.mark.parametrize("section", ["Quick start", "Python"])
+def test_the_readmes_python_runs(monkeypatch, section):
     monkeypatch.chdir(ROOT)
-    text = (ROOT / "README.md").read_text().split("\n## Python\n", 1)[1].split("\n## ", 1)[0]
+    text = (ROOT / "README.md").read_text().split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
     [block] = re.findall(r"```python\n(.*?)```", text, re.S)
-    test = doctest.DocTestParser().get_doctest(block, {}, "README Python", "README.md", 0)
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-    runner.run(test)
-    assert runner.summarize(verbose=False).failed == 0
-
-
-def test_the_readme_quick_start_runs(monkeypatch):
-    monkeypatch.chdir(ROOT)
-    text = (ROOT / "README.md").read_text().split("\n## Quick start\n", 1)[1].split("\n## ", 1)[0]
-    [block] = re.findall(r"```python\n(.*?)```", text, re.S)
-    test = doctest.DocTestParser().get_doctest(block, {}, "README Quick start", "README.md", 0)
+    test = doctest.DocTestParser().get_doctest(block, {}, f"README {section}", "README.md", 0)
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     runner.run(test)
     assert runner.summarize(verbose=False).failed == 0 and test.examples

@@ -558,15 +558,41 @@ def test_merged_directions_by_hand(tmp_path, rnncalc):
     assert (status, err) == (2, "rnncalc: --param merge: expected one of concat, sum, ave, mul, found the text 'max'\n")
 
 
+def check_by_finite_differences(stack, weight, index, state, unit):
+    """The stack's --grad against central differences of its loss (step 1e-6): dL/dW_y, and in every direction
+    dL/d(weight)[index] and dL/d(state)0[unit]. The run's result."""
+    from rnncalc.network import run_stack
+    from rnncalc.runner import View
+    from rnncalc.stackformats import Unwritten
+
+    def run():
+        return run_stack(stack, View(format="check"), Unwritten())
+    result = run()
+
+    def numeric(array, at):
+        old = array[at]
+        array[at] = old + 1e-6
+        up = run().loss
+        array[at] = old - 1e-6
+        down = run().loss
+        array[at] = old
+        return (up - down) / 2e-6
+
+    for at in np.ndindex(stack.output["W_y"].shape):
+        assert result.output_grads["W_y"][at] == pytest.approx(numeric(stack.output["W_y"], at), abs=1e-7)
+    for part in result.parts:
+        p = part.layer.problem
+        assert part.gradients.params[weight][index] == pytest.approx(numeric(p.params[weight], index), abs=1e-7)
+        assert part.gradients.init[f"{state}0"][unit] == pytest.approx(numeric(p.init[state], (unit,)), abs=1e-7)
+    return result
+
+
 @pytest.mark.parametrize("merge", ["sum", "ave", "mul"])
 def test_gradients_through_merged_directions_by_finite_differences(merge):
     # A 2-layer bidirectional LSTM whose directions are merged, a sigmoid W_y, loss mse: central differences of L
     # (step 1e-6) against the backward pass, for W_y and one weight and c0 of every direction.
-    from rnncalc.network import run_stack
     from rnncalc.problem import Flags
-    from rnncalc.runner import View
     from rnncalc.stack import build_stack
-    from rnncalc.stackformats import Unwritten
     from rnncalc.yamlio import Document
 
     rng = np.random.default_rng(11)
@@ -580,36 +606,15 @@ def test_gradients_through_merged_directions_by_finite_differences(merge):
             "W_y": rng.normal(size=(K, H)).tolist(), "b_y": rng.normal(size=K).tolist(), "output": "sigmoid"}
     stack = build_stack("lstm", Document(data, "s.yaml"), Flags(grad=True, loss="mse", target="[[0.1, 0.9]]"))
 
-    def run():
-        return run_stack(stack, View(format="check"), Unwritten())
-    result = run()
-
-    def numeric(array, index):
-        old = array[index]
-        array[index] = old + 1e-6
-        up = run().loss
-        array[index] = old - 1e-6
-        down = run().loss
-        array[index] = old
-        return (up - down) / 2e-6
-
-    for index in np.ndindex(stack.output["W_y"].shape):
-        assert result.output_grads["W_y"][index] == pytest.approx(numeric(stack.output["W_y"], index), abs=1e-7)
-    for part in result.parts:
-        p = part.layer.problem
-        assert part.gradients.params["W_fx"][1, 0] == pytest.approx(numeric(p.params["W_fx"], (1, 0)), abs=1e-7)
-        assert part.gradients.init["c0"][0] == pytest.approx(numeric(p.init["c"], (0,)), abs=1e-7)
+    check_by_finite_differences(stack, "W_fx", (1, 0), "c", 0)
 
 
 @pytest.mark.parametrize("merge", ["concat", "ave"])
 def test_an_output_layer_on_the_final_states_by_finite_differences(merge):
     # head: final, y = softmax(W_y [h_T forward ‖ h_1 backward] + b_y) once (or of their mean), loss xent of one
     # class: central differences of L against the backward pass, for W_y and one weight and h0 of every direction.
-    from rnncalc.network import run_stack
     from rnncalc.problem import Flags
-    from rnncalc.runner import View
     from rnncalc.stack import build_stack
-    from rnncalc.stackformats import Unwritten
     from rnncalc.yamlio import Document
 
     rng = np.random.default_rng(12)
@@ -626,26 +631,7 @@ def test_an_output_layer_on_the_final_states_by_finite_differences(merge):
             "W_y": rng.normal(size=(K, width)).tolist(), "b_y": rng.normal(size=K).tolist()}
     stack = build_stack("gru", Document(data, "s.yaml"), Flags(grad=True, loss="xent", target="2"))
 
-    def run():
-        return run_stack(stack, View(format="check"), Unwritten())
-    result = run()
-    assert result.y.shape == (1, K)
-
-    def numeric(array, index):
-        old = array[index]
-        array[index] = old + 1e-6
-        up = run().loss
-        array[index] = old - 1e-6
-        down = run().loss
-        array[index] = old
-        return (up - down) / 2e-6
-
-    for index in np.ndindex(stack.output["W_y"].shape):
-        assert result.output_grads["W_y"][index] == pytest.approx(numeric(stack.output["W_y"], index), abs=1e-7)
-    for part in result.parts:
-        p = part.layer.problem
-        assert part.gradients.params["W_nx"][0, 1] == pytest.approx(numeric(p.params["W_nx"], (0, 1)), abs=1e-7)
-        assert part.gradients.init["h0"][1] == pytest.approx(numeric(p.init["h"], (1,)), abs=1e-7)
+    assert check_by_finite_differences(stack, "W_nx", (0, 1), "h", 1).y.shape == (1, K)
 
 
 def test_an_output_layer_on_the_final_states_by_hand(tmp_path, rnncalc):
