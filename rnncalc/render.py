@@ -215,6 +215,8 @@ class Fitted:
 def keep_widths(table: Table, widths, room: int):
     """Give the table's columns the widths kept from earlier steps, as far as they fit in `room`
     characters: the roomy ones, else those seen so far; the equations wrap when even those do not fit."""
+    if not widths:  # no row kept any (--only x: the step's x alone)
+        return
     overhead = 3 * len(table.columns) + 1  # padding, rules and edges of box.SIMPLE_HEAD
     headers = [_width(Text(column.header)) for column in table.columns]
     for tier in (1, 0):

@@ -306,3 +306,10 @@ def test_a_gradient_norm_beyond_the_float_range_is_printed_not_inf(rnncalc):
     assert norm == "2.12e+308" and "inf" not in out
     assert any(line.split()[:1] == ["∂L/∂s_t"] and line.split()[-1] == norm for line in out.splitlines())
     assert any(line.split()[:2] == ["1", norm] for line in out.splitlines())  # the journey's row
+
+
+def test_a_table_of_x_alone(rnncalc):
+    # --only x leaves each step's table without a row: it shows the steps' x and the final state, as it did
+    # not before (an IndexError from the second step on, found by the fuzzing).
+    status, out, err = rnncalc("gated", "--weights", "0.5", "-x", "1,2", "--only=x", "--no-color")
+    assert (status, err) == (0, "") and "step t = 1   x_t = 1" in out and "step t = 2   x_t = 2" in out
