@@ -390,7 +390,8 @@ def _addressed(items, file_entry, mappings, bidirectional, no_expect):
             raise file_entry.fail("expected a mapping such as {output: [0.1, 0.2]} or {layers.1.forward.h: ...}")
         for name, value in file_entry.value.items():
             entries[str(name)] = Entry(value, f"{file_entry.where} {clipped(name)}", file_entry.origin)
-    entries.update(named_flags(items, "--expect", "NAME=V1,V2,..."))
+    flagged = named_flags(items, "--expect", "NAME=V1,V2,...")
+    entries.update(flagged)
     for name, entry in entries.items():
         if name in ("output", "y"):
             top[name] = entry
@@ -398,7 +399,8 @@ def _addressed(items, file_entry, mappings, bidirectional, no_expect):
         if not name.startswith("layers."):
             raise entry.fail(f"a stack's expected values name the top output (output, or y with W_y) or a layer's "
                              f"quantity, e.g. layers.1.{'forward.' if bidirectional else ''}{clipped(name)}")
-        number, direction, key = _split(name, "--expect", mappings, bidirectional)
+        number, direction, key = _split(name, "--expect" if name in flagged else file_entry.where, mappings,
+                                        bidirectional)
         per_layer.setdefault((number, direction), []).append((key, entry))
     return per_layer, top
 

@@ -701,3 +701,13 @@ def test_the_library_pins_a_stack_by_address(tmp_path):
     layer_2 = by_keyword.layers[1]
     assert layer_2["pins"] == [{"name": "g", "steps": None, "value": [0.0]}]
     assert [s["s"] for s in layer_2["steps"]] == [[0.0], [0.0]]  # g = 0 keeps s_0 = 0
+
+
+def test_a_files_expected_value_is_named_with_its_place_in_the_file(tmp_path, rnncalc):
+    path = tmp_path / "e.yaml"
+    path.write_text("cell: rnn\nbidirectional: true\nx: [1, 2]\nlayers:\n"
+                    "  - {forward: {W_ss: 1, W_sx: 1}, backward: {W_ss: 1, W_sx: 1}}\nexpect: {layers.1.sideways.s: 1}\n")
+    message = "a stack's values are addressed by layer, e.g. layers.1.forward.s\n"
+    assert rnncalc("rnn", path)[::2] == (2, f"rnncalc: {path}:6: expect layers.1.sideways.s: {message}")
+    assert rnncalc("rnn", path, "--expect", "layers.1.sideways.s=1")[::2] == \
+        (2, f"rnncalc: --expect layers.1.sideways.s: {message}")
