@@ -104,7 +104,7 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     init_keys = [state.init_key for state in cells.CELLS[cell_name]().states]
     for key, entry in top.items():
         if entry.origin == "--param" and (key not in top_keys(cell_name) or key == "layers"):
-            name = cells.CELLS[cell_name]().param_names[0] if key == "layers" else clipped(key)
+            name = cells.CELLS[cell_name]().param_names[0] if key == "layers" else clipped(key.rsplit(".", 1)[-1])
             example = f"layers.1.{'forward.' * (data.get('bidirectional') is True)}{name}"
             raise entry.fail(f"a stack's values are addressed by layer, e.g. {example}" if key != "layers" else
                              f"the layers are given in the file; address one layer's value, e.g. {example}")
@@ -255,12 +255,16 @@ def _split(address, what, mappings, bidirectional):
     """(layer number, direction, key) of layers.L[.DIRECTION].KEY, checked against the stack."""
     m = ADDRESS.match(address)
     where = f"{what} {clipped(address)}"
-    example = f"layers.1.{'forward.' * bidirectional}{clipped(address.rsplit('.', 1)[-1])}"
+    last = address.rsplit(".", 1)[-1]
+    named = last if last not in (*DIRECTIONS, "layers") and not last.isdigit() and last.isidentifier() else "KEY"
+    example = f"layers.1.{'forward.' * bidirectional}{clipped(named)}"
     if not m:
         raise InputError(where, f"a stack's values are addressed by layer, e.g. {example}")
     number, direction, key = int(m["layer"]), m["direction"], clipped(m["key"])
     if not 1 <= number <= len(mappings):
         raise InputError(where, f"the stack has layers 1–{len(mappings)}")
+    if m["key"] in DIRECTIONS:
+        raise InputError(where, f"name a key after the direction, e.g. layers.{number}.{m['key']}.KEY")
     if bidirectional and direction is None:
         raise InputError(where, f"say the direction: layers.{number}.forward.{key} or layers.{number}.backward.{key}")
     if not bidirectional and direction == "backward":

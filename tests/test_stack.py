@@ -711,3 +711,14 @@ def test_a_files_expected_value_is_named_with_its_place_in_the_file(tmp_path, rn
     assert rnncalc("rnn", path)[::2] == (2, f"rnncalc: {path}:6: expect layers.1.sideways.s: {message}")
     assert rnncalc("rnn", path, "--expect", "layers.1.sideways.s=1")[::2] == \
         (2, f"rnncalc: --expect layers.1.sideways.s: {message}")
+
+
+@pytest.mark.parametrize("address, hint", [
+    ("layers.1.forward", "name a key after the direction, e.g. layers.1.forward.KEY"),
+    ("layers.1", "a stack's values are addressed by layer, e.g. layers.1.forward.KEY"),
+    ("Layers.1.forward.h0", "a stack's values are addressed by layer, e.g. layers.1.forward.h0"),
+])
+def test_a_bad_address_gets_a_hint_that_leads_somewhere(tmp_path, rnncalc, address, hint):
+    path = tmp_path / "s.yaml"
+    path.write_text("cell: lstm\nbidirectional: true\nweights: 0.5\nx: [1, 2]\nlayers:\n  - {forward: {}, backward: {}}\n")
+    assert rnncalc("lstm", path, "-p", f"{address}=1")[::2] == (2, f"rnncalc: --param {address}: {hint}\n")
