@@ -175,7 +175,8 @@ def _class_indices(entry, a, k, count):
         a = a[:, 0]
     a = a.reshape(1) if a.ndim == 0 else a
     if a.ndim != 1 or count is not None and len(a) != count:
-        per_step = f"{count} class indices, one per step" if count else "one class index per step"
+        per_step = ("one class index" if count == 1 else f"{count} class indices, one per step") if count else \
+            "one class index per step"
         raise entry.fail(f"expected {per_step}; found shape {found}")
     for t, v in enumerate(a, start=1):
         if v != round(v) or not 0 <= v < k:
