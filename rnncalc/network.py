@@ -30,7 +30,7 @@ from . import engine, mathops, runner
 from .backward import Gradients, loss_seeds, reverse, totals
 from .cells import Cell, Equation, State
 from .expr import Input
-from .runner import Check, Summary, matches
+from .runner import Check, matches
 
 
 def readout_cell(act=None) -> Cell:
@@ -257,9 +257,13 @@ def _shown(view, t, last, shown):
 def final_output(stack, result):
     """(1, width) what an output layer reading the final states reads: the top layer's final visible states,
     joined as its directions are (h_T forward and h_1 backward, which reads x_1 last)."""
-    parts = result.parts[-len(stack.directions(stack.layers[-1].number)):]
-    finals = [part.summary.final[part.layer.problem.cell.visible][None] for part in parts]  # (1, H) each
+    finals = _finals(result.parts[-len(stack.directions(stack.layers[-1].number)):])
     return mathops.merge(stack.merge, *finals) if len(finals) > 1 else finals[0]
+
+
+def _finals(parts):
+    """(1, H) each direction's final visible state: after x_T forward, after x_1 backward."""
+    return [part.summary.final[part.layer.problem.cell.visible][None] for part in parts]
 
 
 def _readout(stack, result):
@@ -357,8 +361,7 @@ def backward_stack(stack, result):
 def _final_shares(stack, parts, g, T):
     """Each top direction's dL/dv_t (T, H) when the output layer reads the final states: only at the step each
     direction ends, t = T forward and t = 1 backward, its share of g = dL/d(the joined final states)."""
-    finals = [part.summary.final[part.layer.problem.cell.visible][None] for part in parts]  # (1, H) each
-    pieces = [g[None]] if len(parts) == 1 else mathops.merge_vjp(stack.merge, *finals, g[None])
+    pieces = [g[None]] if len(parts) == 1 else mathops.merge_vjp(stack.merge, *_finals(parts), g[None])
     shares = []
     for part, piece in zip(parts, pieces):
         share = np.zeros((T, piece.shape[1]))
@@ -394,11 +397,3 @@ def _nonfinite_gradient(result):
         if bad is not None:
             return (part.layer.label, *bad)
     return None
-
-
-def stack_summary(result) -> Summary:
-    """The run as one summary: every check, and the broken step."""
-    summary = Summary(checks=result.every_check)
-    if result.broken is not None:
-        summary.broken = result.broken
-    return summary
