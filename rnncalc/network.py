@@ -234,11 +234,13 @@ def _replay(problem, view, writer, starts, summary):
     shown = set(summary.shown) if summary.shown else None
     writer.start(problem)
     for t0, init, n in reversed(starts):
+        last = t0 + n - 1 == len(xs)
+        rows = [n - 1] * last if shown is None and (view.last or view.quiet) else \
+            [i for i in range(n - 1, -1, -1) if _shown(view, len(xs) + 1 - t0 - i, last and i == n - 1, shown)]
+        if not rows:  # a block none of whose steps is shown is not computed again
+            continue
         block = program.run(t0, init, np.ascontiguousarray(xs[t0 - 1:t0 - 1 + n], dtype=float))
-        block.end = len(xs) + 1
-        block.last = t0 + n - 1 == len(xs)
-        times = block.times
-        rows = [i for i in range(n - 1, -1, -1) if _shown(view, times[i], block.last and i == n - 1, shown)]
+        block.end, block.last = len(xs) + 1, last
         writer.write_rows(block, rows, block.ties())
     writer.finish(summary)
 

@@ -252,6 +252,7 @@ def runner(problem, view: View, writer, progress=None, backward=False):
         ties = block.ties()
         rows = ([] if not wants_steps and not keep_shown else
                 list(range(n)) if not (view.last or view.quiet or view.steps is not None or default_cut) else
+                [n - 1] * last if view.last or view.quiet else
                 [i for i in range(n) if shown(times[i], last and i == n - 1)])
         checks = _checks(problem, block, n, last, broken) if problem.expect else {}
         for cs in checks.values():

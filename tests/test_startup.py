@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import deep_only
-from rnncalc.yamlio import _json_numbers, load_documents, parse_flow
+from rnncalc.errors import InputError
+from rnncalc.yamlio import MAX_DEPTH, _json_document, _json_numbers, _yaml_documents, load_documents, parse_flow
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -63,6 +64,54 @@ def test_json_shortcut_reads_what_yaml_reads(value):
     by_yaml = load_documents(text, "-x", max_documents=1)[0].data
     shortcut = _json_numbers(text)
     assert shortcut == by_yaml and repr(shortcut) == repr(by_yaml)  # the same values, ints as ints
+
+
+names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=6)
+data = st.recursive(st.one_of(numbers, st.booleans(), st.none(), names),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(names, inner, max_size=3),
+                    max_leaves=16)
+
+
+def by_events(text):
+    """What the YAML reader reads of text, or the one line it refuses it with."""
+    try:
+        docs = _yaml_documents(text, "f.yaml", 1)
+    except InputError as e:
+        return str(e)
+    return [(d.data, d.lines) for d in docs]
+
+
+@given(st.dictionaries(names, data, max_size=5), st.sampled_from([None, 0, 1, 2, "\t"]),
+       st.booleans())
+def test_a_json_document_is_read_as_yaml_reads_it(document, indent, ascii_only):
+    """A problem file written by json.dump, on one line or indented, is the same data with its keys on the same
+    lines, whether json's parser or YAML's events read it."""
+    text = json.dumps(document, indent=indent, ensure_ascii=ascii_only)
+    shortcut, expected = _json_document(text, "f.yaml"), by_events(text)
+    if shortcut is None:  # left to YAML: a \\u escape, or past a limit that YAML then refuses
+        assert "\\u" in text or isinstance(expected, str)
+    else:
+        assert [(shortcut.data, shortcut.lines)] == expected and repr(shortcut.data) == repr(expected[0][0])
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": 1, "a": 2}', '{"a": {"b": 1, "b": 2}}', '{"a": NaN}', '{"a": Infinity}', '{"a": 1} # note',
+    '{"a": 1,}', '{"a": [1, 2,]}', "{'a': 1}", '{"a": 1}\n---\n{"b": 2}', '{"a": "\\ud800"}',
+    '{"a": ' + "[" * MAX_DEPTH + "1" + "]" * MAX_DEPTH + "}", '{"a": ' + "9" * 5000 + "}", '{a: 1}', '[1, 2]'])
+def test_anything_but_plain_json_within_the_limits_is_left_to_yaml(text):
+    assert _json_document(text, "f.yaml") is None
+
+
+def test_the_deepest_json_yaml_reads_is_read_as_json():
+    text = '{"a": ' + "[" * (MAX_DEPTH - 1) + "1" + "]" * (MAX_DEPTH - 1) + "}"
+    assert _json_document(text, "f.yaml").data == load_documents(text, "f.yaml")[0].data == by_events(text)[0][0]
+
+
+def test_a_large_weight_file_is_read_by_json():
+    """The weights of a 2-layer bidirectional LSTM, H = 64, dumped as JSON: 136,000 numbers."""
+    text = json.dumps({"cell": "lstm", "W": [[float(i + j) / 7 for j in range(64)] for i in range(2000)]},
+                      indent=1)
+    assert _json_document(text, "f.yaml").data == by_events(text)[0][0]
 
 
 @pytest.mark.parametrize("text", ["1.", ".5", "+1", "1,2,", "[1, [2]", "1e", "0x1F", "017", "1_000",
