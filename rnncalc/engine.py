@@ -9,8 +9,8 @@ the first quantity in computation order), whichever output asked.
 The loop's arithmetic is the equations' own: sums in the order of the equation's text,
 ((W_h h_{t-1} + W_x x_t) + b), and mathops's activations and rounding. What makes it fast is
 where the numbers go, not a different formula:
-- every product W x_t of a block is one stacked (Σ rows, D) @ (D,) product a row, done before the loop
-  (a row at a time, so that a row's numbers do not depend on the rows read with it);
+- every product W x_t of a block of CHUNK steps is one (CHUNK, D) @ (D, Σ rows) product, done before the
+  loop, each row in its step's place (so that a row's numbers do not depend on the rows read with it);
 - every product on a previous state is one stacked (Σ rows, H) @ (H,) product a step;
 - element-wise work on neighbouring columns (the gates' pre-activations, their σ) is one call.
 Arrays are cut into blocks of CHUNK rows from step 1 on, and a stream into blocks of one row.
@@ -149,7 +149,7 @@ class Program:
         held = {name: np.array([v is not None for v in r], dtype=bool)  # (n,): whether each row holds it
                 for name, r in zip(self.cell.pinned, rows)}
         with np.errstate(all="ignore"):
-            PX = x_products(self.Wx, X)
+            PX = x_products(self.Wx, X, t0)
             self._loop(data, PX, X, *PH.values(), *init.values(), *rows)
         block = Block(self, t0, X, data, PX, PH, init)
         block.held = held
@@ -413,14 +413,24 @@ class _Plan:
         return "\n".join(lines) + "\n"
 
 
-def x_products(Wx, X):
-    """Every row's products on x_t, Wx x_t for each row x_t of X (n, D): (n, Σ rows). One matrix-vector
-    product a row, never one (n, D) @ (D, Σ rows) product: BLAS sums a block's rows in another order than
-    a single row's, and a row's numbers must not depend on how many rows were read with it (a stream
-    reads one at a time)."""
+def x_products(Wx, X, t0=1):
+    """Every row's products on x_t, Wx x_t for each row x_t of X (n, D) read at the steps t0, t0 + 1, ...:
+    (n, Σ rows). Each block of CHUNK steps from step 1 on is one (CHUNK, D) @ (D, Σ rows) product, each row at
+    its step's place in it, whatever rows came with it (zeros where none did). BLAS computes a row of a product
+    by its place among the rows (its kernels take rows in groups) and never from the other rows' numbers, so a
+    row read alone from a stream gets the same bits as in a file."""
+    n = len(X)
     if Wx is None:
-        return np.zeros((len(X), 0))
-    return np.matmul(Wx, X[:, :, None])[:, :, 0]  # n × ((Σ rows, D) @ (D, 1)), each product on its own
+        return np.zeros((n, 0))
+    products, done = np.empty((n, Wx.shape[0])), 0
+    while done < n:
+        place = (t0 - 1 + done) % CHUNK
+        take = min(n - done, CHUNK - place)
+        block = np.zeros((CHUNK, X.shape[1]))
+        block[place:place + take] = X[done:done + take]
+        products[done:done + take] = (block @ Wx.T)[place:place + take]
+        done += take
+    return products
 
 
 # ---------------------------------------------------------------- blocks and their steps

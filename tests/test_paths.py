@@ -444,6 +444,50 @@ def test_a_stream_from_stdin_gives_the_same_bits_answered_live_or_at_its_end(mon
     assert bits([float(v) for v in outputs[2].split()]) == bits(live_final)
 
 
+class Arriving:
+    """Rows that arrive in bursts of the given sizes, as lines reach a pipe: ready() while the burst has more."""
+
+    def __init__(self, rows, bursts):
+        self.rows, self.bursts, self.left = rows, bursts, 0
+
+    def ready(self):
+        return self.left > 0
+
+    def __iter__(self):
+        t = 0
+        for size in itertools.cycle(self.bursts):
+            burst = self.rows[t:t + size]
+            for k, row in enumerate(burst):
+                self.left = len(burst) - k - 1
+                yield row
+            t += len(burst)
+            if t >= len(self.rows):
+                return
+
+
+@settings(deadline=None)
+@given(st.sampled_from(["lstm", "gru", "rnn"]), st.integers(1, 140), st.integers(1, 70), st.integers(1, 2 * CHUNK + 9),
+       st.lists(st.integers(1, CHUNK + 40), min_size=1, max_size=6), st.integers(0, 2**32 - 1))
+@example("lstm", 2, 1, 2, [1], 0)
+@example("gru", 130, 64, CHUNK + 5, [3, 200], 1)
+def test_a_row_gets_the_same_bits_however_many_rows_arrive_with_it(name, D, H, T, bursts, seed):
+    """The engine's blocks of a stream (the rows that have arrived together, in bursts of any size) and of
+    a file (CHUNK rows from step 1 on) record the same bits for every quantity of every step: BLAS's
+    products on x_t, of up to 140 inputs into up to 280 rows, do not depend on the rows read with x_t."""
+    from rnncalc.engine import Rounding, blocks
+
+    rng = np.random.default_rng(seed)
+    cell = cells.CELLS[name]()
+    sizes = {"H": H, "D": D}
+    params = {p.name: rng.standard_normal([sizes[n] for n in p.shape]) for p in cell.params}
+    init = {s.name: rng.standard_normal(H) for s in cell.states}
+    X = rng.standard_normal((T, D)) * 3
+    whole = np.vstack([b.data for b in blocks(cell, params, init, X, Rounding())])
+    stream = Arriving(list(X), bursts)
+    live = np.vstack([b.data for b in blocks(cell, params, init, stream, Rounding(), live=True)])
+    assert whole.shape == live.shape and np.array_equal(whole.view(np.int64), live.view(np.int64))
+
+
 @pytest.mark.parametrize("only", ["h", "x,c,f_pre", "i_exact,h"])
 def test_only_picks_the_same_numbers_in_json_jsonl_and_csv(tmp_path, only):
     # --only chooses keys, not arithmetic: the steps of json, jsonl and csv hold the same bits, across a block.
