@@ -330,7 +330,8 @@ def equations(
 
     Example: rnncalc equations lstm
     """
-    from .render import equations_panel, make_console
+    from .render_console import make_console
+    from .render_pages import equations_panel
 
     console = make_console(no_color=_no_color(no_color))
     for name in [cell.value] if cell else CELLS:
@@ -363,7 +364,8 @@ def check(
         body = ",\n".join("  " + dump(r) for r in records)
         typer.echo(f"[\n{body}\n]" if records else "[]")
     else:
-        from .render import check_summary, make_console
+        from .render_console import make_console
+        from .render_pages import check_summary
 
         console = make_console(no_color=_no_color(no_color))
         console.print(check_summary(records, console.width))

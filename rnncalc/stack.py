@@ -202,5 +202,3 @@ def _mirrored(pin, T):
         return pin
     counts = tuple((T + 1 - (T if last is None else last), T + 1 - first) for first, last in pin.counts)
     return cells.Pin(pin.name, pin.value, counts, pin.steps)
-
-
