@@ -149,7 +149,7 @@ class _Keeper:
 
     def tables(self):
         """What the terminal's table shows: the header, the first steps and the last, the final state."""
-        from .render import TableWriter
+        from .render_steps import TableWriter
         from .runner import TABLE_STEPS, Summary, View
 
         collected = _Collect()
@@ -212,7 +212,7 @@ class _StackKeeper:
     def tables(self):
         """What the terminal's tables show: each direction's first steps and its final one, the top output."""
         from .runner import TABLE_STEPS, View
-        from .stackformats import Tables
+        from .stacktables import Tables
 
         collected = _Collect()
         self.replay(Tables(collected, View(hints="api")),
@@ -299,7 +299,7 @@ class Trace:
         yield from self._kept.tables()
 
     def _repr_html_(self):
-        from .render import html
+        from .render_console import html
 
         return html(self._kept.tables())
 
@@ -320,7 +320,7 @@ def _stack_trace(cell, document, flags):
     from .network import run_stack
     from .runner import View
     from .stack import build_stack
-    from .stackformats import Json
+    from .stackdatawriters import Json
 
     stack = build_stack(cell, document, flags)
     keeper = _StackKeeper()

@@ -89,10 +89,11 @@ def report(problem, view, out) -> None:
 
         writer = QuietWriter(out, view)
     elif view.format == "table":
-        from . import render
+        from .render_console import make_console
+        from .render_steps import TableWriter
 
-        console = render.make_console(no_color=view.no_color, record=bool(view.save_svg or view.save_html))
-        writer = render.TableWriter(console, view)
+        console = make_console(no_color=view.no_color, record=bool(view.save_svg or view.save_html))
+        writer = TableWriter(console, view)
     elif view.format in ("markdown", "latex"):
         from .writeups import WRITERS
 
@@ -118,9 +119,9 @@ def report_stack(stack, view, out) -> None:
         view.steps.check(len(stack.xs))
     console = None
     if view.format == "table" and not view.quiet:
-        from . import render
+        from .render_console import make_console
 
-        console = render.make_console(no_color=view.no_color, record=bool(view.save_svg or view.save_html))
+        console = make_console(no_color=view.no_color, record=bool(view.save_svg or view.save_html))
     if view.plot is not None and stack.live:  # the picture shows the whole run: the stream is read first
         import numpy as np
         stack.xs = np.array(list(stack.xs), dtype=float).reshape(-1, stack.layers[0].problem.sizes["D"])  # (T, D)
@@ -150,9 +151,9 @@ def _outcome(broken, checks, problem, view, console, document=None):
     if broken is not None:
         raise NonFiniteError.at(*broken)
     if console is not None:
-        from . import render
+        from .render_console import save_recorded
 
-        render.save_recorded(console, view)
+        save_recorded(console, view)
     if view.plot is not None and document is not None:
         from .plot import save
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import yaml
 
-from rnncalc import backward, cells, choices, cli
+from rnncalc import backward, cells, choices, cli_values
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -607,7 +607,7 @@ def test_help_documents_the_flags(rnncalc, cell, monkeypatch):
 
 
 def test_loss_choices_are_the_cores():
-    assert [k.value for k in cli.LossKind] == list(choices.LOSS_KINDS)
+    assert [k.value for k in cli_values.LossKind] == list(choices.LOSS_KINDS)
 
 
 def test_grad_examples_in_help_run(rnncalc, plain):

@@ -5,7 +5,7 @@ import ast
 import re
 from pathlib import Path
 
-from rnncalc import choices, cli, datawriters, writeups
+from rnncalc import choices, cli_values, datawriters, writeups
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "rnncalc"
@@ -60,7 +60,8 @@ def test_no_module_imports_another_modules_private_names():
 
 
 def test_the_command_line_offers_the_cores_choices():
-    assert [f.value for f in cli.Format] == list(choices.FORMATS) == ["table", *datawriters.WRITERS, *writeups.WRITERS]
-    assert [m.value for m in cli.RoundMode] == list(choices.ROUND_MODES)
-    assert [f.value for f in cli.Framework] == list(choices.FRAMEWORKS)
-    assert [f.value for f in cli.CheckFormat] == list(choices.CHECK_FORMATS)
+    assert [f.value for f in cli_values.Format] == list(choices.FORMATS) == ["table", *datawriters.WRITERS,
+                                                                            *writeups.WRITERS]
+    assert [m.value for m in cli_values.RoundMode] == list(choices.ROUND_MODES)
+    assert [f.value for f in cli_values.Framework] == list(choices.FRAMEWORKS)
+    assert [f.value for f in cli_values.CheckFormat] == list(choices.CHECK_FORMATS)

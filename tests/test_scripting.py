@@ -351,7 +351,8 @@ class TestCheckFolders:
         assert status == 2 and json.loads(out)[0]["message"] == f"{empty}: is a folder with no *.yaml or *.yml files"
 
     def test_the_table_keeps_every_file_name_at_80_columns(self, tmp_path):
-        from rnncalc.render import check_summary, make_console
+        from rnncalc.render_console import make_console
+        from rnncalc.render_pages import check_summary
 
         long = "homework-4/problem-2-an-lstm-whose-gates-saturate-rounded-to-the-nearest-integer.yaml"
         records = [{"file": name, "problem": "6.86x LSTM homework, second part", "index": 1, "verdict": verdict,

@@ -1,0 +1,90 @@
+"""A stack's run drawn by Rich: a rule and the single layer's tables for each direction, the top output, and with
+--grad the backward pass through every layer."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from .formats import fmt_array
+from .render_backward import backward_table, gradient_table, journey_chart, whole_at
+from .render_console import BAD, DIM, GOOD, TITLE
+from .render_steps import TableWriter
+from .stackoutput import StackWriter, final_read, final_t, final_y, joined, output_rows, step_y
+
+
+class Tables(StackWriter):
+    """Rich tables: a rule and a table per step for each direction, the top output, the backward pass."""
+
+    def part(self, layer):
+        self.out.rule(Text(layer.label, style=TITLE), align="left")
+        if layer.direction == "backward":
+            v, T = layer.problem.cell.visible, len(self.stack.xs)
+            self.out.print(Text(f"computed from t = {T} down to 1: each step reads x_t, and its {v}_{{t-1}} is the "
+                                f"state after x_{{t+1}}", style=DIM))
+        steps = f'.layers[{self.stack.layers.index(layer)}]["steps"]'
+        return TableWriter(self.out, self.view, final=final_t(layer), steps=steps)
+
+    def output(self, result):
+        stack, console, digits = self.stack, self.out, self.stack.digits
+        T = len(result.output)
+        console.rule(Text("output", style=TITLE), align="left")
+        what = joined(stack)
+        console.print(Text(f"the top layer's output o_t ({what}), t = 1..{T}", style=DIM))
+        y, last = step_y(stack, result), final_y(stack, result)
+        if stack.output:
+            reads = "o_t" if last is None else final_read(stack)
+            console.print(Text(f"{'y_t' if last is None else 'y'} = {stack.output['act']}(W_y {reads} + b_y), W_y = "
+                               f"{fmt_array(stack.output['W_y'], digits)}, "
+                               f"b_y = {fmt_array(stack.output['b_y'], digits)}",
+                               style=DIM))
+
+        def marks(name, t):
+            return "".join("  ✓" if c.ok else f"  ✗ expected {fmt_array(c.expected, digits)}"
+                           for c in result.checks if c.t == t and (c.name == name or name is None))
+        rows = output_rows(self.view, T)
+        for t in rows:
+            line = f"t = {t}   o_t = {fmt_array(result.output[t - 1], digits)}"
+            if y is not None:
+                line += f"   y_t = {fmt_array(y[t - 1], digits)}"
+            console.print(line + marks(None if last is None else "output", t))
+        if last is not None:
+            console.print(f"y = {fmt_array(last, digits)}" + marks("y", T))
+        if len(rows) < T:
+            held = '.to_dict()["output"]' + (' and ["y"]' if y is not None else "")
+            every = (f"every step is in the trace's {held}" if self.view.hints == "api"
+                     else "choose them with --steps A:B, or see all with --format jsonl or csv")
+            console.print(Text(f"{T - len(rows)} of {T} steps of the output not shown: {every}", style=DIM))
+        checks = [c for c in result.checks]
+        if checks:
+            failed = [c for c in checks if not c.ok]
+            console.print(Text(f"✗ {len(failed)} of {len(checks)} expected values of the output do not hold" if failed
+                               else f"✓ all {len(checks)} expected values of the output hold",
+                               style=BAD if failed else GOOD))
+
+    def finish(self, result):
+        if result.loss is None:
+            return
+        console, stack = self.out, self.stack
+        console.print(Text(f"L = {fmt_array(result.loss, stack.digits)}", style=TITLE))
+        for name, g in result.output_grads.items():
+            console.print(f"∂L/∂{name} = {fmt_array(g, stack.digits)}")
+        top = max(layer.number for layer in stack.layers)
+        for part in result.parts:
+            layer, p, g = part.layer, part.layer.problem, part.gradients
+            T, final = len(result.output), final_t(layer)
+            above = "the loss" if layer.number == top else f"layer {layer.number + 1}'s ∂L/∂x_t"
+            console.rule(Text(f"{layer.label}: backward pass", style=TITLE), align="left")
+            console.print(Text(f"∂L/∂{p.cell.visible}_t from {above}", style=DIM))
+            order = g.steps[::-1] if layer.direction == "forward" else g.steps  # as backpropagation meets them
+            norms = dict(zip([r.t for r in g.steps], g.jacobian_norms))
+            shown = set(part.summary.shown)
+            for step in order:
+                if step.t in shown:
+                    later = step.t + 1 if layer.direction == "forward" else step.t - 1
+                    came = f"in total: from {above}" + (f" and step {later}" if 1 <= later <= T else "")
+                    console.print(backward_table(p, step, norms[step.t], T, came_from=came, final=final,
+                                                        whole=whole_at(self.view)))
+            if len(shown) < T:
+                console.print(Text(f"{T - len(shown)} of {T} backward steps not shown, as above", style=DIM))
+            console.print(gradient_table(p, g, whole_at(self.view)))
+            console.print(journey_chart(p, g, final=final))

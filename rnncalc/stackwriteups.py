@@ -1,0 +1,69 @@
+"""A stack's run as a write-up, --format markdown or latex: a heading and the single layer's write-up for each
+direction, then the top output and the checks."""
+
+from __future__ import annotations
+
+from . import writeups
+from .formats import fmt_array
+from .stackoutput import StackWriter, final_read, final_t, final_y, joined, output_rows, step_y
+
+
+class Documents(StackWriter):
+    """Markdown or LaTeX: a heading and the single layer's write-up for each direction, then the top output."""
+
+    def part(self, layer):
+        if self.view.format == "markdown":
+            self.out.write(f"\n### {layer.label}\n")
+        else:
+            self.out.write(f"\n\\subsection*{{layer {layer.number}, {layer.direction}}}\n")
+        return writeups.WRITERS[self.view.format](self.out, self.view, final=final_t(layer))
+
+    def output(self, result):
+        stack, digits, out = self.stack, self.stack.digits, self.out
+        ys, last = step_y(stack, result), final_y(stack, result)
+        y = ys is not None
+        marks, final_marks = {}, []
+        for c in result.checks:
+            mark = "✓" if c.ok else f"✗ expected {fmt_array(c.expected, digits)}"
+            (final_marks if last is not None and c.name == "y" else marks.setdefault(c.t, [])).append(mark)
+        rows = [(str(t), fmt_array(result.output[t - 1], digits), fmt_array(ys[t - 1], digits) if y else "",
+                 " ".join(marks.get(t, []))) for t in output_rows(self.view, len(result.output))]
+        reads = "" if last is None else \
+            f"y = {stack.output['act']}(W_y {final_read(stack)} + b_y) = {fmt_array(last, digits)} " \
+            f"{' '.join(final_marks)}"
+        checked = any(r[3] for r in rows)
+        head = ["t", "o_t"] + ["y_t"] * y + ["check"] * checked
+        what = joined(stack)
+        if self.view.format == "markdown":
+            out.write(f"\n### output\n\nThe top layer's output o_t ({what})"
+                      + (f", y_t = {stack.output['act']}(W_y o_t + b_y)" if y else "") + "\n\n")
+            out.write("| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
+            for r in rows:
+                cells = [r[0], f"`{r[1]}`"] + [f"`{r[2]}`"] * y + [r[3]] * checked
+                out.write("| " + " | ".join(cells) + " |\n")
+            if reads:
+                out.write(f"\n{reads.rstrip()}\n")
+            return
+        from .writeups import latex_math, latex_number, latex_text
+
+        out.write(f"\n\\subsection*{{output}}\n{latex_text(f'The top layer output o_t ({what})')}\n")
+        out.write(f"\\begin{{tabular}}{{{'r' + 'l' * (len(head) - 1)}}}\n\\hline\n"
+                  + " & ".join(f"${latex_math(h)}$" if h != "check" else h for h in head) + r" \\" + "\n\\hline\n")
+        for r in rows:
+            cells = [r[0], f"${latex_number(latex_math(r[1]))}$"] + [f"${latex_number(latex_math(r[2]))}$"] * y
+            cells += [latex_text(r[3])] * checked
+            out.write(" & ".join(cells) + r" \\" + "\n")
+        out.write("\\hline\n\\end{tabular}\n")
+        if reads:
+            out.write(f"\n\\noindent {latex_text(reads.rstrip())}\n")
+
+    def finish(self, result):
+        checks = result.every_check
+        if not checks:
+            return
+        failed = [c for c in checks if not c.ok]
+        line = (f"✗ {len(failed)} of {len(checks)} expected values do not hold" if failed
+                else f"✓ all {len(checks)} expected values hold")
+        if self.view.format == "latex":
+            line = "\\noindent " + writeups.latex_text(line)
+        self.out.write(f"\n{line}\n")
