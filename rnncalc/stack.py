@@ -105,23 +105,28 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     overrides = addressed_params(addressed, mappings, bidirectional)
     whole = {k: top[k] for k in init_keys if k in top}
     states = whole_states(whole, mappings, overrides)
-    pins = addressed_pins([*file_pins(top.get("pin")), *flags.pins], mappings, bidirectional)
+    pins = addressed_pins([*file_pins(top.get("pin")), *flags.pins], mappings, bidirectional, cell_name)
     expects, top_expect = addressed_expects(flags.expect, top.get("expect"), mappings, bidirectional, flags.no_expect)
 
+    if "x" not in data and flags.x is None and flags.x_file is None:
+        raise InputError(_at(source, "x"), "no input sequence; give x at the top level of the file, or use -x "
+                                           "or --x-file")
     defaults = {k: data[k] for k in LAYER_DEFAULTS if k in data}
     layers, xs, below = [], None, []
     T = D = None  # the input's steps (None for a stream) and size, known once layer 1 is read
     for number, directions in enumerate(mappings, start=1):
         if number > 1:
             below = layers[-len(directions):]  # the layer under this one, each direction
+        width = _merged_width(below, merge, _at(source, f"layers.{number - 1}"))  # the input size, above layer 1
         for direction, mapping in directions.items():
-            where = f"{source}: layers.{number}" + (f".{direction}" if bidirectional else "")
-            width = _merged_width(below, merge, where)  # the input size of this layer, above 1
+            where = _at(source, f"layers.{number}" + (f".{direction}" if bidirectional else ""))
             if xs is None:
                 x = {"x": data["x"]} if "x" in data else {}
             else:
                 x = {"x": np.zeros((T or 1, width)), "input": width} if below else \
                     {"x": np.zeros((T or 1, D)), "input": D}
+            if below:
+                _reads_below(cell_name, mapping, where, below, merge, width)
             address = f"layers.{number}." + (f"{direction}." if bidirectional else "")
             in_file, by_flag = split_states(states.get((number, direction), {}), whole)
             data_of_layer = {**defaults, **checked_layer(mapping, where), **x, **in_file}
@@ -141,7 +146,7 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
             layers.append(Layer(number, direction, problem))
     stack = Stack(cell_name, bidirectional, layers, xs, source, digits=layers[0].problem.digits,
                   name=str(data["name"]) if "name" in data else None, live=T is None, merge=merge, head=head)
-    _merged_width(layers[-len(mappings[-1]):], merge, f"{source}: layers.{len(mappings)}")
+    _merged_width(layers[-len(mappings[-1]):], merge, _at(source, f"layers.{len(mappings)}"))
     stack.output = output_layer(top, flags, stack.width)
     if head == "final" and not stack.output:
         raise top["head"].fail("says what the output layer reads, and there is none: give W_y (K, width)")
@@ -163,6 +168,11 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     if flags.grad:
         refuse_long_grad(sum(grad_step_bytes(layer.problem.cell, layer.problem.sizes) for layer in layers), T)
     return stack
+
+
+def _at(source, key):
+    """Where a key is: in the file, or (a problem given as a dict) the key alone."""
+    return f"{source}: {key}" if source else key
 
 
 def _layer_problem(cell_name, where, address, data, overrides, input_flags, flags, states=None, pins=()):
@@ -194,6 +204,24 @@ def _merged_width(directions, merge, where=""):
         raise InputError(where, f"merge: {merge} joins the directions number by number, so both need one hidden "
                                 f"size; found H = {sizes[0]} and {sizes[1]}")
     return sizes[0]
+
+
+def _reads_below(cell_name, mapping, where, below, merge, width):
+    """A weight on x_t of a layer above the first, in its mapping, reads the width of the layer below's output."""
+    for p in cells.CELLS[cell_name]().params:
+        if "D" not in p.shape or not isinstance(mapping, dict) or p.name not in mapping:
+            continue
+        try:
+            shape = np.shape(mapping[p.name])
+        except ValueError:  # ragged: the layer's own reading refuses it
+            continue
+        n = shape[p.shape.index("D")] if len(shape) == len(p.shape) else width
+        if n != width:
+            sizes = [layer.problem.sizes["H"] for layer in below]
+            joined = f"its directions' H = {sizes[0]} and {sizes[1]}, {'side by side' if merge == 'concat' else merge}" \
+                if len(sizes) > 1 else f"its H = {sizes[0]}"
+            raise InputError(f"{where}: {p.name}", f"shape {shape} reads {n} number{'s' * (n != 1)} a step, but layer "
+                                                   f"{below[0].number} gives {width} ({joined})")
 
 
 def _mirrored(pin, T):

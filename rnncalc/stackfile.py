@@ -179,14 +179,21 @@ def file_pins(entry):
             for key, value in entry.value.items()]
 
 
-def addressed_pins(items, mappings, bidirectional):
+def addressed_pins(items, mappings, bidirectional, cell_name):
     """--pin layers.L[.DIRECTION].NAME[@STEPS]=VALUE as NAME[@STEPS]=VALUE by (layer, direction); a pin without
     an address is refused, as a stack's quantities are each layer's."""
     per_layer = {}
+    quantities = [eq.name for eq in cells.CELLS[cell_name]().equations]
     for item in items:
         address, sep, text = item.partition("=")
         address = address.strip()
         if sep and not address.startswith("layers."):
+            name = address.partition("@")[0].strip()
+            if name not in quantities:
+                example = f"layers.1.{'forward.' if bidirectional else ''}{quantities[-1]}"
+                raise InputError(f"--pin {clipped(address)}", f"'{clipped(name)}' is not a quantity of the stack's "
+                                                              f"{cell_name} layers ({', '.join(quantities)}); a pin holds "
+                                                              f"one of a layer's, e.g. --pin {example}={clipped(text)}")
             example = f"layers.1.{'forward.' if bidirectional else ''}{clipped(address)}"
             raise InputError(f"--pin {clipped(address)}", f"a stack's quantities are each layer's: address one, "
                                                           f"e.g. --pin {example}={clipped(text)}")

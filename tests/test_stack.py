@@ -722,3 +722,37 @@ def test_a_bad_address_gets_a_hint_that_leads_somewhere(tmp_path, rnncalc, addre
     path = tmp_path / "s.yaml"
     path.write_text("cell: lstm\nbidirectional: true\nweights: 0.5\nx: [1, 2]\nlayers:\n  - {forward: {}, backward: {}}\n")
     assert rnncalc("lstm", path, "-p", f"{address}=1")[::2] == (2, f"rnncalc: --param {address}: {hint}\n")
+
+
+TWO_LAYERS = ("cell: rnn\nbidirectional: true\n{top}layers:\n"
+              "  - {{forward: {{W_ss: [[0.5]], W_sx: [[1]]}}, backward: {{W_ss: {H}, W_sx: {W}}}}}\n"
+              "  - {{forward: {{W_ss: [[0.5]], W_sx: {above}}}, backward: {{W_ss: [[0.5]], W_sx: {above}}}}}\n")
+
+
+@pytest.mark.parametrize("top, H, W, above, where, message", [
+    ("", "[[1]]", "[[1]]", "[[1, 1]]", "x", "no input sequence; give x at the top level of the file, or use -x or "
+                                           "--x-file"),
+    ("merge: sum\nx: [1, 2]\n", "[[1, 0], [0, 1]]", "[[1], [1]]", "[[1]]", "layers.1",
+     "merge: sum joins the directions number by number, so both need one hidden size; found H = 1 and 2"),
+    ("x: [1, 2]\n", "[[1, 0], [0, 1]]", "[[1], [1]]", "[[1, 1]]", "layers.2.forward: W_sx",
+     "shape (1, 2) reads 2 numbers a step, but layer 1 gives 3 (its directions' H = 1 and 2, side by side)"),
+], ids=["missing x", "merge of unequal directions", "a weight that does not read the layer below"])
+def test_a_stacks_refusal_names_the_key_that_is_wrong(tmp_path, rnncalc, top, H, W, above, where, message):
+    """The file and key at fault, in the file and in the library alike: not the layer that happened to read it."""
+    import rnncalc as library
+    import yaml
+
+    path = tmp_path / "s.yaml"
+    path.write_text(TWO_LAYERS.format(top=top, H=H, W=W, above=above))
+    assert rnncalc("rnn", path)[::2] == (2, f"rnncalc: {path}: {where}: {message}\n")
+    with pytest.raises(library.InputError) as refused:
+        library.trace("rnn", yaml.safe_load(path.read_text()))
+    assert str(refused.value) == f"{where}: {message}"
+
+
+def test_a_pin_of_no_layers_quantity_says_what_a_layer_has(tmp_path, rnncalc):
+    path = tmp_path / "s.yaml"
+    path.write_text("cell: rnn\nweights: 0.5\nx: [1, 2]\nlayers: [{}, {}]\nW_y: [[1]]\n")
+    assert rnncalc("rnn", path, "--pin", "y@2=1")[::2] == \
+        (2, "rnncalc: --pin y@2: 'y' is not a quantity of the stack's rnn layers (s); a pin holds one of a layer's, "
+            "e.g. --pin layers.1.s=1\n")
