@@ -254,12 +254,14 @@ class Trace:
         """Each step's t and x and its quantities by their JSON keys, as numpy arrays (a single layer's)."""
         if self.stacked:
             raise AttributeError("a stack's steps are each layer's: see Trace.layers")
-        return [{k: v if k in ("t", "ties") else np.array(v) for k, v in rec.items()} for rec in self._doc["steps"]]
+        return [_arrays(rec) for rec in self._doc["steps"]]
 
     @property
     def layers(self) -> list:
-        """A stack's records of each layer and direction, as the JSON document's "layers"."""
-        return self.to_dict().get("layers", [])
+        """A stack's records of each layer and direction, as the JSON document's "layers", each step's numbers and
+        the final states as numpy arrays (as in Trace.steps)."""
+        return [{**layer, "steps": [_arrays(rec) for rec in layer["steps"]],
+                 "final": {k: np.array(v) for k, v in layer["final"].items()}} for layer in self.to_dict().get("layers", [])]
 
     @property
     def grad(self) -> dict | None:
@@ -302,6 +304,11 @@ class Trace:
         from .render_console import html
 
         return html(self._kept.tables())
+
+
+def _arrays(record):
+    """A step's record with its numbers as numpy arrays: t (and ties) as they are."""
+    return {k: v if k in ("t", "ties") else np.array(v) for k, v in record.items()}
 
 
 def _single_trace(problem, view):

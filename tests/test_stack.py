@@ -700,7 +700,8 @@ def test_the_library_pins_a_stack_by_address(tmp_path):
     assert by_keyword.to_dict() == in_file.to_dict()
     layer_2 = by_keyword.layers[1]
     assert layer_2["pins"] == [{"name": "g", "steps": None, "value": [0.0]}]
-    assert [s["s"] for s in layer_2["steps"]] == [[0.0], [0.0]]  # g = 0 keeps s_0 = 0
+    assert [s["s"].tolist() for s in layer_2["steps"]] == [[0.0], [0.0]]  # g = 0 keeps s_0 = 0
+    assert layer_2["final"]["s"].tolist() == [0.0]
 
 
 def test_a_files_expected_value_is_named_with_its_place_in_the_file(tmp_path, rnncalc):
