@@ -29,6 +29,7 @@ import numpy as np
 from . import engine, mathops, runner
 from .backward import Gradients, loss_seeds, reverse, totals
 from .cells import Cell, Equation, State
+from .errors import InputError
 from .expr import Input
 from .runner import Check, matches
 
@@ -38,6 +39,25 @@ def readout_cell(act=None) -> Cell:
     cell = Cell("output", "top output", (State("o", "top output"),),
                 (Equation("o", Input(), None, "top output", dim="D"),))
     return cell.with_output(act) if act else cell
+
+
+TOP = ("output", "y")  # the top output's keys, beside each layer's quantities
+
+
+def layer_view(view):
+    """The view of each direction's own writer and run: --only's names of a layer's quantities (those of the top
+    output left out, so possibly none)."""
+    if view.only is None:
+        return view
+    view = copy.copy(view)
+    view.only = tuple(name for name in view.only if name not in TOP)
+    return view
+
+
+def top_names(stack, view):
+    """The top output's keys written: output, and y with an output layer; of them, those --only names."""
+    names = TOP if stack.output else TOP[:1]
+    return names if view.only is None else tuple(name for name in names if name in view.only)
 
 
 class Part:
@@ -95,8 +115,8 @@ def run_stack(stack, view, writer) -> StackResult:
     if view.quiet:  # -q's --only names the top output, not a layer's quantities
         view = copy.copy(view)
         view.only = None
-    for layer in stack.layers:  # every name --only gives, checked before anything is written
-        runner.check_names(layer.problem, view.only)
+    _check_names(stack, view.only)
+    view = layer_view(view)  # what each direction's run reads of --only
     if stack.live:
         if view.format in ("jsonl", "csv") and not (view.quiet or view.last) and hasattr(writer, "output_rows"):
             return _run_live(stack, view, writer, result)
@@ -111,8 +131,8 @@ def run_stack(stack, view, writer) -> StackResult:
             p.xs, p.steps = xs, T
             backward = layer.direction == "backward"
             keep = _Keep(p, T, backward, grad)
-            replay = backward and getattr(writer, "time_order", False)
             part_writer = writer.part(layer)
+            replay = backward and getattr(writer, "time_order", False) and getattr(part_writer, "wants_steps", True)
             summary = runner.finished(runner.runner(p, view, runner.NullWriter() if replay else part_writer,
                                                     backward=backward), keep)
             summary.checks = sorted((Check(f"{layer.label}: {c.name}", c.t, c.expected, c.actual, c.ok)
@@ -141,6 +161,21 @@ def run_stack(stack, view, writer) -> StackResult:
     writer.output(result)
     writer.finish(result)
     return result
+
+
+def _check_names(stack, only):
+    """Every name --only gives, a quantity of each layer or a key of the top output, checked before anything is
+    written."""
+    top = top_names(stack, runner.View())
+    for name in only or ():
+        if name in top:
+            continue
+        for layer in stack.layers:
+            try:
+                runner.check_names(layer.problem, (name,))
+            except InputError as e:
+                extra = "y" if stack.output or name != "y" else "y with an output layer W_y"
+                raise InputError("--only", f"{e.message}; the stack's top output has output and {extra}") from None
 
 
 def _read_whole(stack):

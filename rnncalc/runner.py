@@ -356,7 +356,8 @@ def _checks(problem, block, n, last, broken, final_only=False):
 
 
 class NullWriter:
-    """Writes nothing: for rnncalc check, which only wants the verdict."""
+    """Writes nothing: for rnncalc check, which only wants the verdict, and a stack's layers when --only names
+    none of their quantities."""
     wants_steps = False
 
     def start(self, problem):

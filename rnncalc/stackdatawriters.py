@@ -7,6 +7,7 @@ import numpy as np
 
 from .datawriters import CsvWriter, JsonlWriter, check_records, csv_header, json_items, pin_records, record, step_lines
 from .exacttext import dump, dump_array, exact_lines, number_list, row_texts
+from .network import layer_view, top_names
 from .runner import NullWriter
 from .stackoutput import StackWriter, final_y, output_rows, step_y
 
@@ -98,7 +99,7 @@ class _JsonPart:
     """One direction's record in the document: its facts, its steps a block at a time, its final state."""
 
     def __init__(self, doc, layer):
-        self.doc, self.layer, self.out, self.view = doc, layer, doc.out, doc.view
+        self.doc, self.layer, self.out, self.view = doc, layer, doc.out, layer_view(doc.view)
         self.lines, self.first = None, True
 
     def start(self, problem):
@@ -134,25 +135,25 @@ class Jsonl(StackWriter):
     time_order = True
 
     def part(self, layer):
-        return JsonlWriter(self.out, self.view, prefix=_prefix(layer))
+        view = layer_view(self.view)
+        return NullWriter() if view.only == () else JsonlWriter(self.out, view, prefix=_prefix(layer))
 
     def output(self, result):
         ys, last = step_y(self.stack, result), final_y(self.stack, result)
         for rows in _blocks(output_rows(self.view, len(result.output))):
             index = [t - 1 for t in rows]
             self.output_rows(rows, result.output[index], None if ys is None else ys[index])
-        if last is not None and self.view.only is None:
+        if last is not None and "y" in top_names(self.stack, self.view):
             self.out.write(dump({"head": "final", "y": last}) + "\n")
 
     def output_rows(self, ts, o, y):
-        """The top output's records of the steps ts: o (n, width) and y (n, K) or None."""
-        if self.view.only is not None or not len(ts):
+        """The top output's records of the steps ts: o (n, width) and y (n, K) or None, the keys --only names."""
+        values = {"output": o, "y": y}
+        names = [name for name in top_names(self.stack, self.view) if values[name] is not None]
+        if not names or not len(ts):
             return
-        fields = [ts, row_texts(o, ", ")]
-        line = '{"t": %d, "output": [%s]}\n'
-        if y is not None:
-            fields.append(row_texts(y, ", "))
-            line = '{"t": %d, "output": [%s], "y": [%s]}\n'
+        fields = [ts, *(row_texts(values[name], ", ") for name in names)]
+        line = '{"t": %d' + "".join(f', "{name}": [%s]' for name in names) + "}\n"
         self.out.write("".join([line % r for r in zip(*fields)]))
         self.out.flush()
 
@@ -174,10 +175,8 @@ class Csv(StackWriter):
             for key, size in [("x", p.sizes["D"]), *((k, sl.stop - sl.start) for k, sl in layout.items())]:
                 if only is None or key in only:
                     widths[key] = max(widths.get(key, 0), size)
-        if only is None:
-            widths["output"] = stack.width
-            if stack.output:
-                widths["y"] = stack.output["W_y"].shape[0]
+        for name in top_names(stack, self.view):
+            widths[name] = stack.width if name == "output" else stack.output["W_y"].shape[0]
         self.widths = widths
         self.out.write(csv_header(list(widths), list(widths.values()), ("layer", "direction", "t")))
 
@@ -192,8 +191,10 @@ class Csv(StackWriter):
         return ",".join(fields) + "\n"
 
     def part(self, layer):
-        first = [str(layer.number), layer.direction]
-        return CsvWriter(self.out, self.view, lambda names, sizes: self.line(first, names, sizes), header=False)
+        first, view = [str(layer.number), layer.direction], layer_view(self.view)
+        if view.only == ():
+            return NullWriter()
+        return CsvWriter(self.out, view, lambda names, sizes: self.line(first, names, sizes), header=False)
 
     def output(self, result):
         ys, last = step_y(self.stack, result), final_y(self.stack, result)
@@ -205,14 +206,14 @@ class Csv(StackWriter):
             self.out.write(line % row_texts(last[None], ",")[0])
 
     def output_rows(self, ts, o, y):
-        """The top output's rows of the steps ts (layer "output"): o (n, width) and y (n, K) or None."""
-        if "output" not in self.widths or not len(ts):
+        """The top output's rows of the steps ts (layer "output"): o (n, width) and y (n, K) or None, the keys
+        --only names."""
+        values = {"output": o, "y": y}
+        names = [name for name in top_names(self.stack, self.view) if values[name] is not None]
+        if not names or not len(ts):
             return
-        fields = [ts, row_texts(o, ",")]
-        if y is not None:
-            fields.append(row_texts(y, ","))
-        sizes = [o.shape[1], *([y.shape[1]] if y is not None else [])]
-        line = self.line(["output", ""], ["output", "y"][:len(fields) - 1], sizes)
+        fields = [ts, *(row_texts(values[name], ",") for name in names)]
+        line = self.line(["output", ""], names, [values[name].shape[1] for name in names])
         self.out.write("".join([line % r for r in zip(*fields)]))
         self.out.flush()
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 from rich.text import Text
 
 from .formats import fmt_array
+from .network import layer_view, top_names
 from .render_backward import backward_table, gradient_table, journey_chart, whole_at
 from .render_console import BAD, DIM, GOOD, TITLE
 from .render_steps import TableWriter
+from .runner import NullWriter
 from .stackoutput import StackWriter, final_read, final_t, final_y, joined, output_rows, step_y
 
 
@@ -16,17 +18,22 @@ class Tables(StackWriter):
     """Rich tables: a rule and a table per step for each direction, the top output, the backward pass."""
 
     def part(self, layer):
+        view = layer_view(self.view)
+        if view.only == ():  # --only names the top output's keys alone
+            return NullWriter()
         self.out.rule(Text(layer.label, style=TITLE), align="left")
         if layer.direction == "backward":
             v, T = layer.problem.cell.visible, len(self.stack.xs)
             self.out.print(Text(f"computed from t = {T} down to 1: each step reads x_t, and its {v}_{{t-1}} is the "
                                 f"state after x_{{t+1}}", style=DIM))
         steps = f'.layers[{self.stack.layers.index(layer)}]["steps"]'
-        return TableWriter(self.out, self.view, final=final_t(layer), steps=steps)
+        return TableWriter(self.out, view, final=final_t(layer), steps=steps)
 
     def output(self, result):
         stack, console, digits = self.stack, self.out, self.stack.digits
-        T = len(result.output)
+        T, names = len(result.output), top_names(stack, self.view)
+        if not names:  # --only names a layer's quantities alone
+            return
         console.rule(Text("output", style=TITLE), align="left")
         what = joined(stack)
         console.print(Text(f"the top layer's output o_t ({what}), t = 1..{T}", style=DIM))
@@ -43,8 +50,8 @@ class Tables(StackWriter):
                            for c in result.checks if c.t == t and (c.name == name or name is None))
         rows = output_rows(self.view, T)
         for t in rows:
-            line = f"t = {t}   o_t = {fmt_array(result.output[t - 1], digits)}"
-            if y is not None:
+            line = f"t = {t}" + f"   o_t = {fmt_array(result.output[t - 1], digits)}" * ("output" in names)
+            if y is not None and "y" in names:
                 line += f"   y_t = {fmt_array(y[t - 1], digits)}"
             console.print(line + marks(None if last is None else "output", t))
         if last is not None:

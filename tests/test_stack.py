@@ -7,6 +7,7 @@ in tests/reference/torch_stack.json with the .npz files and the script that made
 """
 
 import importlib.util
+import csv
 import io
 import json
 import tracemalloc
@@ -757,3 +758,31 @@ def test_a_pin_of_no_layers_quantity_says_what_a_layer_has(tmp_path, rnncalc):
     assert rnncalc("rnn", path, "--pin", "y@2=1")[::2] == \
         (2, "rnncalc: --pin y@2: 'y' is not a quantity of the stack's rnn layers (s); a pin holds one of a layer's, "
             "e.g. --pin layers.1.s=1\n")
+
+
+def test_only_names_the_top_outputs_keys_as_it_names_a_layers(tmp_path, rnncalc):
+    """--only y writes y_t alone, in every format; --only h,output a layer's h and the top output."""
+    path = tmp_path / "s.yaml"
+    path.write_text("cell: gru\nbidirectional: true\nweights: 0.5\nhidden: 2\nx: [1, -2, 3]\n"
+                    "layers: [{forward: {}, backward: {}}, {forward: {}, backward: {}}]\n"
+                    "W_y: [[1, 0, -1, 2], [0.5, 0.5, 0.5, 0.5]]\n")
+    doc = json.loads(rnncalc("gru", path, "-f", "json")[1])
+    status, out, _ = rnncalc("gru", path, "-f", "jsonl", "--only", "y")
+    assert status == 0 and [json.loads(line) for line in out.splitlines()] == \
+        [{"t": t, "y": y} for t, y in enumerate(doc["y"], start=1)]
+    status, out, _ = rnncalc("gru", path, "-f", "csv", "--only", "y")
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == ["layer", "direction", "t", "y[0]", "y[1]"]
+    assert [[float(v) for v in r[3:]] for r in rows[1:]] == doc["y"] and {r[0] for r in rows[1:]} == {"output"}
+    status, out, _ = rnncalc("gru", path, "-f", "jsonl", "--only", "h,output")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert {tuple(r) for r in records} == {("layer", "direction", "t", "h"), ("t", "output")}
+    assert [r["output"] for r in records if "output" in r] == doc["output"]
+    status, out, _ = rnncalc("gru", path, "--only", "y")
+    assert status == 0 and "y_t = " in out and "o_t = " not in out and "layer 1" not in out
+    status, out, _ = rnncalc("gru", path, "-f", "markdown", "--only", "output")
+    assert status == 0 and "| t | o_t |" in out and "### layer" not in out
+    path.write_text("\n".join(path.read_text().splitlines()[:-1]) + "\n")  # no output layer
+    assert rnncalc("gru", path, "-f", "jsonl", "--only", "y")[::2] == \
+        (2, "rnncalc: --only: no quantity 'y'; the gru cell has x r_pre r z_pre z n_pre n h; the stack's top output "
+            "has output and y with an output layer W_y\n")
