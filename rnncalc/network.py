@@ -118,7 +118,7 @@ def run_stack(stack, view, writer) -> StackResult:
     _check_names(stack, view.only)
     view = layer_view(view)  # what each direction's run reads of --only
     if stack.live:
-        if view.format in ("jsonl", "csv") and not (view.quiet or view.last) and hasattr(writer, "output_rows"):
+        if view.format in ("jsonl", "csv", "table") and not (view.quiet or view.last) and hasattr(writer, "output_rows"):
             return _run_live(stack, view, writer, result)
         _read_whole(stack)
     xs = stack.xs
@@ -214,7 +214,8 @@ def _run_live(stack, view, writer, result):
         if y is not None and not np.all(np.isfinite(y)):
             result.broken = ("output", t, "y")
             return result
-        writer.output_rows([t], o, y)
+        if view.steps is None or t in view.steps:
+            writer.output_rows([t], o, y)
         if stack.expect or not kept:
             kept.append((o[0], None if y is None else y[0]))
         else:

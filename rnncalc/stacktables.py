@@ -9,18 +9,31 @@ from .formats import fmt_array
 from .network import layer_view, top_names
 from .render_backward import backward_table, gradient_table, journey_chart, whole_at
 from .render_console import BAD, DIM, GOOD, TITLE
-from .render_steps import TableWriter
+from .render_steps import Fitted, TableWriter, header
 from .runner import NullWriter
 from .stackoutput import StackWriter, final_read, final_t, final_y, joined, output_rows, step_y
 
 
 class Tables(StackWriter):
-    """Rich tables: a rule and a table per step for each direction, the top output, the backward pass."""
+    """Rich tables: a rule and a table per step for each direction, the top output, the backward pass. A stack
+    answering a stream (-x -) shows every layer's header first, then each line's tables, layer by layer, and
+    its top output, as the line is answered."""
+
+    def start(self, stack):
+        super().start(stack)
+        self.live = stack.live
+        if self.live and self.view.header:
+            for layer in stack.layers:
+                if layer_view(self.view).only != ():
+                    self.out.rule(Text(layer.label, style=TITLE), align="left")
+                    self.out.print(Fitted(lambda width, p=layer.problem: header(p, width)))
 
     def part(self, layer):
         view = layer_view(self.view)
         if view.only == ():  # --only names the top output's keys alone
             return NullWriter()
+        if self.live:
+            return _Answered(self.out, view, layer.label)
         self.out.rule(Text(layer.label, style=TITLE), align="left")
         if layer.direction == "backward":
             v, T = layer.problem.cell.visible, len(self.stack.xs)
@@ -68,7 +81,26 @@ class Tables(StackWriter):
                                else f"✓ all {len(checks)} expected values of the output hold",
                                style=BAD if failed else GOOD))
 
+    def output_rows(self, ts, o, y):
+        """A stream's top output, a line a step as each is answered."""
+        names = top_names(self.stack, self.view)
+        for t, o_t, y_t in zip(ts, o, o if y is None else y):
+            line = f"t = {t}" + f"   o_t = {fmt_array(o_t, self.stack.digits)}" * ("output" in names)
+            if y is not None and "y" in names:
+                line += f"   y_t = {fmt_array(y_t, self.stack.digits)}"
+            if names:
+                self.out.print(Text("output", style=TITLE), "  " + line)
+
     def finish(self, result):
+        checks = result.checks
+        if self.live and checks:
+            failed = [c for c in checks if not c.ok]
+            for c in failed:
+                self.out.print(Text(f"✗ {c.name} at t = {c.t} is {fmt_array(c.actual, self.stack.digits)}, expected "
+                                    f"{fmt_array(c.expected, self.stack.digits)}", style=BAD))
+            self.out.print(Text(f"✗ {len(failed)} of {len(checks)} expected values of the output do not hold"
+                                if failed else f"✓ all {len(checks)} expected values of the output hold",
+                                style=BAD if failed else GOOD))
         if result.loss is None:
             return
         console, stack = self.out, self.stack
@@ -95,3 +127,23 @@ class Tables(StackWriter):
                 console.print(Text(f"{T - len(shown)} of {T} backward steps not shown, as above", style=DIM))
             console.print(gradient_table(p, g, whole_at(self.view)))
             console.print(journey_chart(p, g, final=final))
+
+
+class _Answered(TableWriter):
+    """A layer's tables in a stack answering a stream: its header shown with the others' at the start, each
+    step's table under the layer's name, and its final state and checks under its rule once the stream ends."""
+
+    def __init__(self, console, view, label):
+        super().__init__(console, view)
+        self.label = label
+
+    def start(self, problem):
+        self.problem = problem
+
+    def step(self, step, checks):
+        self.console.print(Text(self.label, style=TITLE))
+        super().step(step, checks)
+
+    def finish(self, summary):
+        self.console.rule(Text(self.label, style=TITLE), align="left")
+        super().finish(summary)

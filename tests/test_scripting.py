@@ -228,6 +228,28 @@ class TestLiveStream:
         assert both.splitlines() == header + by_step
         assert co.close() == (0, "")
 
+    def test_a_one_direction_stacks_tables_answer_each_line(self, rnncalc, tmp_path):
+        # Each line's tables, layer by layer, and its top output are shown before the next line is sent, with
+        # the numbers the same x given whole shows.
+        stack = tmp_path / "stack.yaml"
+        stack.write_text("cell: lstm\nweights: 0.5\nhidden: 2\nlayers:\n  - {b_f: 1}\n  - {W_fh: 0.25}\n"
+                         "W_y: [[1, -1]]\noutput: linear\nexpect: {y: [0, 0.1]}\n")
+        whole = rnncalc("lstm", stack, "-x", "1,2", "--no-color")[1]
+        outputs = [re.sub(r"\s+[✓✗].*", "", line) for line in re.findall(r"t = \d   o_t = .*", whole)]  # no marks
+        co = Coprocess("lstm", str(stack), "-x", "-", "--no-color", env=_rnncalc_on_path(tmp_path))
+        co.send("1")
+        first = co.read_until(lambda out: "output   t = 1" in out)
+        assert first.index("layer 1 · forward\nstep t = 1") < first.index("layer 2 · forward\nstep t = 1") \
+            and first.rstrip().endswith(outputs[0]) and "step t = 2" not in first
+        co.send("2")
+        both = co.read_until(lambda out: "output   t = 2" in out)
+        assert both.rstrip().endswith(outputs[1])
+        status, err = co.close()
+        end = co.read_until(lambda out: "expected values" in out)
+        assert (status, err) == (1, "rnncalc: 1 of 2 expected values do not hold; first: y at t = 2 is 0, expected 0.1\n")
+        assert "final: h_T = " in end and "✗ y at t = 2 is 0, expected 0.1" in end
+        assert "✗ 1 of 2 expected values of the output do not hold" in end
+
     def test_a_line_of_the_wrong_size_names_its_line(self, rnncalc, monkeypatch):
         monkeypatch.setattr("sys.stdin", io.StringIO("1 2\n\n3 4\n5\n"))
         status, out, err = rnncalc("lstm", "--weights", "0.5", "-x", "-", "-f", "jsonl")

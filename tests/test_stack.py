@@ -786,3 +786,17 @@ def test_only_names_the_top_outputs_keys_as_it_names_a_layers(tmp_path, rnncalc)
     assert rnncalc("gru", path, "-f", "jsonl", "--only", "y")[::2] == \
         (2, "rnncalc: --only: no quantity 'y'; the gru cell has x r_pre r z_pre z n_pre n h; the stack's top output "
             "has output and y with an output layer W_y\n")
+
+
+@pytest.mark.parametrize("flags", [("-f", "jsonl", "--steps", "2"), ("-f", "csv", "--steps", "1,3"),
+                                   ("-f", "jsonl", "--only", "y"), ("-f", "csv", "--only", "h,output", "--steps", "3")],
+                         ids=" ".join)
+def test_a_stream_answered_live_shows_the_steps_and_keys_a_whole_input_shows(tmp_path, rnncalc, monkeypatch, flags):
+    path = tmp_path / "s.yaml"
+    path.write_text("cell: lstm\nweights: 0.5\nhidden: 2\nlayers: [{b_f: 1}, {W_fh: 0.25}]\nW_y: [[1, -1]]\n")
+    # the same records, to the bit; a line answered alone comes step by step rather than layer by layer
+    status, whole, _ = rnncalc("lstm", path, "-x", "1,-2,3", *flags)
+    monkeypatch.setattr("sys.stdin", io.StringIO("1\n-2\n3\n"))
+    live = rnncalc("lstm", path, "-x", "-", *flags)
+    assert status == live[0] == 0 and sorted(live[1].splitlines()) == sorted(whole.splitlines())
+    assert live[1].splitlines()[0] == whole.splitlines()[0]  # csv's header, jsonl's first record
