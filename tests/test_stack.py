@@ -6,8 +6,8 @@ in tests/reference/torch_stack.json with the .npz files and the script that made
 (tests/reference/make_torch_stack_reference.py); and small stacks worked by hand in the comments below.
 """
 
-import importlib.util
 import csv
+import importlib.util
 import io
 import json
 import tracemalloc
@@ -320,6 +320,41 @@ def test_random_stack_files_are_answered(tmp_path_factory, cell, doc, params, fm
     for p in params:
         args += ["-p", p]
     assert_answered(args)
+
+
+@FUZZ
+@given(cell=st.sampled_from(["rnn", "lstm", "gru"]), bidirectional=st.booleans(), head=st.sampled_from([None, "final"]),
+       fmt=st.sampled_from(["table", "json", "jsonl", "csv", "markdown", "latex", "-q"]),
+       only=st.lists(st.sampled_from(["y", "output", "h", "s", "c", "x", "f_pre", "zz"]), max_size=3, unique=True),
+       steps=st.sampled_from([None, "--last", "2", "1,3", "9"]))
+def test_random_views_of_a_stack_with_an_output_layer(tmp_path_factory, cell, bidirectional, head, fmt, only, steps):
+    """Every format, --only of the layers' and the top output's names, and the steps shown: answered, and the
+    top output's numbers in jsonl and csv those of the JSON document."""
+    import yaml
+
+    layer = {"forward": {}, "backward": {}} if bidirectional else {}
+    doc = {"cell": cell, "bidirectional": bidirectional, "weights": 0.3, "hidden": 2, "x": [0.5, -1, 2],
+           "layers": [layer, layer], "W_y": [[1] * (4 if bidirectional else 2), [0.5] * (4 if bidirectional else 2)],
+           **({"head": head} if head else {})}
+    path = tmp_path_factory.mktemp("stack") / "s.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    view = (["-q"] if fmt == "-q" else ["-f", fmt]) + (["--only", ",".join(only)] if only else []) + \
+        ({None: [], "--last": ["--last"]}.get(steps, ["--steps", steps]))
+    status, out, err = assert_answered([cell, path, *view])
+    if status or fmt not in ("jsonl", "csv"):
+        return
+    whole = json.loads(assert_answered([cell, path, "-f", "json"])[1])
+    if fmt == "jsonl":
+        for record in map(json.loads, out.splitlines()):
+            if "layer" not in record and "t" in record:
+                for key in ("output", "y"):
+                    assert key not in record or record[key] == whole[key][record["t"] - 1]
+    else:
+        rows = list(csv.reader(io.StringIO(out)))
+        columns = [i for i, name in enumerate(rows[0]) if name.startswith("output[")]
+        for row in rows[1:]:
+            if row[0] == "output" and columns:
+                assert [float(row[i]) for i in columns] == whole["output"][int(row[2]) - 1]
 
 
 @FUZZ
