@@ -216,7 +216,8 @@ class _StackKeeper:
 
         collected = _Collect()
         self.replay(Tables(collected, View(hints="api")),
-                    lambda layer, t, T: t <= TABLE_STEPS or t == (T if layer.direction == "forward" else 1))
+                    lambda layer, t, T: (t if layer.direction == "forward" else T + 1 - t) <= TABLE_STEPS
+                    or t == (T if layer.direction == "forward" else 1))  # the first computed, and the last
         return collected.items
 
 

@@ -179,7 +179,8 @@ class TableWriter:
         if self.view.hints == "api":
             return f"every step is in the trace's {self.steps}"
         every = "--format json" if self.problem.loss is not None else "--format jsonl or csv"
-        return f"choose them with --steps {first}:{last}, or see all with {every}"
+        chosen = f"them with --steps {first}:{last}" if last > first else f"it with --steps {first}"
+        return f"choose {chosen}, or see all with {every}"
 
     def start(self, problem):
         self.problem = problem
@@ -192,8 +193,9 @@ class TableWriter:
         shown = getattr(self, "shown", self.problem.steps + 1 if backward else 0)
         first, last = (step.t + 1, shown - 1) if backward else (shown + 1, step.t - 1)
         if first <= last and self.view.steps is None and not self.view.last:  # a long run's cut
-            self.console.print(Text(f"{last - first + 1} steps not shown, t = {first} to {last}: "
-                                    f"{self.unshown(first, last)}", style=DIM))
+            hidden = f"{last - first + 1} steps not shown, t = {first} to {last}" if last > first else \
+                f"1 step not shown, t = {first}"
+            self.console.print(Text(f"{hidden}: {self.unshown(first, last)}", style=DIM))
             self.console.print()
         self.shown = step.t
         self.widths = getattr(self, "widths", [])

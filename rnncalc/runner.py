@@ -229,13 +229,15 @@ def runner(problem, view: View, writer, progress=None, backward=False):
     wants_steps = getattr(writer, "wants_steps", True)
     recorded, block, n = [], None, 0
 
-    def shown(t, last):
+    def shown(t, last, count):
+        """Whether the step reading x_t, the count-th computed, is shown: a table's cut keeps the first computed
+        (t = 1, 2, ... forward; t = T, T − 1, ... backward), those with expected values, and the last."""
         if view.last or view.quiet:
             return last
         if view.steps is not None:
             return t in view.steps
         if default_cut:
-            return last or t <= TABLE_STEPS or t <= expected_steps
+            return last or count <= TABLE_STEPS or t <= expected_steps
         return True
 
     blocks = engine.blocks(problem.cell, problem.params, problem.init, problem.xs, problem.rounding,
@@ -253,7 +255,7 @@ def runner(problem, view: View, writer, progress=None, backward=False):
         rows = ([] if not wants_steps and not keep_shown else
                 list(range(n)) if not (view.last or view.quiet or view.steps is not None or default_cut) else
                 [n - 1] * last if view.last or view.quiet else
-                [i for i in range(n) if shown(times[i], last and i == n - 1)])
+                [i for i in range(n) if shown(times[i], last and i == n - 1, block.t0 + i)])
         checks = _checks(problem, block, n, last, broken) if problem.expect else {}
         for cs in checks.values():
             summary.checks += cs

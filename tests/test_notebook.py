@@ -102,7 +102,7 @@ def test_a_stack_shows_once_every_layer_and_direction_with_its_numbers(outputs):
         assert f"{final:.4f}" in shown[heading], heading
         assert f'every step is in the trace\'s .layers[{index}]["steps"]' in shown[heading]
         backward = shown[f"{heading}: backward pass"]
-        assert backward.count("backward step t = ") == len({*range(1, 11), last})  # as the forward tables
+        assert backward.count("backward step t = ") == 11  # the first ten computed and the last, in every direction
         assert f"{doc['grad']['layers'][index]['b_s'][0]:.4f}" in backward
     assert f"{doc['output'][-1][0]:.4f}" in shown["output"] and f"{doc['y'][-1][0]:.4f}" in shown["output"]
     assert 'every step is in the trace\'s .to_dict()["output"] and ["y"]' in shown["output"]

@@ -535,16 +535,19 @@ def test_a_stack_holds_its_layers_states_and_nothing_more_per_step(fmt):
 
 
 def test_a_backward_direction_names_the_steps_it_does_not_show(tmp_path, rnncalc):
-    # T = 12: the backward direction computes t = 12, 11, ..., 1 and its table shows t = 10 down to 1, so
-    # the steps not shown are 11 and 12, named before t = 10.
+    # T = 12: the backward direction computes t = 12, 11, ..., 1, and its table shows the first ten it computes,
+    # t = 12 down to 3, and its last, t = 1: the step not shown is t = 2, named before t = 1.
     path = tmp_path / "b.yaml"
     path.write_text("cell: rnn\nbidirectional: true\nx: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]\nlayers:\n"
                     "  - forward: {W_ss: 0.5, W_sx: 1}\n    backward: {W_ss: 0.5, W_sx: 1}\n")
     status, out, err = rnncalc("rnn", path, "--no-color")
     assert status == 0, err
     backward = out.split("layer 1 · backward")[1]
-    assert "2 steps not shown, t = 11 to 12: choose them with --steps 11:12" in backward
-    assert backward.index("t = 11 to 12") < backward.index("step t = 10 ") < backward.index("step t = 1 ")
+    assert "1 step not shown, t = 2: choose it with --steps 2, or see all with --format jsonl or csv" in backward
+    assert backward.index("step t = 12 ") < backward.index("step t = 3 ") < backward.index("t = 2:") \
+        < backward.index("step t = 1 ")
+    forward = out.split("layer 1 · backward")[0]
+    assert "1 step not shown, t = 11: choose it with --steps 11," in forward
     assert "final: s_1 = " in backward
 
 
