@@ -199,8 +199,8 @@ def reverse(cell: Cell, params: dict, init: dict, steps: list, seeds: list, jaco
     q_pre: array}); return a StepGrads per step (time order), dL/ds_0 by state name, and with jacobian the
     norms ‖J_t‖₂ of J_t = ∂v_T/∂v_t, v the visible state, for t = 1..T (else ones).
 
-    With jacobian the cotangents carry 1 + H rows: row 0 is dL/d(·), and rows 1..H start as the identity at
-    v_T, so that the rows reaching v_t are J_t, one per component of v_T: each weight's Wᵀ g is one matmul
+    With jacobian the cotangents carry 1 + H rows (H the length of v): row 0 is dL/d(·), and rows 1..H start as
+    the identity at v_T, so that the rows reaching v_t are J_t, one per component of v_T: each weight's Wᵀ g is one matmul
     for all rows at once, in a single pass. J_T = I needs no pass (‖J_T‖₂ = 1), and the rows are dropped once
     J_1 is known. For the LSTM, J_t is partial: it perturbs h_t alone and holds c_t. With every_state, a cell
     with a second state (the LSTM's c) carries H rows more, the identity at c_T, for ‖∂c_T/∂c_t‖₂, kept in each
@@ -209,10 +209,10 @@ def reverse(cell: Cell, params: dict, init: dict, steps: list, seeds: list, jaco
     A quantity pinned at a step (step.pinned) is a constant there: its cotangent stops at it.
     """
     v, T = cell.visible, len(steps)
-    H = len(steps[-1].values[v])
     states = [s.name for s in cell.states if every_state or s.name == v]
-    n = 1 + H * len(states) if jacobian and T > 1 else 1  # rows of every cotangent
-    norms = SpectralNorms(T, threaded=n > 1 and H >= THREADED_NORMS, keys=states)
+    sizes = [len(steps[-1].values[s]) for s in states]
+    n = 1 + sum(sizes) if jacobian and T > 1 else 1  # rows of every cotangent
+    norms = SpectralNorms(T, threaded=n > 1 and max(sizes) >= THREADED_NORMS, keys=states)
     try:
         records, d_init = _sweep(cell, params, init, steps, seeds, n, norms, states)
     except BaseException:  # Ctrl-C included: no waiting for the norms
@@ -227,9 +227,9 @@ def reverse(cell: Cell, params: dict, init: dict, steps: list, seeds: list, jaco
 
 def _sweep(cell, params, init, steps, seeds, n, norms, states):
     """reverse()'s walk from t = T down to 1, handing each J_t of each of states to norms[s]."""
-    v, T = cell.visible, len(steps)
-    H = len(steps[-1].values[v])
-    block = {s: slice(1 + k * H, 1 + (k + 1) * H) for k, s in enumerate(states)}  # each state's Jacobian rows
+    T = len(steps)
+    ends = np.cumsum([1] + [len(steps[-1].values[s]) for s in states])
+    block = {s: slice(a, b) for s, a, b in zip(states, ends[:-1], ends[1:])}  # each state's Jacobian rows
     last_state = next(eq.name for eq in cell.equations if eq.name in block)  # the last one the reverse walk meets
     carry = {s.name: None for s in cell.states}  # dL/ds_t (rows) through step t+1's Prev nodes
     outside = readout(cell)
@@ -246,8 +246,9 @@ def _sweep(cell, params, init, steps, seeds, n, norms, states):
                 grads.q[name] = rows
         if n > 1 and t == T:
             for s in states:
-                rows = np.zeros((n, H)) if s not in grads.q else grads.q[s].copy()
-                rows[block[s]] += np.eye(H)  # ∂s_T/∂s_T
+                size = block[s].stop - block[s].start
+                rows = np.zeros((n, size)) if s not in grads.q else grads.q[s].copy()
+                rows[block[s]] += np.eye(size)  # ∂s_T/∂s_T
                 grads.q[s] = rows
         values = {}
         pinned = getattr(step, "pinned", ())

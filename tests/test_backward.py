@@ -18,6 +18,8 @@ from rnncalc.engine import Rounding, run
 VARIANTS = {label: (lambda name=name, keywords=keywords: cells.CELLS[name](**keywords))
             for label, (name, keywords) in CELL_FORMS.items()}
 H, D, K, T = 3, 2, 3, 4
+P = 2  # a projected LSTM's h_t: not H, so that a state taken for (H,) is caught
+SIZES = {"H": H, "D": D, "K": K, "P": P}
 
 
 def make_cell(variant, output):
@@ -28,9 +30,8 @@ def make_cell(variant, output):
 def random_problem(cell, seed, scale=0.8):
     """Gaussian weights, biases, initial states and inputs: params, init, xs (T, D)."""
     rng = np.random.default_rng(seed)
-    size = {"H": H, "D": D, "K": K}
-    params = {p.name: scale * rng.standard_normal([size[d] for d in p.shape]) for p in cell.params}
-    init = {s.name: rng.standard_normal(H) for s in cell.states}
+    params = {p.name: scale * rng.standard_normal([SIZES[d] for d in p.shape]) for p in cell.params}
+    init = {s.name: rng.standard_normal(SIZES[s.dim]) for s in cell.states}
     return params, init, rng.standard_normal((T, D))
 
 
@@ -77,7 +78,7 @@ def test_gradients_match_central_differences(variant, output, kind, shape):
     # 1e-16 |L| / ε rounding), so rtol 1e-7 (plus that rounding floor) checks rnncalc to the FD's accuracy.
     cell = make_cell(variant, output)
     params, init, xs = random_problem(cell, seed=sorted(VARIANTS).index(variant))
-    width = K if output else H
+    width = K if output else SIZES[cell.visible_dim]
     rng = np.random.default_rng(1)
     target = {"sum": None, "xent": rng.integers(0, K, T),
               "mse": rng.standard_normal((T, width) if shape == "per-step" else width)}
@@ -236,8 +237,9 @@ def test_jacobian_norms_match_finite_differences(variant):
     v = cell.visible
     for t in range(1, T):
         states = {s.name: steps[t - 1].values[s.name].copy() for s in cell.states}
-        J = np.zeros((H, H))
-        for j in range(H):
+        n = SIZES[cell.visible_dim]
+        J = np.zeros((n, n))
+        for j in range(n):
             def v_T():
                 return forward(cell, params, states, xs[t:])[-1].values[v].copy()
             states[v][j] += 1e-6
