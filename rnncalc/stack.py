@@ -38,7 +38,7 @@ MAX_LAYERS = 100  # layers in a stack; building each costs a few milliseconds
 STACK_KEYS = ("cell", "name", "bidirectional", "merge", "x", "layers", "W_y", "b_y", "output", "head", "pin", "digits",
               "atol", "expect", "loss", "target")
 # Top-level keys that are defaults for every layer's mapping.
-LAYER_DEFAULTS = ("round", "round_state", "weights", "biases", "hidden", *CELL_OPTIONS)
+LAYER_DEFAULTS = ("round", "round_state", "weights", "biases", "hidden", "proj", *CELL_OPTIONS)
 JOURNEY_OF_ONE = ("is one layer's: a stack's --grad shows each direction's journey of its visible state, "
                   "‖∂v/∂v_t‖₂; run a layer alone for the LSTM's ‖∂c_T/∂c_t‖₂")
 # -p / --expect addresses: layers.2.backward.W_fh, layers.1.h (one direction), or a top-level name.
@@ -77,8 +77,9 @@ class Stack:
 
     @property
     def width(self):
-        """The size of the top output: H of the top layer, twice that when bidirectional and concatenated."""
-        return self.layers[-1].problem.sizes["H"] * (2 if self.bidirectional and self.merge == "concat" else 1)
+        """The size of the top output: the top layer's visible size (H, or P projected), twice that when
+        bidirectional and concatenated."""
+        return self.layers[-1].problem.visible_size * (2 if self.bidirectional and self.merge == "concat" else 1)
 
     def directions(self, number):
         return [layer for layer in self.layers if layer.number == number]
@@ -283,8 +284,9 @@ def _merge(entry, bidirectional):
 
 
 def _merged_width(directions, merge, where=""):
-    """The width of a layer's output: its directions' H, side by side (concat) or joined number by number."""
-    sizes = [layer.problem.sizes["H"] for layer in directions]
+    """The width of a layer's output: its directions' visible sizes (H, or P projected), side by side (concat) or
+    joined number by number."""
+    sizes = [layer.problem.visible_size for layer in directions]
     if merge == "concat" or not sizes:
         return sum(sizes)
     if len(set(sizes)) > 1:
