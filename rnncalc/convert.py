@@ -261,13 +261,14 @@ def course_model(model: Model, activation: str | None, output: str | None, sourc
     if len(directions) > 1:
         raise InputError(source, "mixes bidirectional and one-directional layers; an rnncalc stack is one or the "
                                  "other: convert a layer at a time with --layer N")
-    width = None
+    width, its = None, "H"
     for layer in model.layers:
         for p in layer.values():
             if width is not None and p.sizes[1] != width:
                 raise InputError(source, f"{p.origin} reads input size D = {p.sizes[1]}, but the layer below "
-                                         f"gives {width} (its H, or P with a projection, times 2 when bidirectional)")
+                                         f"gives {width} (its {its}, times 2 when bidirectional)")
         width = sum(p.width for p in layer.values()) if model.merge == "concat" else next(iter(layer.values())).width
+        its = "P" if any(p.W_r is not None for p in layer.values()) else "H"
     bidirectional = directions[0] == 2
     layers = [{d: course_layer(p, model.framework, activation, notes) for d, p in layer.items()}
               for layer in model.layers]
