@@ -77,9 +77,9 @@ class Stack:
 
     @property
     def width(self):
-        """The size of the top output: the top layer's visible size (H, or P projected), twice that when
-        bidirectional and concatenated."""
-        return self.layers[-1].problem.visible_size * (2 if self.bidirectional and self.merge == "concat" else 1)
+        """The size of the top output: the top layer's visible size (H, or P projected), its two directions' side by
+        side when bidirectional and concatenated."""
+        return _merged_width(self.directions(self.layers[-1].number), self.merge)
 
     def directions(self, number):
         return [layer for layer in self.layers if layer.number == number]
