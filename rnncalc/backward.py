@@ -199,12 +199,14 @@ def reverse(cell: Cell, params: dict, init: dict, steps: list, seeds: list, jaco
     q_pre: array}); return a StepGrads per step (time order), dL/ds_0 by state name, and with jacobian the
     norms ‖J_t‖₂ of J_t = ∂v_T/∂v_t, v the visible state, for t = 1..T (else ones).
 
-    With jacobian the cotangents carry 1 + H rows (H the length of v): row 0 is dL/d(·), and rows 1..H start as
-    the identity at v_T, so that the rows reaching v_t are J_t, one per component of v_T: each weight's Wᵀ g is one matmul
+    With jacobian the cotangents carry 1 + H rows: row 0 is dL/d(·), and rows 1..H start as the identity at
+    v_T, so that the rows reaching v_t are J_t, one per component of v_T: each weight's Wᵀ g is one matmul
     for all rows at once, in a single pass. J_T = I needs no pass (‖J_T‖₂ = 1), and the rows are dropped once
     J_1 is known. For the LSTM, J_t is partial: it perturbs h_t alone and holds c_t. With every_state, a cell
     with a second state (the LSTM's c) carries H rows more, the identity at c_T, for ‖∂c_T/∂c_t‖₂, kept in each
     record's state_norms.
+
+    H is each state's own length: a projected LSTM's h has P numbers, its c H.
 
     A quantity pinned at a step (step.pinned) is a constant there: its cotangent stops at it.
     """

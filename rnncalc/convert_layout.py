@@ -224,8 +224,8 @@ def projected_cell(W_h, W_r, cell, source, name_h, name_r):
     by rows and acting on the projected h, and W_r (P, H), h_t = W_r (o_t ⊙ tanh(c_t))."""
     G = BLOCKS["lstm"]
     if cell not in (None, "lstm"):
-        raise InputError(f"{source}: {name_r}", f"is an LSTM's projection (proj_size > 0), which {ARTICLE[BLOCKS[cell]]} "
-                                                f"{cell} layer has not; drop --cell {cell}")
+        raise InputError(f"{source}: {name_r}", f"is an LSTM's projection (proj_size > 0), which "
+                                                f"{ARTICLE[BLOCKS[cell]]} {cell} layer has not; drop --cell {cell}")
     if W_h.ndim != 2 or 0 in W_h.shape or W_h.shape[0] % G:
         raise InputError(f"{source}: {name_h}", f"expected shape ({G}·H, P) for an LSTM with the projection {name_r}, "
                                                 f"found {shape_text(W_h.shape)}")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from .choices import DIRECTIONS
 from .convert_layout import (BLOCKS, FRAMEWORK_GATES, MODULE_NAME, STATE, TITLES, TORCH_NAME, Model, Packed,
-                             linear_head, listing, looks_keras, missing, numbers, projected_cell, quoted, recurrent_cell,
-                             shape_text, span)
+                             linear_head, listing, looks_keras, missing, numbers, projected_cell, quoted,
+                             recurrent_cell, shape_text, span)
 from .errors import InputError
 
 MAX_PT_BYTES = 2**28  # a .pt file read whole by torch.load: 256 MiB, as an .npz's arrays

@@ -25,8 +25,8 @@ from .yamlio import MAX_DEPTH, MAX_NUMBERS, Document, parse_flow
 
 # Keys a problem may have besides its cell's parameters and initial states.
 CELL_OPTIONS = sorted({o.key for entry in cells.CELLS.values() for o in entry.options})
-OPTION_KEYS = ("cell", "name", "hidden", "input", "proj", "x", "round", "round_state", "output", "weights", "biases", "journey",
-               "digits", "atol", "expect", "loss", "target", "pin", *CELL_OPTIONS)
+OPTION_KEYS = ("cell", "name", "hidden", "input", "proj", "x", "round", "round_state", "output", "weights", "biases",
+               "journey", "digits", "atol", "expect", "loss", "target", "pin", *CELL_OPTIONS)
 DEFAULT_DIGITS = 4
 DIM_NAMES = {"H": "hidden size", "D": "input size", "K": "output size", "P": "projection size"}
 SIZE_KEYS = {"H": "hidden", "D": "input", "P": "proj"}  # the key (and flag) that gives each size

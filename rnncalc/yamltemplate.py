@@ -56,7 +56,8 @@ def yaml_template(cell: Cell, sizes: dict) -> str:
                 lines.append(f"# {p.name}: {_yaml_zeros(tuple(sizes[s] for s in p.shape))}  # {symbolic(p.shape)}: "
                              f"{p.doc}")
     lines += ["# Optional output layer y_t = softmax(W_y v_t + b_y), v the visible state:",
-              f"# W_y: [[0, ...]]  # {symbolic(('K', cell.visible_dim))}", "# b_y: [0, ...]     # (K,)", "# output: softmax  # softmax | sigmoid | linear"]
+              f"# W_y: [[0, ...]]  # {symbolic(('K', cell.visible_dim))}", "# b_y: [0, ...]     # (K,)",
+              "# output: softmax  # softmax | sigmoid | linear"]
     return "\n".join(lines) + "\n"
 
 

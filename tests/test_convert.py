@@ -146,7 +146,8 @@ class TestPytorchLayout:
     def test_a_projected_lstm_keeps_its_blocks_and_copies_the_projection(self):
         # nn.LSTM(D=3, H=2, proj_size=1): weight_hh_l0 (4·H, P) acts on the projected h; weight_hr_l0 (P, H) is W_hm.
         H, P, D = 2, 1, 3
-        arrays = {"weight_ih_l0": blocks(4, H, D), "weight_hh_l0": blocks(4, H, P), "weight_hr_l0": np.array([[5.0, 7.0]])}
+        arrays = {"weight_ih_l0": blocks(4, H, D), "weight_hh_l0": blocks(4, H, P),
+                  "weight_hr_l0": np.array([[5.0, 7.0]])}
         c = convert.course_arrays(arrays, "pytorch")
         assert c.cell == "lstm" and list(c.params)[-1] == "W_hm" and len(c.params) == 13
         for gate, k in {"i": 0, "f": 1, "c": 2, "o": 3}.items():

@@ -29,7 +29,8 @@ def test_the_template_runs_as_written(rnncalc, rnncalc_json, tmp_path):
     status, text, err = rnncalc("init", "lstm", "--hidden", "3", "--proj", "2", "--input", "2")
     assert status == 0, err
     assert "\nproj: 2\n" in text and "W_hm: [[0, 0, 0], [0, 0, 0]]  # (P, H): weight on m_t in h_t\n" in text
-    assert "h0: [0, 0]  # (P,)" in text and "c0: [0, 0, 0]  # (H,)" in text and "#   W_f: (H, P+D) = [W_fh W_fx]" in text
+    assert "h0: [0, 0]  # (P,)" in text and "c0: [0, 0, 0]  # (H,)" in text
+    assert "#   W_f: (H, P+D) = [W_fh W_fx]" in text
     (tmp_path / "p.yaml").write_text(text)
     doc = rnncalc_json("lstm", tmp_path / "p.yaml")
     assert (doc["hidden_size"], doc["proj_size"], doc["input_size"]) == (3, 2, 2)
@@ -56,7 +57,8 @@ def test_the_concatenated_form_acts_on_the_projected_state(rnncalc_json):
 def test_a_stack_reads_each_layers_projected_state(rnncalc_json, tmp_path):
     # Layer 1 has P = 1 in both directions, so layer 2 reads 2 numbers; layer 2's backward direction has P = 2.
     (tmp_path / "s.yaml").write_text("cell: lstm\nx: [1, 2]\nweights: 0.5\nhidden: 2\nproj: 1\nbidirectional: true\n"
-                                     "layers:\n  - {forward: {}, backward: {}}\n  - {forward: {}, backward: {proj: 2}}\n")
+                                     "layers:\n  - {forward: {}, backward: {}}\n"
+                                     "  - {forward: {}, backward: {proj: 2}}\n")
     doc = rnncalc_json("lstm", tmp_path / "s.yaml", "--grad")
     sizes = [(layer["hidden_size"], layer["proj_size"], layer["input_size"]) for layer in doc["layers"]]
     assert sizes == [(2, 1, 1), (2, 1, 1), (2, 1, 2), (2, 2, 2)]
@@ -84,7 +86,8 @@ def test_what_does_not_fit_is_one_line(rnncalc, args, message):
 
 def test_other_cells_have_no_projection(rnncalc):
     assert rnncalc("gru", "--weights", "1", "-p", "proj=2", "-x", "1") == (
-        2, "", "rnncalc: --param proj: is the size of a projected LSTM's h_t; the GRU (reset-after) has no projection\n")
+        2, "", "rnncalc: --param proj: is the size of a projected LSTM's h_t; the GRU (reset-after) has no "
+               "projection\n")
     assert rnncalc("init", "rnn", "--proj", "2") == (
         2, "", "rnncalc: --proj 2: is the size of a projected LSTM's h_t; the rnn cell has none\n")
     status, _, err = rnncalc("gru", "--weights", "1", "-p", "W_hm=1", "-x", "1")
