@@ -206,13 +206,15 @@ def reverse(cell: Cell, params: dict, init: dict, steps: list, seeds: list, jaco
     with a second state (the LSTM's c) carries H rows more, the identity at c_T, for ‖∂c_T/∂c_t‖₂, kept in each
     record's state_norms.
 
+    H is each state's own length: a projected LSTM's h has P numbers, its c H.
+
     A quantity pinned at a step (step.pinned) is a constant there: its cotangent stops at it.
     """
     v, T = cell.visible, len(steps)
-    H = len(steps[-1].values[v])
     states = [s.name for s in cell.states if every_state or s.name == v]
-    n = 1 + H * len(states) if jacobian and T > 1 else 1  # rows of every cotangent
-    norms = SpectralNorms(T, threaded=n > 1 and H >= THREADED_NORMS, keys=states)
+    sizes = [len(steps[-1].values[s]) for s in states]
+    n = 1 + sum(sizes) if jacobian and T > 1 else 1  # rows of every cotangent
+    norms = SpectralNorms(T, threaded=n > 1 and max(sizes) >= THREADED_NORMS, keys=states)
     try:
         records, d_init = _sweep(cell, params, init, steps, seeds, n, norms, states)
     except BaseException:  # Ctrl-C included: no waiting for the norms
@@ -227,9 +229,9 @@ def reverse(cell: Cell, params: dict, init: dict, steps: list, seeds: list, jaco
 
 def _sweep(cell, params, init, steps, seeds, n, norms, states):
     """reverse()'s walk from t = T down to 1, handing each J_t of each of states to norms[s]."""
-    v, T = cell.visible, len(steps)
-    H = len(steps[-1].values[v])
-    block = {s: slice(1 + k * H, 1 + (k + 1) * H) for k, s in enumerate(states)}  # each state's Jacobian rows
+    T = len(steps)
+    ends = np.cumsum([1] + [len(steps[-1].values[s]) for s in states])
+    block = {s: slice(a, b) for s, a, b in zip(states, ends[:-1], ends[1:])}  # each state's Jacobian rows
     last_state = next(eq.name for eq in cell.equations if eq.name in block)  # the last one the reverse walk meets
     carry = {s.name: None for s in cell.states}  # dL/ds_t (rows) through step t+1's Prev nodes
     outside = readout(cell)
@@ -246,8 +248,9 @@ def _sweep(cell, params, init, steps, seeds, n, norms, states):
                 grads.q[name] = rows
         if n > 1 and t == T:
             for s in states:
-                rows = np.zeros((n, H)) if s not in grads.q else grads.q[s].copy()
-                rows[block[s]] += np.eye(H)  # ∂s_T/∂s_T
+                size = block[s].stop - block[s].start
+                rows = np.zeros((n, size)) if s not in grads.q else grads.q[s].copy()
+                rows[block[s]] += np.eye(size)  # ∂s_T/∂s_T
                 grads.q[s] = rows
         values = {}
         pinned = getattr(step, "pinned", ())

@@ -7,7 +7,8 @@ the concatenated weight forms, the computation, the trace, the JSON keys, the YA
 and the equations page. A cell joins the catalogue with register(): its command, options,
 examples and the forms its equations page shows. Adding a cell means appending one such block.
 
-Shapes are symbolic: H is the hidden size, D the input size, K the output size.
+Shapes are symbolic: H is the hidden size, D the input size, K the output size, P the size of a projected
+LSTM's visible state.
 """
 
 from __future__ import annotations
@@ -63,7 +64,9 @@ class Equation(Record):
 
 
 class State(Record):
-    _fields = ("name", "doc")
+    """A state carried from step to step; dim names its length."""
+    _fields = ("name", "doc", "dim")
+    _defaults = {"dim": "H"}
 
     @property
     def init_key(self):
@@ -104,6 +107,11 @@ class Cell(Record):
         """The visible state (h, or s): the one an output layer, --round-state and -q see."""
         return self.states[0].name
 
+    @property
+    def visible_dim(self):
+        """The symbolic length of the visible state: H, or P when a projection makes it."""
+        return self.states[0].dim
+
     def equation(self, name):
         return next(e for e in self.equations if e.name == name)
 
@@ -112,7 +120,7 @@ class Cell(Record):
         if isinstance(expr, Input):
             return "D"
         if isinstance(expr, Prev):
-            return "H"
+            return next(s.dim for s in self.states if s.name == expr.state)
         if isinstance(expr, Ref):
             return self.equation(expr.name).dim
         return self.dims(expr.children()[0])
@@ -159,6 +167,11 @@ class Cell(Record):
                     if name and name not in names and name not in pairs:
                         pairs[name] = (on_state[0], on_x[0])
         return pairs
+
+    def concatenated_shape(self, name):
+        """The symbolic shape of a concatenated weight: ("H", "H+D") for W_f = [W_fh W_fx] acting on [h_{t-1}; x_t]."""
+        rows, state = next(p.shape for p in self.params if p.name == self.concatenated[name][0])
+        return rows, f"{state}+D"
 
     @cached_property
     def param_names(self):
@@ -237,7 +250,7 @@ class CellEntry:
         self.options = tuple(options)  # Option, each a keyword of the factory
         self.pages = tuple(pages)  # the factory's keywords for each form the equations page shows
         self.example, self.grad_example = example, grad_example
-        self.implied = implied  # the factory's keywords that the parameters given imply, from their names
+        self.implied = implied  # the factory's keywords that the keys given imply, from their names
         self.other_names = dict(other_names or {})  # names other frameworks and textbooks use: the course's
 
     def __call__(self, **keywords) -> Cell:
@@ -297,11 +310,13 @@ register(gated, example="rnncalc gated samples/gated.yaml",
                       "h0": "s0"})
 
 
-def lstm(peepholes=""):
+def lstm(peepholes="", projection=False):
     """The LSTM: forget, input and output gates around a memory cell c_t.
 
     peepholes names the gates that also see the memory cell (Gers & Schmidhuber): "f" and "i" add
     P ⊙ c_{t-1}, "o" adds P_o ⊙ c_t, and so is computed after c_t.
+    projection (Sak et al. 2014, PyTorch's proj_size): the visible state is projected to P numbers,
+    m_t = o_t ⊙ tanh(c_t), h_t = W_hm m_t, and every gate reads that h_{t-1} of length P.
     """
     f, i, o = Ref("f"), Ref("i"), Ref("o")
 
@@ -311,9 +326,15 @@ def lstm(peepholes=""):
 
     output_gate = Equation("o", gate("o", Ref("c")), "sigmoid", "output gate")
     late = "o" in peepholes
+    if projection:
+        visible = (Equation("m", o * Ref("tanh_c"), None, "gated memory"),
+                   Equation("h", MatVec(Param("W_hm"), Ref("m")), None, "visible state, projected", dim="P"))
+    else:
+        visible = (Equation("h", o * Ref("tanh_c"), None, "visible state"),)
+    title = "peephole LSTM" if peepholes else "LSTM"
     return Cell(
-        "lstm", "peephole LSTM" if peepholes else "LSTM",
-        (State("h", "visible state"), State("c", "memory cell")),
+        "lstm", f"{title} with projection" if projection else title,
+        (State("h", "visible state", "P" if projection else "H"), State("c", "memory cell")),
         (
             Equation("f", gate("f", Prev("c")), "sigmoid", "forget gate"),
             Equation("i", gate("i", Prev("c")), "sigmoid", "input gate"),
@@ -322,20 +343,21 @@ def lstm(peepholes=""):
             Equation("c", f * Prev("c") + i * Ref("c_tilde"), None, "memory cell"),
             *((output_gate,) if late else ()),
             Equation("tanh_c", Ref("c"), "tanh", "squashed memory"),
-            Equation("h", o * Ref("tanh_c"), None, "visible state"),
+            *visible,
         ),
         {"peepholes": list(peepholes)} if peepholes else {},
     )
 
 
-register(lstm, pages=[{}, {"peepholes": "fio"}],
-         implied=lambda given: {"peepholes": "".join(g for g in "fio" if f"P_{g}" in given)},
+register(lstm, pages=[{}, {"peepholes": "fio"}, {"projection": True}],
+         implied=lambda given: {"peepholes": "".join(g for g in "fio" if f"P_{g}" in given),
+                                "projection": "W_hm" in given or "proj" in given},
          example="rnncalc lstm --weights 1 --h0 1 --c0 1 -x 5 --round sign",
          grad_example="rnncalc lstm samples/vanishing_lstm.yaml --grad",
          other_names={"W_hh": "W_fh, W_ih, W_oh and W_ch", "W_xh": "W_fx, W_ix, W_ox and W_cx",
                       "W_ii": "W_ix", "W_if": "W_fx", "W_ig": "W_cx", "W_io": "W_ox",
                       "W_hg": "W_ch", "W_gh": "W_ch", "W_gx": "W_cx", "b_g": "b_c", "b_ii": "b_i",
-                      "b_if": "b_f", "b_ig": "b_c", "b_io": "b_o"})
+                      "b_if": "b_f", "b_ig": "b_c", "b_io": "b_o", "W_hr": "W_hm"})
 
 
 def gru(variant="reset-after", z_weighs="old"):

@@ -74,6 +74,8 @@ def init(
     cell: Annotated[CellName, typer.Argument(help="The cell.")],
     hidden: Annotated[int, typer.Option(parser=whole_number(1), metavar="H", help="Hidden size H.")] = 1,
     input: Annotated[int, typer.Option(parser=whole_number(1), metavar="D", help="Input size D.")] = 1,
+    proj: Annotated[Optional[int], typer.Option(parser=whole_number(1), metavar="P",
+                                                help="Projection size P: an LSTM with h_t = W_hm m_t.")] = None,
 ):
     """Print a commented YAML problem for CELL with every key at its shape.
 
@@ -81,7 +83,7 @@ def init(
     """
     from .commands import template
 
-    sys.stdout.write(template(cell.value, hidden, input))
+    sys.stdout.write(template(cell.value, hidden, input, proj))
 
 
 @app.command()

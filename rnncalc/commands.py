@@ -164,26 +164,35 @@ def _outcome(broken, checks, problem, view, console, document=None):
 
 # ---------------------------------------------------------------- check
 
-def template(cell_name: str, h: int, d: int) -> str:
-    """rnncalc init: the cell's YAML template at H and D, within the sizes a cell command reads and the
-    size of a YAML problem."""
+def template(cell_name: str, h: int, d: int, proj: int | None = None) -> str:
+    """rnncalc init: the cell's YAML template at H and D (and the projection's P, for a projected LSTM), within
+    the sizes a cell command reads and the size of a YAML problem."""
     import math
 
     from .reading import MAX_SIZE
     from .yamltemplate import yaml_template
     from .yamlio import MAX_YAML_BYTES
 
-    for flag, name, n in (("--hidden", "hidden size H", h), ("--input", "input size D", d)):
-        if n > MAX_SIZE:
+    for flag, name, n in (("--hidden", "hidden size H", h), ("--input", "input size D", d),
+                          ("--proj", "projection size P", proj)):
+        if n is not None and n > MAX_SIZE:
             raise InputError(flag, f"the {name} = {n} is over rnncalc's limit of {MAX_SIZE}")
-    cell = CELLS[cell_name]()
-    numbers = sum(math.prod({"H": h, "D": d}[dim] for dim in p.shape) for p in cell.params if "K" not in p.shape)
+    entry = CELLS[cell_name]
+    sizes = {"H": h, "D": d}
+    if proj is not None:
+        cell = entry(**entry.implied({"proj"})) if entry.implied else entry()
+        if cell.visible_dim != "P":
+            raise InputError(f"--proj {proj}", f"is the size of a projected LSTM's h_t; the {cell_name} cell has none")
+        sizes["P"] = proj
+    else:
+        cell = entry()
+    numbers = sum(math.prod(sizes[dim] for dim in p.shape) for p in cell.params if "K" not in p.shape)
     too_big = InputError(f"--hidden {h} --input {d}", f"the template would be over {MAX_YAML_BYTES // 2**20} MiB, "
                                                       "the most a YAML problem may hold; give parameters this "
                                                       "large in an .npz file")
     if 3 * numbers > MAX_YAML_BYTES:  # "0, " a number
         raise too_big
-    text = yaml_template(cell, {"H": h, "D": d})
+    text = yaml_template(cell, sizes)
     if len(text.encode()) > MAX_YAML_BYTES:
         raise too_big
     return text

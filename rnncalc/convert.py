@@ -218,6 +218,8 @@ def course_layer(packed: Packed, framework: str, activation: str | None, notes: 
             params[name], sources[name] = value, source
         order_of = {name: k for k, name in enumerate(PEEPHOLE_ORDER)}
         params = dict(sorted(params.items(), key=lambda kv: order_of[kv[0]]))
+    if packed.W_r is not None:  # h_t = W_hm m_t, m_t = o_t ⊙ tanh(c_t)
+        params["W_hm"], sources["W_hm"] = packed.W_r, packed.names["W_r"](0, len(packed.W_r))
     options = {}
     if packed.cell == "rnn":
         options["activation"] = _activation_option(packed, framework, activation, notes)
@@ -259,14 +261,14 @@ def course_model(model: Model, activation: str | None, output: str | None, sourc
     if len(directions) > 1:
         raise InputError(source, "mixes bidirectional and one-directional layers; an rnncalc stack is one or the "
                                  "other: convert a layer at a time with --layer N")
-    width = None
+    width, its = None, "H"
     for layer in model.layers:
         for p in layer.values():
             if width is not None and p.sizes[1] != width:
                 raise InputError(source, f"{p.origin} reads input size D = {p.sizes[1]}, but the layer below "
-                                         f"gives {width} (its H, times 2 when bidirectional)")
-        width = sum(p.sizes[0] for p in layer.values()) if model.merge == "concat" else \
-            next(iter(layer.values())).sizes[0]
+                                         f"gives {width} (its {its}, times 2 when bidirectional)")
+        width = sum(p.width for p in layer.values()) if model.merge == "concat" else next(iter(layer.values())).width
+        its = "P" if any(p.W_r is not None for p in layer.values()) else "H"
     bidirectional = directions[0] == 2
     layers = [{d: course_layer(p, model.framework, activation, notes) for d, p in layer.items()}
               for layer in model.layers]

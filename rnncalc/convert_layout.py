@@ -3,6 +3,7 @@
 The common layout is PyTorch's: the G gate blocks stacked by rows, acting on column vectors.
 
     PyTorch  weight_ih_l0 (G·H, D)   weight_hh_l0 (G·H, H)       bias_ih_l0, bias_hh_l0 (G·H,)
+             an LSTM with proj_size P: weight_hh_l0 (4·H, P), weight_hr_l0 (P, H)
     Keras    kernel (D, G·H)         recurrent_kernel (H, G·H)   bias (G·H,); GRU reset_after (2, G·H)
 
     TF1      kernel (D+H, 4·H) acting on [x, h], gate order i, j, f, o; w_f_diag, w_i_diag, w_o_diag
@@ -56,10 +57,12 @@ class Packed:
     (Keras reset_after=False). order gives the course letter of each block when it is not the framework's
     usual order; peepholes holds (P_f, (H,) array, source) triples; forget_bias is a constant
     TensorFlow's LSTMCell adds to the forget gate. activation is an RNN layer's when its source says it.
+    W_r is an LSTM's projection of its visible state (PyTorch's proj_size), None without one; names["W_r"] is
+    where it came from.
     """
     cell: str
     W_x: np.ndarray  # (G·H, D)
-    W_h: np.ndarray  # (G·H, H)
+    W_h: np.ndarray  # (G·H, H), or (4·H, P) with a projection
     b_x: np.ndarray | None  # (G·H,)
     b_h: np.ndarray | None  # (G·H,)
     names: dict
@@ -71,10 +74,16 @@ class Packed:
     forget_bias: float = 0.0
     activation: str | None = None
     backward: bool = False  # the backward direction of a bidirectional layer, or a layer reading x_T first
+    W_r: np.ndarray | None = None  # (P, H): h_t = W_r (o_t ⊙ tanh(c_t))
 
     @property
     def sizes(self):
-        return self.W_h.shape[1], self.W_x.shape[1]  # H, D
+        return self.W_h.shape[0] // BLOCKS[self.cell], self.W_x.shape[1]  # H, D
+
+    @property
+    def width(self):
+        """The length of the visible state: H, or P with a projection."""
+        return self.W_h.shape[1]
 
 
 @dataclass
@@ -208,6 +217,23 @@ def recurrent_cell(W, cell, where, stacked_rows):
         return text + (f" = {shape_text((g * H, H) if stacked_rows else (H, g * H))}" if isinstance(g, int) else "")
     cell = tell_cell(g, cell, where, W.shape, shape)
     return H, BLOCKS[cell], cell
+
+
+def projected_cell(W_h, W_r, cell, source, name_h, name_r):
+    """(H, 4, "lstm") of an LSTM with a projection (PyTorch's proj_size P): W_h (4·H, P), its gate blocks stacked
+    by rows and acting on the projected h, and W_r (P, H), h_t = W_r (o_t ⊙ tanh(c_t))."""
+    G = BLOCKS["lstm"]
+    if cell not in (None, "lstm"):
+        raise InputError(f"{source}: {name_r}", f"is an LSTM's projection (proj_size > 0), which "
+                                                f"{ARTICLE[BLOCKS[cell]]} {cell} layer has not; drop --cell {cell}")
+    if W_h.ndim != 2 or 0 in W_h.shape or W_h.shape[0] % G:
+        raise InputError(f"{source}: {name_h}", f"expected shape ({G}·H, P) for an LSTM with the projection {name_r}, "
+                                                f"found {shape_text(W_h.shape)}")
+    H, P = W_h.shape[0] // G, W_h.shape[1]
+    if W_r.shape != (P, H):
+        raise InputError(f"{source}: {name_r}", f"expected shape (P, H) = ({P}, {H}) as {name_h} ({G}·H, P) is "
+                                                f"{shape_text(W_h.shape)}, found {shape_text(W_r.shape)}")
+    return H, G, "lstm"
 
 
 def linear_head(W, b, where_w, where_b, layout):

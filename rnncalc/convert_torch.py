@@ -2,7 +2,8 @@
 after them as the output layer; and .pt / .pth files read through torch when it is installed.
 
 A state_dict is already the common layout: weight_ih_l{N} (G·H, D), weight_hh_l{N} (G·H, H), bias_ih_l{N}
-and bias_hh_l{N} (G·H,); the _reverse arrays are each layer's backward direction.
+and bias_hh_l{N} (G·H,); the _reverse arrays are each layer's backward direction. An nn.LSTM with proj_size P
+adds weight_hr_l{N} (P, H), h_t = W_hr (o_t ⊙ tanh(c_t)), and its weight_hh_l{N} is (4·H, P).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from pathlib import Path
 
 from .choices import DIRECTIONS
 from .convert_layout import (BLOCKS, FRAMEWORK_GATES, MODULE_NAME, STATE, TITLES, TORCH_NAME, Model, Packed,
-                             linear_head, listing, looks_keras, missing, numbers, quoted, recurrent_cell, shape_text, span)
+                             linear_head, listing, looks_keras, missing, numbers, projected_cell, quoted,
+                             recurrent_cell, shape_text, span)
 from .errors import InputError
 
 MAX_PT_BYTES = 2**28  # a .pt file read whole by torch.load: 256 MiB, as an .npz's arrays
@@ -79,10 +81,10 @@ def read_pytorch(arrays: dict, cell: str | None, layer: int | None, direction: s
         modules = ", ".join(quoted(p.rstrip(".")) if p else "(top level)" for p in prefixes)
         raise InputError(source, f"holds the recurrent weights of several modules ({modules}); "
                          "save one module's state_dict")
-    projected = sorted(k for k, m in found.items() if m["side"] == "hr")
-    if projected:
-        raise InputError(f"{source}: {quoted(projected[0])}", "an LSTM with a projection (proj_size > 0) is not "
-                         "converted: the course LSTM has no h_t = W_hr (o_t ⊙ tanh(c_t))")
+    biased = sorted(k for k, m in found.items() if m["side"] == "hr" and not k[len(m["prefix"]):].startswith("weight"))
+    if biased:
+        raise InputError(f"{source}: {quoted(biased[0])}", "is not an array of nn.LSTM: its projection "
+                                                            "weight_hr has no bias")
     head = _linear_head(arrays, found, source)
 
     layers = sorted({int(m["layer"]) for m in found.values() if m["layer"] is not None})
@@ -150,12 +152,17 @@ def _linear_head(arrays, found, source):
 
 def _torch_layer(arrays, cell, prefix, suffix, n, direction, source, bidirectional):
     """One direction of one layer: the arrays named {prefix}weight_ih{suffix} and so on."""
-    w_ih, w_hh, b_ih, b_hh = (f"{prefix}{kind}{suffix}" for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+    w_ih, w_hh, b_ih, b_hh, w_hr = (f"{prefix}{kind}{suffix}" for kind in ("weight_ih", "weight_hh", "bias_ih",
+                                                                           "bias_hh", "weight_hr"))
     q_ih, q_hh = quoted(w_ih), quoted(w_hh)
     if w_hh not in arrays:
         raise missing(arrays, source, q_hh, "(G·H, H)")
     W_h = numbers(arrays[w_hh], f"{source}: {q_hh}")
-    H, G, cell = recurrent_cell(W_h, cell, f"{source}: {q_hh}", stacked_rows=True)
+    W_r = numbers(arrays[w_hr], f"{source}: {quoted(w_hr)}") if w_hr in arrays else None
+    if W_r is None:
+        H, G, cell = recurrent_cell(W_h, cell, f"{source}: {q_hh}", stacked_rows=True)
+    else:
+        H, G, cell = projected_cell(W_h, W_r, cell, source, q_hh, quoted(w_hr))
 
     if w_ih not in arrays:
         raise missing(arrays, source, q_ih, f"({G}·H, D) = ({G * H}, D)")
@@ -182,19 +189,24 @@ def _torch_layer(arrays, cell, prefix, suffix, n, direction, source, bidirection
     where = ("" if n is None else f", layer {n}") + (f", {direction}" if bidirectional else "")
     return Packed(
         cell, W_x, W_h, *biases,
-        names={"W_x": span(w_ih), "W_h": span(w_hh), "b_x": span(b_ih), "b_h": span(b_hh)},
+        names={"W_x": span(w_ih), "W_h": span(w_hh), "b_x": span(b_ih), "b_h": span(b_hh),
+               "W_r": span(w_hr, index="")},
         origin=f"PyTorch {title}{where}",
-        notes=_torch_notes(cell, title, quoted(w_ih), q_hh, quoted(b_ih), quoted(b_hh), biases[0] is not None),
-        variant="reset-after" if cell == "gru" else None, backward=direction == "backward",
+        notes=_torch_notes(cell, title, quoted(w_ih), q_hh, quoted(b_ih), quoted(b_hh), biases[0] is not None,
+                           None if W_r is None else quoted(w_hr)),
+        variant="reset-after" if cell == "gru" else None, backward=direction == "backward", W_r=W_r,
     )
 
 
-def _torch_notes(cell, title, w_ih, w_hh, b_ih, b_hh, has_bias):
+def _torch_notes(cell, title, w_ih, w_hh, b_ih, b_hh, has_bias, w_hr=None):
     G, v = BLOCKS[cell], STATE[cell]
     lines = [f"Source convention: PyTorch {title} state_dict(), gate blocks in the order "
              f"{FRAMEWORK_GATES['pytorch'][cell]}.",
-             f"  {w_ih} ({G}H, D) acts on x_t and {w_hh} ({G}H, H) on {v}_{{t-1}}, as column vectors (W x):",
+             f"  {w_ih} ({G}H, D) acts on x_t and {w_hh} ({G}H, {'P' if w_hr else 'H'}) on {v}_{{t-1}}, as column "
+             "vectors (W x):",
              "  gate k is rows [k·H, (k+1)·H), copied as it is (no transpose)."]
+    if w_hr:
+        lines.append(f"  Projection (proj_size P): h_t = {w_hr} (o_t ⊙ tanh(c_t)), {w_hr} (P, H) copied as W_hm.")
     if not has_bias:
         lines.append("  No biases (bias=False): every b is written as 0.")
     elif cell == "gru":

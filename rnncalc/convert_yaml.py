@@ -48,18 +48,33 @@ def _example(D):
     return "[" + ", ".join("[" + ", ".join(map(str, row)) + "]" for row in np.eye(2, D, dtype=int)) + "]"
 
 
-def layer_header(packed, source):
+def _sizes_text(packed):
+    """"hidden size H = 3, input size D = 2", with the projection's P between them when the layer has one."""
     H, D = packed.sizes
+    projection = f", projection size P = {packed.width}" if packed.W_r is not None else ""
+    return f"hidden size H = {H}{projection}, input size D = {D}"
+
+
+def _course_names(packed):
+    """The course's names of the cell's quantities, and the projection when the layer has one."""
+    names = f"Course names: {COURSE_NAMES[packed.cell]} (rnncalc equations {packed.cell})."
+    if packed.W_r is None:
+        return [names]
+    return [names, "  With the projection: m_t = o_t ⊙ tanh(c_t) and h_t = W_hm m_t, h_t of size P."]
+
+
+def layer_header(packed, source):
+    _, D = packed.sizes
     cell, v = packed.cell, STATE[packed.cell]
     if cell == "lstm":
         initial = "The initial states h0 and c0 are 0 unless you add them here or pass --h0 / --c0."
     else:
         initial = f"The initial state {v}0 is 0 unless you add it here or pass --{v}0."
-    return [f"rnncalc {cell}: hidden size H = {H}, input size D = {D}.",
+    return [f"rnncalc {cell}: {_sizes_text(packed)}.",
             f"Converted by rnncalc convert from {quoted(Path(source).name)} ({packed.origin}).",
             "",
             *packed.notes,
-            f"Course names: {COURSE_NAMES[cell]} (rnncalc equations {cell}).",
+            *_course_names(packed),
             "Each key's comment names the block of the source it was copied from.",
             "",
             f"Add the input sequence as an x: key or pass it with -x, e.g. rnncalc {cell} FILE -x '{_example(D)}'.",
@@ -70,16 +85,16 @@ def layer_header(packed, source):
 
 def stack_header(model, source, bidirectional):
     first = model.layers[0][next(iter(model.layers[0]))]
-    H, D = first.sizes
+    _, D = first.sizes
     cell, n = first.cell, len(model.layers)
     shape = f"{n} layer{'s' * (n > 1)}" + (", bidirectional" if bidirectional else "")
     states = "h0 and c0" if cell == "lstm" else f"{STATE[cell]}0"
     address = "layers.1.forward" if bidirectional else "layers.1"
-    lines = [f"rnncalc {cell}: {shape}, hidden size H = {H}, input size D = {D}.",
+    lines = [f"rnncalc {cell}: {shape}, {_sizes_text(first)}.",
              f"Converted by rnncalc convert from {quoted(Path(source).name)} ({model.title}, {shape}).",
              "",
              *first.notes,
-             f"Course names: {COURSE_NAMES[cell]} (rnncalc equations {cell}).",
+             *_course_names(first),
              "Each key's comment names the block of the source it was copied from.",
              "",
              "Layer 1 reads x_t; layer l+1 reads layer l's visible state at t"

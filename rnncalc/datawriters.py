@@ -69,7 +69,8 @@ def json_document(problem, steps, summary, lists=True) -> dict:
     of them, a line a step), the final state, with --grad the loss and gradients (as arrays with lists=False),
     and the checks."""
     r = problem.rounding
-    doc = {"cell": problem.cell.name, "hidden_size": problem.sizes["H"], "input_size": problem.sizes["D"]}
+    doc = {"cell": problem.cell.name, "hidden_size": problem.sizes["H"],
+           **({"proj_size": problem.sizes["P"]} if "P" in problem.sizes else {}), "input_size": problem.sizes["D"]}
     if "K" in problem.sizes:
         doc["output_size"] = problem.sizes["K"]
     doc.update(problem.cell.options)

@@ -197,14 +197,13 @@ class _Plan:
     # -- the same step of neighbouring gates (f, i, o) sits side by side.
     def _size(self, eq):
         """The length of eq's quantity: its first product's rows, the input's size D for a copy of x_t,
-        else the state size H."""
+        else the size its dim (H, P) has in the parameters' shapes."""
         weights = [n.weight.name for n in eq.expr.walk() if isinstance(n, MatVec)]
         if weights:
             return self.shapes[weights[0]][0]
         if self.cell.dims(eq.expr) == "D":
             return self.input_size
-        return next(self.shapes[n.weight.name][1] for e in self.cell.equations for n in e.expr.walk()
-                    if isinstance(n, MatVec) and isinstance(n.operand, Prev))
+        return next(self.shapes[p.name][k] for p in self.cell.params for k, dim in enumerate(p.shape) if dim == eq.dim)
 
     def _rounds_state(self, eq):
         return self.rounding.state and eq.name == self.cell.visible

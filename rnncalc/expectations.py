@@ -188,7 +188,7 @@ def _class_indices(entry, a, k, count):
 def _target_rows(cell, entry, a, sizes, count):
     """mse's and dot's target: (T, n) one per step, or (n,) for the final step, n the size of q_t
     (y_t, else the visible state). A flat list is the final step's, unless each step is one number."""
-    q, dim = ("y", "K") if "K" in sizes else (cell.visible, "H")
+    q, dim = ("y", "K") if "K" in sizes else (cell.visible, cell.visible_dim)
     n = sizes[dim]
     rows = per_step_or_final(a, n)
     if rows is not None and (len(rows) == 1 or count is None or len(rows) == count):

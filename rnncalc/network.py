@@ -92,7 +92,7 @@ class _Keep:
     (to compute a block again), and with --grad every step."""
 
     def __init__(self, problem, T, backward, steps):
-        self.visible = np.empty((T, problem.sizes["H"]))  # (T, H)
+        self.visible = np.empty((T, problem.visible_size))  # (T, H), or (T, P) projected
         self.key, self.backward, self.starts = problem.cell.visible, backward, []
         self.steps = [] if steps else None
 

@@ -25,10 +25,11 @@ from .yamlio import MAX_DEPTH, MAX_NUMBERS, Document, parse_flow
 
 # Keys a problem may have besides its cell's parameters and initial states.
 CELL_OPTIONS = sorted({o.key for entry in cells.CELLS.values() for o in entry.options})
-OPTION_KEYS = ("cell", "name", "hidden", "input", "x", "round", "round_state", "output", "weights", "biases", "journey",
-               "digits", "atol", "expect", "loss", "target", "pin", *CELL_OPTIONS)
+OPTION_KEYS = ("cell", "name", "hidden", "input", "proj", "x", "round", "round_state", "output", "weights", "biases",
+               "journey", "digits", "atol", "expect", "loss", "target", "pin", *CELL_OPTIONS)
 DEFAULT_DIGITS = 4
-DIM_NAMES = {"H": "hidden size", "D": "input size", "K": "output size"}
+DIM_NAMES = {"H": "hidden size", "D": "input size", "K": "output size", "P": "projection size"}
+SIZE_KEYS = {"H": "hidden", "D": "input", "P": "proj"}  # the key (and flag) that gives each size
 
 
 class Flags(SimpleNamespace):
@@ -64,7 +65,7 @@ class Problem(SimpleNamespace):
     """A calculation ready to run, by keyword: the cell, its sizes, parameters, initial states and inputs
     (these given always), and what the class gives defaults for."""
     cell: cells.Cell
-    sizes: dict  # {"H": 2, "D": 1} and "K" with an output layer
+    sizes: dict  # {"H": 2, "D": 1}, "P" with a projection and "K" with an output layer
     params: dict  # every parameter by its split name, as a float array of its shape
     init: dict  # {"h": h0, "c": c0}
     xs: object  # the steps: a (T, D) array, or an iterator of (D,) arrays when read from a stream
@@ -81,6 +82,11 @@ class Problem(SimpleNamespace):
     expect = ()  # [Expectation]
     loss: Loss | None = None  # what --grad differentiates; None without --grad
     journey = "visible"  # whose ‖∂s_T/∂s_t‖ --grad finds: choices.JOURNEYS
+
+    @property
+    def visible_size(self) -> int:
+        """The length of the visible state (H, or P with a projection): what a layer above and W_y read."""
+        return self.sizes[self.cell.visible_dim]
 
     def as_given(self, by_name: dict) -> dict:
         """Arrays keyed by split parameter name (W_fh, W_fx, ...), keyed instead as the input gave the
@@ -177,9 +183,11 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
     values, origins = {}, {}
     for name, pair in cell.concatenated.items():
         if name in params:
-            h, d = sizes["H"], sizes["D"]
-            w = read_shaped(params[name], arrays[name], (h, h + d), f"(H, H+D) acting on [{pair[0][-1]}_{{t-1}}; x_t]")
-            values[pair[0]], values[pair[1]] = w[:, :h], w[:, h:]
+            rows, cols = cell.concatenated_shape(name)
+            n = sizes[cols.removesuffix("+D")]  # the state's length, the columns W_fh takes
+            w = read_shaped(params[name], arrays[name], (sizes[rows], n + sizes["D"]),
+                            f"{cells.symbolic((rows, cols))} acting on [{pair[0][-1]}_{{t-1}}; x_t]")
+            values[pair[0]], values[pair[1]] = w[:, :n], w[:, n:]
             origins[pair[0]] = origins[pair[1]] = f"{name} ({params[name].origin})"
 
     fills = {"weight": read_fill("weights", flags.weights, file.get("weights")),
@@ -211,10 +219,10 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
     for s in cell.states:
         entry = inits[s.init_key]
         if entry is None:
-            init[s.name] = np.zeros(sizes["H"])
+            init[s.name] = np.zeros(sizes[s.dim])
             origins[s.init_key] = "default 0"
         else:
-            init[s.name] = read_shaped(entry, arrays[s.init_key], (sizes["H"],), "(H,)")
+            init[s.name] = read_shaped(entry, arrays[s.init_key], (sizes[s.dim],), cells.symbolic((s.dim,)))
             origins[s.init_key] = entry.origin
 
     digits = flags.digits if flags.digits is not None else read_whole(file.get("digits"), 0, 17, DEFAULT_DIGITS)
@@ -400,7 +408,7 @@ def _cell(cell_name, file, flags, params):
             raise entry.fail(f"only the {owners} cell takes this option, not {cell_name}")
         options[key] = read_choice(entry, takes[key].choices)
     if entry_of.implied is not None:
-        options.update(entry_of.implied(set(params)))
+        options.update(entry_of.implied(set(file)))
     cell = entry_of(**options)
     output = _option_entry(file, flags, "output")
     if "W_y" in params:
@@ -470,10 +478,13 @@ def _knows(cell, key):
 
 
 def _sizes(cell, file, flags, params, inits, arrays, steps, x):
-    """H, D and K: as given by hidden: / input: (or --hidden / --input), else read off the shapes."""
+    """H, D, P and K: as given by hidden: / input: / proj: (or --hidden / --input), else read off the shapes."""
     specs = {p.name: p for p in cell.params}
-    found = {"H": [], "D": [], "K": []}  # dim -> [(size, why, where)]
+    state_dims = {s.init_key: s.dim for s in cell.states}
+    dims = {d for p in cell.params for d in p.shape} | set(state_dims.values())
+    found = {"H": [], "P": [], "D": [], "K": []}  # dim -> [(size, why, where)]
     entries = {**params, **inits}
+    concatenated = []  # (key, array, the dim of the state it acts on): their D is found once that dim is known
 
     def saw(dim, size, key, a):
         found[dim].append((size, key, shape_text(a.shape), entries[key].where))
@@ -487,12 +498,17 @@ def _sizes(cell, file, flags, params, inits, arrays, steps, x):
             saw(rows, a.shape[0], key, a)
             saw(cols, a.shape[1], key, a)
         elif key in cell.concatenated and a.ndim == 2:
-            saw("H", a.shape[0], key, a)
+            rows, cols = cell.concatenated_shape(key)
+            state = cols.removesuffix("+D")
+            saw(rows, a.shape[0], key, a)
+            if state != rows:  # (H, P+D): D is known once P is
+                concatenated.append((key, a, state))
+                continue
             if a.shape[1] <= a.shape[0]:
                 raise params[key].fail(f"a concatenated weight is (H, H+D) with D ≥ 1, found {shape_text(a.shape)}")
             saw("D", a.shape[1] - a.shape[0], key, a)
         elif a.ndim >= 1 and (key in specs or key in inits):
-            dim = specs[key].shape[0] if key in specs else "H"
+            dim = specs[key].shape[0] if key in specs else state_dims[key]
             saw(dim, a.shape[0], key, a)
     if isinstance(steps, np.ndarray):  # (T,) one number a step, which says nothing of D; or (T, n)
         lengths = {steps.shape[1]} if steps.ndim == 2 else set()
@@ -503,15 +519,22 @@ def _sizes(cell, file, flags, params, inits, arrays, steps, x):
     if lengths:
         n = lengths.pop()
         found["D"].append((n, "x", f"({len(steps)}, {n})", x.where))
+    if "proj" in file and "P" not in dims:
+        raise file["proj"].fail(f"is the size of a projected LSTM's h_t; the {cell.title} has no projection")
 
     sizes = {}
-    for dim in ("H", "D", "K"):
-        if dim == "K" and "W_y" not in specs:
+    for dim in ("H", "P", "D", "K"):
+        if dim not in dims and dim not in ("H", "D"):
             continue
-        key = {"H": "hidden", "D": "input"}.get(dim)
+        for key, a, state in concatenated if dim == "D" else ():
+            if a.shape[1] <= sizes[state]:
+                raise params[key].fail(f"a concatenated weight is {cells.symbolic(cell.concatenated_shape(key))} "
+                                       f"with D ≥ 1, found {shape_text(a.shape)} with {state} = {sizes[state]}")
+            saw("D", a.shape[1] - sizes[state], key, a)
+        key = SIZE_KEYS.get(dim)
         given = None
         if key:
-            given = getattr(flags, key)
+            given = getattr(flags, key, None)
             if given is not None:
                 given = (given, f"--{key}", given, f"--{key}")
             elif key in file:

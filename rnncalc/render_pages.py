@@ -27,8 +27,8 @@ def equations_panel(cell: Cell) -> Panel:
     for spec in cell.params:
         params.add_row(spec.name, symbolic(spec.shape), spec.doc)
     for s in cell.states:
-        params.add_row(s.init_key, "(H,)", f"initial {s.doc} {s.name}_0, 0 by default")
-    notes = [f"{name} = [{a} {b}], shape (H, H+D), may replace {a} and {b}"
+        params.add_row(s.init_key, symbolic((s.dim,)), f"initial {s.doc} {s.name}_0, 0 by default")
+    notes = [f"{name} = [{a} {b}], shape {symbolic(cell.concatenated_shape(name))}, may replace {a} and {b}"
              for name, (a, b) in cell.concatenated.items()]
     notes.append(f"pin: holds {' '.join(eq.name for eq in cell.equations)} at a value, e.g. "
                  f"--pin {cell.equations[0].name}=0 or --pin {cell.equations[0].name}@2:3=0")

@@ -64,8 +64,9 @@ class Stack:
 
     @property
     def width(self):
-        """The size of the top output: H of the top layer, twice that when bidirectional and concatenated."""
-        return self.layers[-1].problem.sizes["H"] * (2 if self.bidirectional and self.merge == "concat" else 1)
+        """The size of the top output: the top layer's visible size (H, or P projected), its two directions' side by
+        side when bidirectional and concatenated."""
+        return _merged_width(self.directions(self.layers[-1].number), self.merge)
 
     def directions(self, number):
         return [layer for layer in self.layers if layer.number == number]
@@ -196,8 +197,9 @@ def _layer_problem(cell_name, where, address, data, overrides, input_flags, flag
 
 
 def _merged_width(directions, merge, where=""):
-    """The width of a layer's output: its directions' H, side by side (concat) or joined number by number."""
-    sizes = [layer.problem.sizes["H"] for layer in directions]
+    """The width of a layer's output: its directions' visible sizes (H, or P projected), side by side (concat) or
+    joined number by number."""
+    sizes = [layer.problem.visible_size for layer in directions]
     if merge == "concat" or not sizes:
         return sum(sizes)
     if len(set(sizes)) > 1:
@@ -217,7 +219,7 @@ def _reads_below(cell_name, mapping, where, below, merge, width):
             continue
         n = shape[p.shape.index("D")] if len(shape) == len(p.shape) else width
         if n != width:
-            sizes = [layer.problem.sizes["H"] for layer in below]
+            sizes = [layer.problem.visible_size for layer in below]
             joined = f"its directions' H = {sizes[0]} and {sizes[1]}, {'side by side' if merge == 'concat' else merge}" \
                 if len(sizes) > 1 else f"its H = {sizes[0]}"
             raise InputError(f"{where}: {p.name}", f"shape {shape} reads {n} number{'s' * (n != 1)} a step, but layer "

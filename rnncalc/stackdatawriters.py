@@ -106,6 +106,7 @@ class _JsonPart:
         self.problem = problem
         r = problem.rounding
         head = {"layer": self.layer.number, "direction": self.layer.direction, "hidden_size": problem.sizes["H"],
+                **({"proj_size": problem.sizes["P"]} if "P" in problem.sizes else {}),
                 "input_size": problem.sizes["D"], **problem.cell.options,
                 "rounding": {"sigmoid": r.sigmoid, "tanh": r.tanh, "state": "nearest" if r.state else "none"},
                 **({"pins": pin_records(problem.cell)} if problem.cell.pins else {})}

@@ -23,7 +23,7 @@ MAX_LAYERS = 100  # layers in a stack; building each costs a few milliseconds
 STACK_KEYS = ("cell", "name", "bidirectional", "merge", "x", "layers", "W_y", "b_y", "output", "head", "pin", "digits",
               "atol", "expect", "loss", "target")
 # Top-level keys that are defaults for every layer's mapping.
-LAYER_DEFAULTS = ("round", "round_state", "weights", "biases", "hidden", *CELL_OPTIONS)
+LAYER_DEFAULTS = ("round", "round_state", "weights", "biases", "hidden", "proj", *CELL_OPTIONS)
 JOURNEY_OF_ONE = ("is one layer's: a stack's --grad shows each direction's journey of its visible state, "
                   "‖∂v/∂v_t‖₂; run a layer alone for the LSTM's ‖∂c_T/∂c_t‖₂")
 # -p / --expect addresses: layers.2.backward.W_fh, layers.1.h (one direction), or a top-level name.

@@ -76,7 +76,7 @@ def _cell_forms():
     for name, entry in sorted(cells.CELLS.items()):
         keyword_sets = [{}, *({o.key: c} for o in entry.options for c in o.choices[1:]), *entry.pages]
         for keywords in keyword_sets:
-            label = "-".join([name, *(str(v) for v in keywords.values())])
+            label = "-".join([name, *(k if v is True else str(v) for k, v in keywords.items())])
             forms.setdefault(label, (name, keywords))
     return forms
 

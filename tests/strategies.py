@@ -181,7 +181,7 @@ def spoiled_lists(draw, dims):
 
 def sizes():
     return st.fixed_dictionaries({"H": st.integers(1, 3), "D": st.integers(1, 3), "K": st.integers(1, 3),
-                                  "T": st.integers(1, 4)})
+                                  "P": st.integers(1, 3), "T": st.integers(1, 4)})
 
 
 def _shape(param, n):
@@ -207,10 +207,11 @@ def problem_texts(draw, cell_name=None):
     if draw(st.booleans()):
         params = list(cell.with_output(draw(st.sampled_from(cells.OUTPUTS))).params)
     joined = {}
-    if fill == "concatenated":  # W_f = [W_fh W_fx], shape (H, H+D)
+    if fill == "concatenated":  # W_f = [W_fh W_fx], shape (H, H+D), or (H, P+D) with a projection
         for name_joined, pair in cell.concatenated.items():
             joined.update(dict.fromkeys(pair, name_joined))
-            lines.append(f"{name_joined}: {draw(number_lists([n['H'], n['H'] + n['D']]))}")
+            rows, cols = cell.concatenated_shape(name_joined)
+            lines.append(f"{name_joined}: {draw(number_lists([n[rows], n[cols.removesuffix('+D')] + n['D']]))}")
     for p in params:
         if fill == "weights" and p.kind == "weight" and p.name not in ("W_y",) or p.name in joined:
             continue
@@ -219,7 +220,7 @@ def problem_texts(draw, cell_name=None):
         lines.append(f"{p.name}: {draw(number_lists(_shape(p, n)))}")
     for s in cell.states:
         if draw(st.booleans()):
-            lines.append(f"{s.init_key}: {draw(number_lists([n['H']], st.floats(-1, 1).map(repr)))}")
+            lines.append(f"{s.init_key}: {draw(number_lists([n[s.dim]], st.floats(-1, 1).map(repr)))}")
     x_dims = [n["T"], n["D"]]
     lines.append("x: " + draw(st.one_of(number_lists(x_dims), spoiled_lists(x_dims),
                                         spoiled_lists([n["T"], n["D"], 1]), flow_values)))

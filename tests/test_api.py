@@ -30,7 +30,7 @@ def problems():
             for key, value in options.items():
                 flags += ["--" + key.replace("_", "-"), value]
             for p in cells.CELLS[name](**page).params:
-                if p.name.startswith("P_"):  # parameters a form has only when given
+                if p.name not in cells.CELLS[name]().param_names:  # parameters a form has only when given
                     keys[p.name] = 0.3
                     flags += ["-p", f"{p.name}=0.3"]
             yield pytest.param(name, keys, flags, id=f"{name}{page or ''}")

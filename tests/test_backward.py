@@ -18,6 +18,8 @@ from rnncalc.engine import Rounding, run
 VARIANTS = {label: (lambda name=name, keywords=keywords: cells.CELLS[name](**keywords))
             for label, (name, keywords) in CELL_FORMS.items()}
 H, D, K, T = 3, 2, 3, 4
+P = 2  # a projected LSTM's h_t: not H, so that a state taken for (H,) is caught
+SIZES = {"H": H, "D": D, "K": K, "P": P}
 
 
 def make_cell(variant, output):
@@ -28,9 +30,8 @@ def make_cell(variant, output):
 def random_problem(cell, seed, scale=0.8):
     """Gaussian weights, biases, initial states and inputs: params, init, xs (T, D)."""
     rng = np.random.default_rng(seed)
-    size = {"H": H, "D": D, "K": K}
-    params = {p.name: scale * rng.standard_normal([size[d] for d in p.shape]) for p in cell.params}
-    init = {s.name: rng.standard_normal(H) for s in cell.states}
+    params = {p.name: scale * rng.standard_normal([SIZES[d] for d in p.shape]) for p in cell.params}
+    init = {s.name: rng.standard_normal(SIZES[s.dim]) for s in cell.states}
     return params, init, rng.standard_normal((T, D))
 
 
@@ -77,7 +78,7 @@ def test_gradients_match_central_differences(variant, output, kind, shape):
     # 1e-16 |L| / ε rounding), so rtol 1e-7 (plus that rounding floor) checks rnncalc to the FD's accuracy.
     cell = make_cell(variant, output)
     params, init, xs = random_problem(cell, seed=sorted(VARIANTS).index(variant))
-    width = K if output else H
+    width = K if output else SIZES[cell.visible_dim]
     rng = np.random.default_rng(1)
     target = {"sum": None, "xent": rng.integers(0, K, T),
               "mse": rng.standard_normal((T, width) if shape == "per-step" else width)}
@@ -166,6 +167,70 @@ def test_one_step_scalar_lstm_by_hand():
     assert grads.params["W_oh"][0, 0] == pytest.approx(math.tanh(c) * o * (1 - o) * 0.5, abs=1e-12)
 
 
+def test_one_step_projected_lstm_by_hand():
+    # H = 2, P = 1, D = 1, L = h_1: m = o ⊙ tanh(c), h = W_hm m with W_hm = [1.5, −2], h_0 = 0.5, c_0 = (−1, 0.5),
+    # x_1 = 2. Each gate's pre-activation W_?h h_0 + W_?x x_1 + b_?, unit by unit:
+    #   f_pre = (0.25 − 2 + 0.2, 0 + 1 + 0)  = (−1.55, 1)      i_pre = (0.5 + 1, 0.2 + 0.1)    = (1.5, 0.3)
+    #   o_pre = (−0.25 + 2 + 0.1, 0.5 − 1)  = (1.85, −0.5)     c̃_pre = (0.4 − 1.2, 0.6 − 0.2) = (−0.8, 0.4)
+    # Backwards from dL/dh = 1:
+    #   dL/dW_hm = mᵀ                dL/dm = W_hmᵀ = (1.5, −2)
+    #   dL/do_pre = dL/dm ⊙ tanh(c) ⊙ o (1 − o)          dL/dc = dL/dm ⊙ o (1 − tanh² c)
+    #   dL/dc_0 = dL/dc ⊙ f           dL/df_pre = dL/dc ⊙ c_0 ⊙ f (1 − f)
+    #   dL/dh_0 = Σ_gates W_?hᵀ dL/d?_pre, dL/dW_oh = dL/do_pre h_0ᵀ
+    W = {"W_fh": [0.5, 0], "W_fx": [-1, 0.5], "b_f": [0.2, 0], "W_ih": [1, 0.4], "W_ix": [0.5, 0], "b_i": [0, 0.1],
+         "W_oh": [-0.5, 1], "W_ox": [1, -0.5], "b_o": [0.1, 0], "W_ch": [0.8, 0], "W_cx": [-0.6, 0.3], "b_c": [0, -0.2]}
+    c_0, W_hm = [-1, 0.5], [1.5, -2]
+    f, i, o = [sig(z) for z in (-1.55, 1)], [sig(z) for z in (1.5, 0.3)], [sig(z) for z in (1.85, -0.5)]
+    c_tilde = [math.tanh(z) for z in (-0.8, 0.4)]
+    c = [f[k] * c_0[k] + i[k] * c_tilde[k] for k in range(2)]
+    m = [o[k] * math.tanh(c[k]) for k in range(2)]
+    dm = W_hm
+    do_pre = [dm[k] * math.tanh(c[k]) * o[k] * (1 - o[k]) for k in range(2)]
+    dc = [dm[k] * o[k] * (1 - math.tanh(c[k]) ** 2) for k in range(2)]
+    df_pre = [dc[k] * c_0[k] * f[k] * (1 - f[k]) for k in range(2)]
+    di_pre = [dc[k] * c_tilde[k] * i[k] * (1 - i[k]) for k in range(2)]
+    dc_tilde_pre = [dc[k] * i[k] * (1 - c_tilde[k] ** 2) for k in range(2)]
+    dh_0 = sum(W[f"W_{g}h"][k] * d[k] for g, d in zip("fioc", (df_pre, di_pre, do_pre, dc_tilde_pre)) for k in range(2))
+
+    cell = cells.lstm(projection=True)
+    params = {name: np.array(v, float).reshape(2, 1) if name.startswith("W_") else np.array(v, float)
+              for name, v in W.items()}
+    params["W_hm"] = np.array([W_hm])  # (P, H)
+    init, xs = {"h": np.array([0.5]), "c": np.array(c_0, float)}, np.array([[2.0]])
+    grads = backward(cell, params, init, xs, forward(cell, params, init, xs))
+    assert grads.loss == pytest.approx(1.5 * m[0] - 2 * m[1], abs=1e-15)
+    np.testing.assert_allclose(grads.params["W_hm"], [m], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(grads.params["W_oh"], np.array(do_pre).reshape(2, 1) * 0.5, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(grads.params["W_fx"], np.array(df_pre).reshape(2, 1) * 2, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(grads.init["c0"], [dc[k] * f[k] for k in range(2)], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(grads.init["h0"], [dh_0], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(grads.steps[0].values["dc_tilde_pre"], dc_tilde_pre, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("projection", [False, True], ids=["lstm", "projected"])
+def test_the_memory_cells_journey_matches_finite_differences(projection):
+    # ‖∂c_T/∂c_t‖₂ by nudging c_t, letting the rest of step t follow (h_t = o_t ⊙ tanh(c_t), or W_hm of that), and
+    # running the steps after t from there. With a projection c_t has H = 3 numbers and h_t P = 2.
+    cell = cells.lstm(projection=projection)
+    params, init, xs = random_problem(cell, seed=13)
+    steps = forward(cell, params, init, xs)
+    norms = backward(cell, params, init, xs, steps, every_state=True).state_norms["c"]
+    assert norms.shape == (T,) and norms[-1] == 1.0
+
+    def c_T(t, c):
+        m = steps[t - 1].values["o"] * np.tanh(c)
+        h = params["W_hm"] @ m if projection else m
+        return forward(cell, params, {"h": h, "c": c}, xs[t:])[-1].values["c"]
+
+    for t in range(1, T):
+        c = steps[t - 1].values["c"].copy()
+        J = np.zeros((H, H))
+        for j in range(H):
+            e = np.eye(H)[j] * 1e-6
+            J[:, j] = (c_T(t, c + e) - c_T(t, c - e)) / 2e-6
+        assert norms[t - 1] == pytest.approx(np.linalg.norm(J, 2), rel=1e-7), t
+
+
 # ---------------------------------------------------------------- PyTorch autograd
 
 REFERENCE = Path(__file__).parent / "reference"
@@ -236,8 +301,9 @@ def test_jacobian_norms_match_finite_differences(variant):
     v = cell.visible
     for t in range(1, T):
         states = {s.name: steps[t - 1].values[s.name].copy() for s in cell.states}
-        J = np.zeros((H, H))
-        for j in range(H):
+        n = SIZES[cell.visible_dim]
+        J = np.zeros((n, n))
+        for j in range(n):
             def v_T():
                 return forward(cell, params, states, xs[t:])[-1].values[v].copy()
             states[v][j] += 1e-6

@@ -143,6 +143,18 @@ class TestPytorchLayout:
         assert c.sources["W_ch"] == "weight_hh_l0[4:6]"
         assert c.sources["b_o"] == "bias_ih_l0[6:8] + bias_hh_l0[6:8]"
 
+    def test_a_projected_lstm_keeps_its_blocks_and_copies_the_projection(self):
+        # nn.LSTM(D=3, H=2, proj_size=1): weight_hh_l0 (4·H, P) acts on the projected h; weight_hr_l0 (P, H) is W_hm.
+        H, P, D = 2, 1, 3
+        arrays = {"weight_ih_l0": blocks(4, H, D), "weight_hh_l0": blocks(4, H, P),
+                  "weight_hr_l0": np.array([[5.0, 7.0]])}
+        c = convert.course_arrays(arrays, "pytorch")
+        assert c.cell == "lstm" and list(c.params)[-1] == "W_hm" and len(c.params) == 13
+        for gate, k in {"i": 0, "f": 1, "c": 2, "o": 3}.items():
+            assert np.array_equal(c.params[f"W_{gate}h"], arrays["weight_hh_l0"][k * H:(k + 1) * H])  # (H, P)
+        assert c.params["W_hm"].tolist() == [[5.0, 7.0]] and c.sources["W_hm"] == "weight_hr_l0"
+        assert c.header[0] == "rnncalc lstm: hidden size H = 2, projection size P = 1, input size D = 3."
+
     def test_gru_blocks_r_z_n_and_the_candidate_biases_kept_apart(self):
         arrays = {"weight_ih_l0": blocks(3, 1, 2), "weight_hh_l0": blocks(3, 1, 1),
                   "bias_ih_l0": np.array([1.0, 2.0, 3.0]), "bias_hh_l0": np.array([10.0, 20.0, 30.0])}
@@ -433,11 +445,23 @@ class TestBadInput:
         assert err(rnncalc, "convert", "two.npz", "--from", "pytorch", "--direction", "forward") == \
             "rnncalc: --direction forward: two.npz holds layers 0–1: pick one with --layer N"
 
-    def test_projected_lstm(self, rnncalc):
-        path = self.lstm(weight_hr_l0=np.zeros((1, 2)), weight_hh_l0=np.zeros((8, 1)))
+    def test_projected_lstm_shapes(self, rnncalc):
+        # nn.LSTM(3, 2, proj_size=1): weight_hh_l0 (4·H, P) = (8, 1) says H and P; weight_hr_l0 must be (P, H).
+        path = self.lstm(weight_hr_l0=np.zeros((2, 1)), weight_hh_l0=np.zeros((8, 1)))
         assert err(rnncalc, "convert", path, "--from", "pytorch") == \
-            "rnncalc: m.npz: weight_hr_l0: an LSTM with a projection (proj_size > 0) is not converted: " \
-            "the course LSTM has no h_t = W_hr (o_t ⊙ tanh(c_t))"
+            "rnncalc: m.npz: weight_hr_l0: expected shape (P, H) = (1, 2) as weight_hh_l0 (4·H, P) is (8, 1), " \
+            "found (2, 1)"
+        path = self.lstm(weight_hr_l0=np.zeros((1, 2)), weight_hh_l0=np.zeros((6, 1)))
+        assert err(rnncalc, "convert", path, "--from", "pytorch") == \
+            "rnncalc: m.npz: weight_hh_l0: expected shape (4·H, P) for an LSTM with the projection weight_hr_l0, " \
+            "found (6, 1)"
+        path = self.lstm(weight_hr_l0=np.zeros((1, 2)), weight_hh_l0=np.zeros((8, 1)), bias_hr_l0=np.zeros(1))
+        assert err(rnncalc, "convert", path, "--from", "pytorch") == \
+            "rnncalc: m.npz: bias_hr_l0: is not an array of nn.LSTM: its projection weight_hr has no bias"
+        path = self.lstm(weight_hr_l0=np.zeros((1, 2)), weight_hh_l0=np.zeros((8, 1)))
+        assert err(rnncalc, "convert", path, "--from", "pytorch", "--cell", "gru") == \
+            "rnncalc: m.npz: weight_hr_l0: is an LSTM's projection (proj_size > 0), which a gru layer has not; " \
+            "drop --cell gru"
 
     def test_cell_contradicting_the_shapes(self, rnncalc):
         assert err(rnncalc, "convert", self.lstm(), "--from", "pytorch", "--cell", "gru") == \

@@ -68,6 +68,18 @@ def test_pytorch_file_matches_torch(case, convert_and_trace, rnncalc, torch):
     check_case(case, convert_and_trace, rnncalc)
 
 
+PROJECTED = [c for c in TORCH_CASES if c["name"].startswith("lstm_proj")]
+
+
+@pytest.mark.parametrize("case", PROJECTED, ids=[c["name"] for c in PROJECTED])
+def test_a_projected_lstm_saved_as_npz_converts_as_its_pt_file(case, convert_and_trace, tmp_path, torch):
+    # The state_dict of an nn.LSTM with proj_size > 0 (weight_hr_l{N} and _reverse), saved by the recipe convert gives.
+    state = torch.load(REFERENCE / case["file"], weights_only=True)
+    np.savez(tmp_path / "m.npz", **{k: v.numpy() for k, v in state.items()})
+    actual, _ = convert_and_trace(tmp_path / "m.npz", case["cell"], case["x"], *case["flags"])
+    close(actual, case["output"])
+
+
 # The first gate block in the framework's order: torch's i, f, g, o / r, z, n; Keras's i, f, c, o / z, r, h.
 FIRST_GATE = {("torch", "lstm"): ("W_ih", "b_i"), ("torch", "gru"): ("W_rh", "b_r"),
               ("keras", "lstm"): ("W_ih", "b_i"), ("keras", "gru"): ("W_zh", "b_z"), ("keras", "rnn"): ("W_ss", "b_s")}
@@ -90,6 +102,10 @@ def test_gradients_match_the_framework(case, rnncalc, tmp_path, request):
     close(grad["b_y"], expected["b_y"])
     close(grad["layers"][0][W], expected["first_gate_W_h"])  # layer 1, forward
     close(grad["layers"][0][b], expected["first_gate_b_x"])
+    if "projections" in expected:  # weight_hr_l{N}(_reverse) of an LSTM with proj_size > 0, as W_hm
+        assert len(grad["layers"]) == len(expected["projections"])
+        for layer, projection in zip(grad["layers"], expected["projections"]):
+            close(layer["W_hm"], projection)
 
 
 @pytest.mark.parametrize("case", KERAS_CASES, ids=[c["name"] for c in KERAS_CASES])

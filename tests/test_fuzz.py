@@ -346,7 +346,8 @@ def problems(draw, T=st.integers(1, 5)):
     output = draw(st.sampled_from([None, *cells.OUTPUTS]))
     if output:
         cell = cell.with_output(output)
-    n = {"H": draw(st.integers(1, 3)), "D": draw(st.integers(1, 3)), "K": draw(st.integers(1, 3))}
+    n = {"H": draw(st.integers(1, 3)), "D": draw(st.integers(1, 3)), "K": draw(st.integers(1, 3)),
+         "P": draw(st.integers(1, 3))}
     small = st.floats(-2, 2, allow_subnormal=False)
 
     def arrays(shape, elements=small):
@@ -356,9 +357,9 @@ def problems(draw, T=st.integers(1, 5)):
         return draw(arrays(shape, elements))
 
     doc = {p.name: array([n[s] for s in p.shape]) for p in cell.params}
-    doc.update({s.init_key: array([n["H"]], st.floats(-1, 1)) for s in cell.states})
+    doc.update({s.init_key: array([n[s.dim]], st.floats(-1, 1)) for s in cell.states})
     doc["x"] = array([draw(T), n["D"]])
-    doc.update({k: v for k, v in options.items() if k != "peepholes"})
+    doc.update({o.key: options[o.key] for o in entry.options})  # peepholes and a projection: by their parameters
     if output:
         doc["output"] = output
     return name, cell, doc
@@ -389,7 +390,10 @@ def test_invariants(problem):
         assert all(-1 <= v <= 1 for q in tanhs for v in step[q]), step
         if name in ("gated", "gru"):  # a convex mix of the last state and a tanh: |state| ≤ 1
             assert all(-1 <= v <= 1 for v in step[visible])
-        if name == "lstm":  # h = o ⊙ tanh(c)
+        if name == "lstm" and "m" in step:  # m = o ⊙ tanh(c), h = W_hm m: |h_j| ≤ Σ_k |W_hm[j, k]|
+            assert all(abs(v) <= 1 for v in step["m"])
+            assert all(abs(v) <= sum(map(abs, row)) * (1 + 1e-12) for v, row in zip(step["h"], doc["W_hm"]))
+        elif name == "lstm":  # h = o ⊙ tanh(c)
             assert all(abs(v) <= 1 for v in step["h"])
         if "y" in step and result["output"] == "softmax":
             assert math.isclose(sum(step["y"]), 1, abs_tol=1e-12) and min(step["y"]) >= 0

@@ -33,7 +33,8 @@ def value_of(key, cell_name, stack=False):
     options = {o.key: o.choices[-1] for entry in cells.CELLS.values() for o in entry.options}
     width_one = "[[1]]" if stack else "1"
     table = {
-        "x": ("[1, -1]", {}, []), "hidden": ("2", {}, []), "input": ("1", {}, []), "round": ("sign", {}, []),
+        "x": ("[1, -1]", {}, []), "hidden": ("2", {}, []), "input": ("1", {}, []), "proj": ("1", {}, []),
+        "round": ("sign", {}, []),
         "round_state": ("true", {}, []), "output": ("linear", {"W_y": width_one}, []),
         "weights": ("0.25", {}, []), "biases": ("0.125", {}, []), "digits": ("2", {}, []), "atol": ("0.1", {}, []),
         "expect": ("{output: 0.5}" if stack else f"{{{cell.visible}: 0.5}}", {}, []),

@@ -85,14 +85,14 @@ def problems(draw, long=None):
     name, keywords, output = draw(st.sampled_from(VARIANTS))
     cell = build_cell(name, keywords, output)
     options = {o.key: keywords[o.key] for o in cells.CELLS[name].options if o.key in keywords}
-    H, D, K = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(2, 3))
+    H, D, K, P = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(2, 3)), draw(st.integers(1, 3))
     short = st.integers(1, 6)
     longer = st.integers(CHUNK - 1, CHUNK + 12)
     T = draw(short if long is False else longer if long else st.one_of(short, longer))
     seed = draw(st.integers(0, 2**32 - 1))
     kind = draw(st.sampled_from(["normal", "halves", "large"]))
     rng = np.random.default_rng(seed)
-    sizes = {"H": H, "D": D, "K": K}
+    sizes = {"H": H, "D": D, "K": K, "P": P}
 
     def numbers(shape):
         if kind == "halves":  # exact sums, cancellations and rounding ties
@@ -106,7 +106,7 @@ def problems(draw, long=None):
     for p in cell.params:
         doc[p.name] = numbers([sizes[s] for s in p.shape]).tolist()
     for s in cell.states:
-        doc[s.init_key] = numbers(H).tolist()
+        doc[s.init_key] = numbers(sizes[s.dim]).tolist()
     doc["x"] = numbers((T, D)).tolist()
     rounding = draw(st.sampled_from(["none", "none", "nearest", "sign", "mixed"]))
     if rounding == "mixed":

@@ -22,7 +22,7 @@ from rnncalc import cells
 from rnncalc.backward import Loss, backward
 from rnncalc.cells import Pin
 from rnncalc.engine import Rounding, run
-from test_backward import H, T, central_difference, loss_value, random_problem
+from test_backward import H, SIZES, T, central_difference, loss_value, random_problem
 
 
 def sig(z):
@@ -183,6 +183,7 @@ PINNED = {  # (quantity, steps as counts or None for every step, value) for each
     "rnn": [("s", ((2, 2),), 0.3)],
     "gated": [("g", ((1, 2),), 0.0), ("s_tilde", ((4, 4),), 0.5)],
     "lstm": [("f", None, 1.0), ("i", ((2, 3),), 0.0), ("c_tilde", ((4, 4),), -0.5)],
+    "lstm-projection": [("f", None, 1.0), ("m", ((2, 2),), 0.2), ("h", ((3, 3),), -0.5)],  # m has H numbers, h P
     "gru": [("z", ((2, 3),), 0.9), ("n", ((1, 1),), 0.2)],
 }
 
@@ -193,10 +194,11 @@ def test_pinned_gradients_match_central_differences(form, kind):
     # float64 central differences (ε = 1e-6) are good to about 1e-9 relative: rtol 1e-7, as test_backward.
     name, keywords = CELL_FORMS[form]
     cell = cells.CELLS[name](**keywords)
-    pins = [Pin(q, (v,) * H, counts, "") for q, counts, v in PINNED.get(name, [(cell.equations[0].name, ((2, 3),), 0.5)])]
+    pinned = PINNED.get(form, PINNED.get(name, [(cell.equations[0].name, ((2, 3),), 0.5)]))
+    pins = [Pin(q, (v,) * SIZES[cell.equation(q).dim], counts, "") for q, counts, v in pinned]
     cell = cell.with_pins(pins)
     params, init, xs = random_problem(cell, seed=7)
-    target = np.random.default_rng(2).standard_normal((T, H)) if kind == "mse" else None
+    target = np.random.default_rng(2).standard_normal((T, SIZES[cell.visible_dim])) if kind == "mse" else None
     loss = Loss(kind, target)
 
     def steps():

@@ -12,7 +12,9 @@ fc(output) when it has an nn.Linear (fc(cat(h_n[-2], h_n[-1])), (K,), for the cl
 module's output; or, for a model rnncalc must
 refuse, the start of the refusal ("refused"). A model with an nn.Linear also stores a target (T, K) and
 autograd's gradient of L = Σ_t ⟨target_t, y_t⟩ for fc.weight, fc.bias and layer 0's first gate block in
-torch's order (rows [0, H) of weight_hh_l0 and bias_ih_l0: the LSTM's i, the GRU's r).
+torch's order (rows [0, H) of weight_hh_l0 and bias_ih_l0: the LSTM's i, the GRU's r), and for an LSTM with
+proj_size > 0 the gradient of each projection weight_hr_l{N} (P, H), layer by layer, each layer's forward
+direction before its _reverse one ("projections").
 """
 
 from __future__ import annotations
@@ -86,6 +88,10 @@ def main():
             entry["grad"] = {"W_y": model.fc.weight.grad.tolist(), "b_y": model.fc.bias.grad.tolist(),
                              "first_gate_W_h": model.rnn.weight_hh_l0.grad[:H].tolist(),
                              "first_gate_b_x": model.rnn.bias_ih_l0.grad[:H].tolist()}
+            if getattr(model.rnn, "proj_size", 0):
+                entry["grad"]["projections"] = [
+                    getattr(model.rnn, f"weight_hr_l{n}{suffix}").grad.tolist() for n in range(model.rnn.num_layers)
+                    for suffix in ("", "_reverse")[:1 + model.rnn.bidirectional]]
         cases.append(entry)
 
     case("lstm_linear", "lstm", Tagger(nn.LSTM(D, 3, num_layers=2, batch_first=True), nn.Linear(3, 2)))
@@ -93,11 +99,13 @@ def main():
          Tagger(nn.GRU(D, 2, bidirectional=True, batch_first=True), nn.Linear(4, 3)), flags=["--head", "steps"])
     case("rnn_relu", "rnn", nn.RNN(D, 3, nonlinearity="relu", batch_first=True), flags=["--activation", "relu"],
          suffix=".pth")
-    case("lstm_proj", "lstm", nn.LSTM(D, 3, proj_size=2, batch_first=True),
-         refused="an LSTM with a projection (proj_size > 0) is not converted")
     case("embedding", "lstm", Encoder(), refused="comes before the recurrent module")
     case("gru_bidirectional_classifier", "gru",
          Classifier(nn.GRU(D, 2, bidirectional=True, batch_first=True), nn.Linear(4, 3)), flags=["--head", "final"])
+    case("lstm_proj", "lstm", Tagger(nn.LSTM(D, 3, proj_size=2, batch_first=True), nn.Linear(2, 2)))
+    case("lstm_proj_bidirectional", "lstm",
+         Tagger(nn.LSTM(D, 3, proj_size=2, num_layers=2, bidirectional=True, batch_first=True), nn.Linear(4, 3)),
+         flags=["--head", "steps"])
     OUT.write_text(json.dumps(cases, indent=1) + "\n")
 
 
