@@ -91,8 +91,9 @@ class _Keep:
     """Sees each block of one direction's run: its visible states in time order, the state before each block
     (to compute a block again), and with --grad every step."""
 
-    def __init__(self, problem, T, backward, steps):
-        self.visible = np.empty((T, problem.visible_size))  # (T, H), or (T, P) projected
+    def __init__(self, problem, T, backward, steps, into=None):
+        # (T, H), or (T, P) projected: into, the direction's columns of its layer's joined output, when given
+        self.visible = np.empty((T, problem.visible_size)) if into is None else into
         self.key, self.backward, self.starts = problem.cell.visible, backward, []
         self.steps = [] if steps else None
 
@@ -125,12 +126,14 @@ def run_stack(stack, view, writer) -> StackResult:
     T = len(xs)
     writer.start(stack)
     for number in sorted({layer.number for layer in stack.layers}):
-        visible = []
-        for layer in stack.directions(number):
+        visible, directions = [], stack.directions(number)
+        sizes = [layer.problem.visible_size for layer in directions]
+        joined = np.empty((T, sum(sizes))) if len(directions) > 1 and stack.merge == "concat" else None
+        for layer, start in zip(directions, np.cumsum([0, *sizes])):  # concat: each writes its columns of joined
             p = layer.problem
             p.xs, p.steps = xs, T
             backward = layer.direction == "backward"
-            keep = _Keep(p, T, backward, grad)
+            keep = _Keep(p, T, backward, grad, None if joined is None else joined[:, start:start + p.visible_size])
             part_writer = writer.part(layer)
             replay = backward and getattr(writer, "time_order", False) and getattr(part_writer, "wants_steps", True)
             summary = runner.finished(runner.runner(p, view, runner.NullWriter() if replay else part_writer,
@@ -146,7 +149,8 @@ def run_stack(stack, view, writer) -> StackResult:
             result.parts.append(part)
             writer.done(part)
             visible.append(keep.visible)
-        xs = mathops.merge(stack.merge, *visible) if len(visible) > 1 else visible[0]  # (T, width)
+        xs = joined if joined is not None else \
+            mathops.merge(stack.merge, *visible) if len(visible) > 1 else visible[0]  # (T, width)
     result.output = xs
     _readout(stack, result)
     if result.broken is not None:
