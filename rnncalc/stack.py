@@ -105,7 +105,7 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
         raise InputError("--journey", JOURNEY_OF_ONE)
     overrides = addressed_params(addressed, mappings, bidirectional)
     whole = {k: top[k] for k in init_keys if k in top}
-    states = whole_states(whole, mappings, overrides)
+    states = whole_states(whole, mappings, overrides, cell_name)
     pins = addressed_pins([*file_pins(top.get("pin")), *flags.pins], mappings, bidirectional, cell_name)
     expects, top_expect = addressed_expects(flags.expect, top.get("expect"), mappings, bidirectional, flags.no_expect)
 

@@ -112,7 +112,7 @@ def read_merge(entry, bidirectional):
     return read_choice(entry, MERGES)
 
 
-def whole_states(entries, mappings, overrides):
+def whole_states(entries, mappings, overrides, cell_name):
     """{(layer, direction): {"h0": row, ...}} from a whole stack's initial states in PyTorch's layout, (L·dirs, H)
     or (L·dirs, 1, H): row (l − 1)·dirs + d is layer l's direction d (0 forward, 1 backward), as torch's h_0."""
     places = [(number, direction) for number, directions in enumerate(mappings, start=1) for direction in directions]
@@ -126,9 +126,10 @@ def whole_states(entries, mappings, overrides):
             a = a[:, 0]  # torch's batch of one
         if a.ndim != 2 or len(a) != len(places):
             dirs = len(mappings[0])
+            projected = " (P for H where the LSTM is projected)" if cell_name == "lstm" and key == "h0" else ""
             raise entry.fail(f"expected one row a layer and direction, ({len(places)}, H) or ({len(places)}, 1, H) as "
                              f"PyTorch's {key} of {len(mappings)} layer{'s' * (len(mappings) > 1)}"
-                             f"{' and 2 directions' if dirs == 2 else ''}; found shape {shape_text(a.shape)}")
+                             f"{' and 2 directions' if dirs == 2 else ''}{projected}; found shape {shape_text(a.shape)}")
         for (number, direction), row in zip(places, a):
             mapping = mappings[number - 1][direction]
             given = isinstance(mapping, dict) and key in mapping or any(
