@@ -99,8 +99,10 @@ class _Keep:
 
     def __call__(self, block, good):
         self.starts.append((block.t0, block.init, len(block)))
-        rows = block.times[:good] - 1
-        self.visible[rows] = block.values(self.key)[:good]
+        if good:  # the rows of t = t0 .. t0 + good − 1, or backward of t = T + 1 − t0 down
+            first, last = sorted(int(t) - 1 for t in block.times[[0, good - 1]])
+            values = block.values(self.key)[:good]
+            self.visible[first:last + 1] = values[::-1] if self.backward else values
         if self.steps is not None:
             ties = block.ties()
             self.steps += [block.step(i, ties[i]) for i in range(good)]
