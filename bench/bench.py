@@ -313,16 +313,23 @@ def main():
         stack_cmd = [*RNNCALC, "lstm", str(stack_path), "--x-file", str(x_path)]
         single_cmd = [*RNNCALC, "lstm", str(single_path), "--x-file", str(x_path)]
         last = ["--last", "--format", "jsonl"]
-        ours = statistics.median(seconds_of([*stack_cmd, *last]) for _ in range(max(3, repeat // 3)))
-        reference = torch_stack_seconds(layers, x_path)
-        if reference is not None:
+        memory = {name: (peak_rss_mb([*stack_cmd, *flags]), peak_rss_mb([*single_cmd, *flags]))
+                  for name, flags in (("--last", last), ("jsonl", ["-f", "jsonl"]))}
+        for H in (64, 16, 128):  # the target's network, and two sizes beside it for reference
+            if H != 64:
+                stack_path, x_path, layers = write_stack(tmp, 20000, 8, H)
+                stack_cmd = [*RNNCALC, "lstm", str(stack_path), "--x-file", str(x_path)]
+            ours = statistics.median(seconds_of([*stack_cmd, *last]) for _ in range(max(3, repeat // 3)))
+            reference = torch_stack_seconds(layers, x_path)
+            if reference is None:
+                break
             o = json.loads(subprocess.run([*stack_cmd, "--last", "-f", "json"], capture_output=True, text=True,
                                           check=True).stdout)["output"][-1]
             agree = float(np.max(np.abs(np.array(o) - reference[1])))
-            rows.append(row(f"2-layer bidirectional LSTM T=20000 D=8 H=64 --last jsonl (|Δo| {agree:.0e}; "
-                            "ref.: PyTorch f64 forward)", ours, reference[0], 1.0))
-        memory = {name: (peak_rss_mb([*stack_cmd, *flags]), peak_rss_mb([*single_cmd, *flags]))
-                  for name, flags in (("--last", last), ("jsonl", ["-f", "jsonl"]))}
+            rows.append(row(f"2-layer bidirectional LSTM T=20000 D=8 H={H} --last jsonl (|Δo| {agree:.0e}; "
+                            "ref.: PyTorch f64 forward)", ours, reference[0], 1.0 if H == 64 else float("inf")))
+            if H != 64:
+                rows[-1][-1] = "(for reference)"
 
     header = ["scenario", "rnncalc", "reference", "PyTorch f64", "PyTorch f32", "ratio", "target"]
     table = [header] + [r if len(r) == 7 else r[:3] + ["", ""] + r[3:] for r in rows]
