@@ -268,7 +268,7 @@ def _not_plain(_):
 
 
 def _json_document(text, source):
-    """A document that is one JSON object, read by json's C parser (some ten times faster than YAML's events,
+    """A document that is one JSON object, read by json's C parser (about five times faster than YAML's events,
     for the weights of a large model): YAML 1.2 reads JSON as the same data, its numbers, strings, true,
     false and null being the core schema's. None for anything else, anything near a limit, a key given
     twice, a \\u escape, or a character YAML refuses or reads as a line break: the YAML reader then reads or
