@@ -136,6 +136,7 @@ def keep_widths(table: Table, widths, room: int):
             chosen[1] = min(chosen[1], fits)
             for column, width in zip(table.columns, chosen):
                 column.min_width = width
+            table.columns[1].max_width = chosen[1]  # the equations wrap, so that no number is cut short
             return
 
 

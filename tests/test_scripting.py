@@ -526,6 +526,22 @@ class TestTableAtAGlance:
         assert all(re.fullmatch(r"-?\d+(\.\d{4}|\.\d{1,3})?", n) for n in re.findall(r"-?[\d.]+", out)
                    if n not in (".",))
 
+    def test_no_value_is_cut_short_at_any_width(self, rnncalc, monkeypatch):
+        # the equations wrap to make room; the numbers keep every digit, at every terminal width
+        args = ["lstm", "--hidden", "4", "--input", "2", "--weights", "-0.3", "--biases", "-0.4", "-p",
+                "b_f=[-0.4,-0.01,-0.47,0.05]", "-x", "[[0.0485,0.1482]]", "--no-header", "--no-color"]
+        step = json.loads(rnncalc(*args, "-f", "json")[1])["steps"][0]
+        for columns in range(70, 161, 3):
+            monkeypatch.setenv("COLUMNS", str(columns))
+            out = rnncalc(*args)[1]
+            rows = [line for line in out.splitlines() if line.startswith("  ")]  # the tables' rows
+            assert all(cell_len(line) <= columns for line in out.splitlines()), columns
+            # a row cut at the terminal's edge ends in its last column's text, not in the padding after it
+            assert not [line for line in rows if cell_len(line) == columns and not line.endswith(" ")], columns
+            values = [line.split()[-1] for line in rows if line.split() and line.split()[0] in ("f_t", "h_t")]
+            assert values and all(v.endswith("]") or v.endswith(",") for v in values), (columns, values)
+            assert f"{step['h'][-1]:.4f}]" in out and f"{step['f'][-1]:.4f}]" in out
+
     def test_bare_rnncalc_prints_the_help(self, rnncalc):
         assert rnncalc()[:2] == rnncalc("--help")[:2] == (0, rnncalc("--help")[1])
 
