@@ -299,7 +299,8 @@ def independent_steps(cell, doc, T):
             q[eq.name] = rec[eq.name] = acts[eq.act](z) if eq.act else z
         out[t] = rec
         prev = {s.name: q[s.name] for s in cell.states}
-    assert len(out) == T and all(len(v) == H for v in prev.values())
+    sizes = {"H": H, "P": len(doc["W_hm"]) if "W_hm" in doc else H}  # a projected h has P numbers
+    assert len(out) == T and all(len(prev[s.name]) == sizes[s.dim] for s in cell.states)
     return out
 
 
