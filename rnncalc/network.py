@@ -205,11 +205,11 @@ def _run_live(stack, view, writer, result):
     """A one-direction stack over a stream (-x -): each layer reads the one below a step at a time, so every
     line is answered, each layer's record and then the top output's, before the next is read."""
     writer.start(stack)
-    rows, summaries = stack.xs, []
+    rows, summaries = stack.xs, {}  # by layer's label, each Summary once its run ends
     for layer in stack.layers:
         p = layer.problem
         p.xs, p.live, p.steps = rows, True, None
-        rows = _Visible(runner.runner(p, view, writer.part(layer)), p.cell.visible, summaries)
+        rows = _Visible(runner.runner(p, view, writer.part(layer)), p.cell.visible, summaries, layer.label)
     readout = engine.Program(readout_cell(stack.output["act"]), _readout_params(stack), engine.Rounding(),
                              input_size=stack.width) if stack.output else None
     kept, t = [], 0  # the top output's rows, kept when an expected value reads them
@@ -226,11 +226,13 @@ def _run_live(stack, view, writer, result):
             kept.append((o[0], None if y is None else y[0]))
         else:
             kept[-1] = (o[0], None if y is None else y[0])
-    for layer, summary in zip(stack.layers, summaries):
+    broken = [label for label, summary in summaries.items() if summary.broken is not None]
+    if broken:  # the layer below one that broke is not read to its end: the one that broke is named
+        result.broken = (broken[0], *summaries[broken[0]].broken)
+        return result
+    for layer in stack.layers:
+        summary = summaries[layer.label]
         summary.checks = [Check(f"{layer.label}: {c.name}", c.t, c.expected, c.actual, c.ok) for c in summary.checks]
-        if summary.broken is not None:
-            result.broken = (layer.label, *summary.broken)
-            return result
         part = Part(layer, summary, None)
         result.parts.append(part)
         writer.done(part)
@@ -249,8 +251,8 @@ class _Visible:
     """The visible state of each step of a layer's run as it is computed, its Summary to summaries at the end;
     ready() while rows of the block computed last are left, so the layer above takes them as one block."""
 
-    def __init__(self, run, key, summaries):
-        self.run, self.key, self.summaries, self.left = run, key, summaries, 0
+    def __init__(self, run, key, summaries, label):
+        self.run, self.key, self.summaries, self.label, self.left = run, key, summaries, label, 0
 
     def ready(self) -> bool:
         return self.left > 0
@@ -260,7 +262,7 @@ class _Visible:
             try:
                 block, good = next(self.run)
             except StopIteration as stop:
-                self.summaries.append(stop.value)
+                self.summaries[self.label] = stop.value
                 return
             rows = block.values(self.key)[:good]
             for i, row in enumerate(rows):

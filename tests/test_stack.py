@@ -842,3 +842,14 @@ def test_a_stream_answered_live_shows_the_steps_and_keys_a_whole_input_shows(tmp
     live = rnncalc("lstm", path, "-x", "-", *flags)
     assert status == live[0] == 0 and sorted(live[1].splitlines()) == sorted(whole.splitlines())
     assert live[1].splitlines()[0] == whole.splitlines()[0]  # csv's header, jsonl's first record
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "table"])
+def test_a_stream_names_the_layer_that_overflowed(tmp_path, rnncalc, monkeypatch, fmt):
+    """Layer 2 overflows at step 1; layer 1, which it stops reading, is finite: as for the same x from a file."""
+    path = tmp_path / "ov.yaml"
+    path.write_text("cell: rnn\nactivation: linear\nlayers:\n  - {W_ss: 1e200, W_sx: 1e200}\n  - {W_ss: 1, W_sx: 1e200}\n")
+    message = "rnncalc: layer 2 · forward: s_pre is not finite at step 1; the weights or inputs are too large for float64\n"
+    assert rnncalc("rnn", path, "-x", "1", "-f", fmt)[::2] == (3, message)
+    monkeypatch.setattr("sys.stdin", io.StringIO("1\n2\n"))
+    assert rnncalc("rnn", path, "-x", "-", "-f", fmt)[::2] == (3, message)
