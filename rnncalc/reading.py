@@ -48,17 +48,19 @@ def read_mapping(doc):
 
 def named_flags(items, flag, form, address=""):
     """Repeated NAME=VALUE flags (VALUE in YAML flow syntax) as Entries by name; a name given twice is an
-    error. address: what the names stand under, for the messages (layers.2. in a stack)."""
+    error. address: what the names stand under, for the messages (layers.2. in a stack). An item may be a
+    (where, NAME=VALUE) pair, said to come from where rather than the flag (a stack file's pin: key)."""
     entries = {}
     for item in items:
+        label, item = item if isinstance(item, tuple) else (flag, item)
         name, sep, text = item.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise InputError(flag, f"expected {form}, found '{clipped(item)}'")
-        where = f"{flag} {address}{clipped(name)}"
+            raise InputError(label, f"expected {form}, found '{clipped(item)}'")
+        where = f"{label} {address}{clipped(name)}"
         if name in entries:
             raise InputError(where, "given twice")
-        entries[name] = Entry(parse_flow(text, where), where, flag)
+        entries[name] = Entry(parse_flow(text, where), where, label)
     return entries
 
 

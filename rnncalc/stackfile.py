@@ -171,36 +171,41 @@ def addressed_params(items, mappings, bidirectional):
 
 
 def file_pins(entry):
-    """A stack's top-level pin: {layers.L[.DIRECTION].NAME[@STEPS]: VALUE}, as --pin flags say them."""
+    """A stack's top-level pin: {layers.L[.DIRECTION].NAME[@STEPS]: VALUE}, as --pin flags say them, each with
+    where it was given: (where, text)."""
     if entry is None:
         return []
     if not isinstance(entry.value, dict):
         raise entry.fail(f"expected a mapping such as {{layers.1.f: 1}}, found {kind_of(entry.value)}")
-    return [f"{key}={json.dumps(value) if isinstance(value, (list, int, float)) else value}"
+    return [(entry.where, f"{key}={json.dumps(value) if isinstance(value, (list, int, float)) else value}")
             for key, value in entry.value.items()]
 
 
 def addressed_pins(items, mappings, bidirectional, cell_name):
     """--pin layers.L[.DIRECTION].NAME[@STEPS]=VALUE as NAME[@STEPS]=VALUE by (layer, direction); a pin without
-    an address is refused, as a stack's quantities are each layer's."""
+    an address is refused, as a stack's quantities are each layer's. An item of the file's pin: is a (where,
+    text) pair, and keeps its where."""
     per_layer = {}
     quantities = [eq.name for eq in cells.CELLS[cell_name]().equations]
     for item in items:
+        label, item = item if isinstance(item, tuple) else ("--pin", item)
         address, sep, text = item.partition("=")
         address = address.strip()
         if sep and not address.startswith("layers."):
             name = address.partition("@")[0].strip()
+            example = f"layers.1.{'forward.' if bidirectional else ''}"
+            example += f"{quantities[-1]}" if name not in quantities else clipped(address)
+            if label == "--pin":
+                example = f"--pin {example}={clipped(text)}"
             if name not in quantities:
-                example = f"layers.1.{'forward.' if bidirectional else ''}{quantities[-1]}"
-                raise InputError(f"--pin {clipped(address)}", f"'{clipped(name)}' is not a quantity of the stack's "
-                                                              f"{cell_name} layers ({', '.join(quantities)}); a pin holds "
-                                                              f"one of a layer's, e.g. --pin {example}={clipped(text)}")
-            example = f"layers.1.{'forward.' if bidirectional else ''}{clipped(address)}"
-            raise InputError(f"--pin {clipped(address)}", f"a stack's quantities are each layer's: address one, "
-                                                          f"e.g. --pin {example}={clipped(text)}")
+                raise InputError(f"{label} {clipped(address)}", f"'{clipped(name)}' is not a quantity of the stack's "
+                                                                f"{cell_name} layers ({', '.join(quantities)}); a pin "
+                                                                f"holds one of a layer's, e.g. {example}")
+            raise InputError(f"{label} {clipped(address)}", f"a stack's quantities are each layer's: address one, "
+                                                            f"e.g. {example}")
         name, at, steps = address.partition("@")
-        number, direction, key = split_address(name, "--pin", mappings, bidirectional) if sep else (1, "forward", "")
-        per_layer.setdefault((number, direction), []).append(f"{key}{at}{steps}={text}" if sep else item)
+        number, direction, key = split_address(name, label, mappings, bidirectional) if sep else (1, "forward", "")
+        per_layer.setdefault((number, direction), []).append((label, f"{key}{at}{steps}={text}" if sep else item))
     return per_layer
 
 

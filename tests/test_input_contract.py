@@ -3,6 +3,7 @@ in one line; a check agrees with the value shown; names are shown escaped in eve
 whichever way a value arrives; the library's arguments are refused in one printable line."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,7 +57,7 @@ def outcome(run, args, key):
     """(status, the JSON document or None, the error after the place it names): what a user would see,
     except where the value came from (a flag or a line of the file)."""
     status, out, err = run(*args, "-f", "json")
-    return status, json.loads(out) if out else None, err.split(f"{key}: ", 1)[-1]
+    return status, json.loads(out) if out else None, re.split(rf"\b{re.escape(key)}:? ", err, maxsplit=1)[-1]
 
 
 def write(folder, text, name="problem.yaml"):

@@ -853,3 +853,15 @@ def test_a_stream_names_the_layer_that_overflowed(tmp_path, rnncalc, monkeypatch
     assert rnncalc("rnn", path, "-x", "1", "-f", fmt)[::2] == (3, message)
     monkeypatch.setattr("sys.stdin", io.StringIO("1\n2\n"))
     assert rnncalc("rnn", path, "-x", "-", "-f", fmt)[::2] == (3, message)
+
+
+def test_a_stack_files_pin_is_named_where_the_file_gives_it(tmp_path, rnncalc):
+    path = tmp_path / "p.yaml"
+    for pin, message in [("q: 1", "pin q: 'q' is not a quantity of the stack's rnn layers (s); a pin holds one of "
+                                  "a layer's, e.g. layers.1.s"),
+                         ("layers.9.s: 1", "pin layers.9.s: the stack has layers 1–2"),
+                         ("layers.1.s: [1, 2, 3]", "pin layers.1.s: expected shape (2,) (H,), the length of s, "
+                                                   "found (3,)"),
+                         ("layers.1.s@9: 1", "pin layers.1.s@9: step 9 is past the last step, T = 2")]:
+        path.write_text(f"cell: rnn\nweights: 0.5\nx: [1, 2]\npin:\n  {pin}\nlayers:\n  - {{hidden: 2}}\n  - {{}}\n")
+        assert rnncalc("rnn", path)[::2] == (2, f"rnncalc: {path}:4: {message}\n")
