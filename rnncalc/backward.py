@@ -130,11 +130,18 @@ def backward(cell: Cell, params: dict, init: dict, xs: np.ndarray, steps: list, 
 
 
 def totals(cell: Cell, params: dict, records: list) -> dict:
-    """dL/dθ = Σ_t (step t's part), summed in time order, by parameter name."""
-    total = {name: np.zeros(np.shape(params[name])) for name in cell.param_names}
-    for record in records:
-        for name, terms in record.factors.items():
-            total[name] += contribution(terms)
+    """dL/dθ = Σ_t (step t's part) by parameter name: a bias's Σ_t g_t, a weight's Σ_t g_t v_tᵀ as one
+    [g_1 … g_T] (rows, T) @ [v_1 … v_T]ᵀ (T, cols) product rather than T outer products."""
+    total = {}
+    for name in cell.param_names:
+        terms = [term for record in records for term in record.factors.get(name, ())]
+        g = np.array([term[0] for term in terms if len(term) == 1])  # (N, rows)
+        gv = [term for term in terms if len(term) == 2]
+        total[name] = np.zeros(np.shape(params[name]))
+        if len(g):
+            total[name] += g.sum(axis=0)
+        if gv:
+            total[name] += np.array([g for g, _ in gv]).T @ np.array([v for _, v in gv])  # (rows, N) @ (N, cols)
     return total
 
 
