@@ -241,7 +241,7 @@ def _sweep(cell, params, init, steps, seeds, n, norms, states):
     block = {s: slice(a, b) for s, a, b in zip(states, ends[:-1], ends[1:])}  # each state's Jacobian rows
     last_state = next(eq.name for eq in cell.equations if eq.name in block)  # the last one the reverse walk meets
     carry = {s.name: None for s in cell.states}  # dL/ds_t (rows) through step t+1's Prev nodes
-    outside = readout(cell)
+    outside, keys = readout(cell), step_keys(cell)
     records = []
     for t in range(T, 0, -1):
         step, seed = steps[t - 1], seeds[t - 1]
@@ -289,7 +289,7 @@ def _sweep(cell, params, init, steps, seeds, n, norms, states):
                     values[f"d{eq.name}_pre"] = g[0].copy()
             eq.expr.backward(env, g, grads)
         values["dx"] = grads.x + np.zeros_like(step.x)
-        records.append(StepGrads(step.t, {k: values[k] for k in step_keys(cell)}, grads.params))
+        records.append(StepGrads(step.t, {k: values[k] for k in keys}, grads.params))
         carry = {name: grads.prev.get(name) for name in carry}
     d_init = {name: 0.0 if g is None else g[0] for name, g in carry.items()}
     return records[::-1], d_init
