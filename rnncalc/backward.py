@@ -130,11 +130,18 @@ def backward(cell: Cell, params: dict, init: dict, xs: np.ndarray, steps: list, 
 
 
 def totals(cell: Cell, params: dict, records: list) -> dict:
-    """dL/dθ = Σ_t (step t's part), summed in time order, by parameter name."""
-    total = {name: np.zeros(np.shape(params[name])) for name in cell.param_names}
-    for record in records:
-        for name, terms in record.factors.items():
-            total[name] += contribution(terms)
+    """dL/dθ = Σ_t (step t's part) by parameter name: a bias's Σ_t g_t, a weight's Σ_t g_t v_tᵀ as one
+    [g_1 … g_T] (rows, T) @ [v_1 … v_T]ᵀ (T, cols) product rather than T outer products."""
+    total = {}
+    for name in cell.param_names:
+        terms = [term for record in records for term in record.factors.get(name, ())]
+        g = np.array([term[0] for term in terms if len(term) == 1])  # (N, rows)
+        gv = [term for term in terms if len(term) == 2]
+        total[name] = np.zeros(np.shape(params[name]))
+        if len(g):
+            total[name] += g.sum(axis=0)
+        if gv:
+            total[name] += np.array([g for g, _ in gv]).T @ np.array([v for _, v in gv])  # (rows, N) @ (N, cols)
     return total
 
 
@@ -234,7 +241,7 @@ def _sweep(cell, params, init, steps, seeds, n, norms, states):
     block = {s: slice(a, b) for s, a, b in zip(states, ends[:-1], ends[1:])}  # each state's Jacobian rows
     last_state = next(eq.name for eq in cell.equations if eq.name in block)  # the last one the reverse walk meets
     carry = {s.name: None for s in cell.states}  # dL/ds_t (rows) through step t+1's Prev nodes
-    outside = readout(cell)
+    outside, keys = readout(cell), step_keys(cell)
     records = []
     for t in range(T, 0, -1):
         step, seed = steps[t - 1], seeds[t - 1]
@@ -282,7 +289,7 @@ def _sweep(cell, params, init, steps, seeds, n, norms, states):
                     values[f"d{eq.name}_pre"] = g[0].copy()
             eq.expr.backward(env, g, grads)
         values["dx"] = grads.x + np.zeros_like(step.x)
-        records.append(StepGrads(step.t, {k: values[k] for k in step_keys(cell)}, grads.params))
+        records.append(StepGrads(step.t, {k: values[k] for k in keys}, grads.params))
         carry = {name: grads.prev.get(name) for name in carry}
     d_init = {name: 0.0 if g is None else g[0] for name, g in carry.items()}
     return records[::-1], d_init
