@@ -203,9 +203,14 @@ def _merged_width(directions, merge, where=""):
     if merge == "concat" or not sizes:
         return sum(sizes)
     if len(set(sizes)) > 1:
-        raise InputError(where, f"merge: {merge} joins the directions number by number, so both need one hidden "
-                                f"size; found H = {sizes[0]} and {sizes[1]}")
+        raise InputError(where, f"merge: {merge} joins the directions number by number, so both need one size "
+                                f"of {directions[0].problem.cell.visible}; found {_sizes(directions)}")
     return sizes[0]
+
+
+def _sizes(directions):
+    """The sizes of the directions' visible states, as the user named them: H = 2 and 3, or P = 2 projected."""
+    return " and ".join(f"{layer.problem.cell.visible_dim} = {layer.problem.visible_size}" for layer in directions)
 
 
 def _reads_below(cell_name, mapping, where, below, merge, width):
@@ -219,9 +224,8 @@ def _reads_below(cell_name, mapping, where, below, merge, width):
             continue
         n = shape[p.shape.index("D")] if len(shape) == len(p.shape) else width
         if n != width:
-            sizes = [layer.problem.visible_size for layer in below]
-            joined = f"its directions' H = {sizes[0]} and {sizes[1]}, {'side by side' if merge == 'concat' else merge}" \
-                if len(sizes) > 1 else f"its H = {sizes[0]}"
+            joined = f"its directions' {_sizes(below)}, {'side by side' if merge == 'concat' else merge}" \
+                if len(below) > 1 else f"its {_sizes(below)}"
             raise InputError(f"{where}: {p.name}", f"shape {shape} reads {n} number{'s' * (n != 1)} a step, but layer "
                                                    f"{below[0].number} gives {width} ({joined})")
 

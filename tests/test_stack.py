@@ -777,9 +777,9 @@ TWO_LAYERS = ("cell: rnn\nbidirectional: true\n{top}layers:\n"
     ("", "[[1]]", "[[1]]", "[[1, 1]]", "x", "no input sequence; give x at the top level of the file, or use -x or "
                                            "--x-file"),
     ("merge: sum\nx: [1, 2]\n", "[[1, 0], [0, 1]]", "[[1], [1]]", "[[1]]", "layers.1",
-     "merge: sum joins the directions number by number, so both need one hidden size; found H = 1 and 2"),
+     "merge: sum joins the directions number by number, so both need one size of s; found H = 1 and H = 2"),
     ("x: [1, 2]\n", "[[1, 0], [0, 1]]", "[[1], [1]]", "[[1, 1]]", "layers.2.forward: W_sx",
-     "shape (1, 2) reads 2 numbers a step, but layer 1 gives 3 (its directions' H = 1 and 2, side by side)"),
+     "shape (1, 2) reads 2 numbers a step, but layer 1 gives 3 (its directions' H = 1 and H = 2, side by side)"),
 ], ids=["missing x", "merge of unequal directions", "a weight that does not read the layer below"])
 def test_a_stacks_refusal_names_the_key_that_is_wrong(tmp_path, rnncalc, top, H, W, above, where, message):
     """The file and key at fault, in the file and in the library alike: not the layer that happened to read it."""
@@ -853,6 +853,14 @@ def test_a_stream_names_the_layer_that_overflowed(tmp_path, rnncalc, monkeypatch
     assert rnncalc("rnn", path, "-x", "1", "-f", fmt)[::2] == (3, message)
     monkeypatch.setattr("sys.stdin", io.StringIO("1\n2\n"))
     assert rnncalc("rnn", path, "-x", "-", "-f", fmt)[::2] == (3, message)
+
+
+def test_a_projected_layers_width_is_named_p(tmp_path, rnncalc):
+    path = tmp_path / "p.yaml"
+    path.write_text("cell: lstm\nbidirectional: true\nmerge: sum\nweights: 0.5\nx: [1, 2]\nlayers:\n"
+                    "  - {forward: {hidden: 4, proj: 2}, backward: {hidden: 4, proj: 3}}\n")
+    assert rnncalc("lstm", path)[::2] == (2, f"rnncalc: {path}: layers.1: merge: sum joins the directions number by "
+                                             "number, so both need one size of h; found P = 2 and P = 3\n")
 
 
 def test_a_stack_files_pin_is_named_where_the_file_gives_it(tmp_path, rnncalc):
