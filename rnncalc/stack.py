@@ -109,6 +109,10 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
     pins = addressed_pins([*file_pins(top.get("pin")), *flags.pins], mappings, bidirectional, cell_name)
     expects, top_expect = addressed_expects(flags.expect, top.get("expect"), mappings, bidirectional, flags.no_expect)
 
+    wheres = {(number, direction): _at(source, f"layers.{number}" + (f".{direction}" if bidirectional else ""))
+              for number, directions in enumerate(mappings, start=1) for direction in directions}
+    for (number, direction), where in wheres.items():  # a key of the whole stack in a layer, refused first
+        checked_layer(mappings[number - 1][direction], where)
     if "x" not in data and flags.x is None and flags.x_file is None:
         raise InputError(_at(source, "x"), "no input sequence; give x at the top level of the file, or use -x "
                                            "or --x-file")
@@ -120,7 +124,7 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
             below = layers[-len(directions):]  # the layer under this one, each direction
         width = _merged_width(below, merge, _at(source, f"layers.{number - 1}"))  # the input size, above layer 1
         for direction, mapping in directions.items():
-            where = _at(source, f"layers.{number}" + (f".{direction}" if bidirectional else ""))
+            where = wheres[(number, direction)]
             if xs is None:
                 x = {"x": data["x"]} if "x" in data else {}
             else:

@@ -274,7 +274,8 @@ def _json_document(text, source):
     twice, a \\u escape, or a character YAML refuses or reads as a line break: the YAML reader then reads or
     refuses it."""
     start = _SPACE.match(text, 1 if text.startswith("\ufeff") else 0).end()
-    if text[start:start + 1] != "{" or "\\u" in text or _UNPRINTABLE.search(text, start):
+    if text[start:start + 1] != "{" or "\\u" in text or _UNPRINTABLE.search(text, start) \
+            or text.count("\r") != text.count("\r\n"):  # a lone CR ends a line for YAML
         return None
     import json
     from json.decoder import scanstring

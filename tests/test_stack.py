@@ -855,6 +855,13 @@ def test_a_stream_names_the_layer_that_overflowed(tmp_path, rnncalc, monkeypatch
     assert rnncalc("rnn", path, "-x", "-", "-f", fmt)[::2] == (3, message)
 
 
+def test_x_in_a_layers_mapping_is_named_there(tmp_path, rnncalc):
+    path = tmp_path / "s.yaml"
+    path.write_text("cell: rnn\nweights: 0.5\nlayers:\n  - {hidden: 2, x: [1, 2]}\n  - {hidden: 1}\n")
+    assert rnncalc("rnn", path)[::2] == (2, f"rnncalc: {path}: layers.1: x: layer 1 reads the stack's x and each "
+                                             "layer above the one below: give x at the top level\n")
+
+
 def test_a_projected_layers_width_is_named_p(tmp_path, rnncalc):
     path = tmp_path / "p.yaml"
     path.write_text("cell: lstm\nbidirectional: true\nmerge: sum\nweights: 0.5\nx: [1, 2]\nlayers:\n"

@@ -82,14 +82,14 @@ def by_events(text):
 
 
 @given(st.dictionaries(names, data, max_size=5), st.sampled_from([None, 0, 1, 2, "\t"]),
-       st.booleans())
-def test_a_json_document_is_read_as_yaml_reads_it(document, indent, ascii_only):
+       st.booleans(), st.sampled_from(["\n", "\r\n", "\r"]))
+def test_a_json_document_is_read_as_yaml_reads_it(document, indent, ascii_only, line_end):
     """A problem file written by json.dump, on one line or indented, is the same data with its keys on the same
-    lines, whether json's parser or YAML's events read it."""
-    text = json.dumps(document, indent=indent, ensure_ascii=ascii_only)
+    lines, whether json's parser or YAML's events read it, whatever ends its lines."""
+    text = json.dumps(document, indent=indent, ensure_ascii=ascii_only).replace("\n", line_end)
     shortcut, expected = _json_document(text, "f.yaml"), by_events(text)
-    if shortcut is None:  # left to YAML: a \\u escape, or past a limit that YAML then refuses
-        assert "\\u" in text or isinstance(expected, str)
+    if shortcut is None:  # left to YAML: a \\u escape, a lone CR, or past a limit that YAML then refuses
+        assert "\\u" in text or line_end == "\r" and "\r" in text or isinstance(expected, str)
     else:
         assert [(shortcut.data, shortcut.lines)] == expected and repr(shortcut.data) == repr(expected[0][0])
 
@@ -97,7 +97,8 @@ def test_a_json_document_is_read_as_yaml_reads_it(document, indent, ascii_only):
 @pytest.mark.parametrize("text", [
     '{"a": 1, "a": 2}', '{"a": {"b": 1, "b": 2}}', '{"a": NaN}', '{"a": Infinity}', '{"a": 1} # note',
     '{"a": 1,}', '{"a": [1, 2,]}', "{'a': 1}", '{"a": 1}\n---\n{"b": 2}', '{"a": "\\ud800"}',
-    '{"a": ' + "[" * MAX_DEPTH + "1" + "]" * MAX_DEPTH + "}", '{"a": ' + "9" * 5000 + "}", '{a: 1}', '[1, 2]'])
+    '{"a": ' + "[" * MAX_DEPTH + "1" + "]" * MAX_DEPTH + "}", '{"a": ' + "9" * 5000 + "}", '{a: 1}', '[1, 2]',
+    '{\r"a": 1,\r"b": 2\r}'])
 def test_anything_but_plain_json_within_the_limits_is_left_to_yaml(text):
     assert _json_document(text, "f.yaml") is None
 
