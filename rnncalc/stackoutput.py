@@ -11,12 +11,13 @@ from .runner import TABLE_STEPS
 
 
 def output_rows(view, T):
-    """The t of the top output's rows shown: --last's T, --steps's, or in a table the first TABLE_STEPS and T."""
+    """The t of the top output's rows shown: --last's T, --steps's, in a table the first TABLE_STEPS and T, and
+    in a write-up, as in the others, every t."""
     if view.last or view.quiet:
         return [T]
     if view.steps is not None:
         return [t for t in range(1, T + 1) if t in view.steps]
-    if view.format in ("table", "markdown", "latex"):
+    if view.format == "table":
         return [t for t in range(1, T + 1) if t <= TABLE_STEPS or t == T]
     return range(1, T + 1)
 

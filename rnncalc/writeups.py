@@ -71,7 +71,7 @@ class MarkdownWriter(_DocumentWriter):
 
 
 LATEX_SYMBOLS = {"σ": r"\sigma", "⊙": r"\odot", "−": "-", "·": r"\cdot ", "≈": r"\approx ", "…": r"\ldots ",
-                 "×": r"\times ",
+                 "×": r"\times ", "‖": r"\| ",
                  "tanh": r"\tanh", "softmax": r"\mathrm{softmax}", "relu": r"\mathrm{relu}",
                  "✓": r"\checkmark", "✗": r"$\times$"}
 
@@ -87,7 +87,8 @@ def latex_text(text: str) -> str:
     special = {"\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
     text = re.sub(r"[\\&%$#_{}~^]", lambda m: special.get(m[0], "\\" + m[0]), text)
     for plain, tex in {"σ": r"$\sigma$", "≈": r"$\approx$", "×": r"$\times$", "…": r"\ldots{}",
-                       "✓": r"$\checkmark$", "✗": r"$\times$", "−": "-", "·": r"$\cdot$", "—": "---"}.items():
+                       "✓": r"$\checkmark$", "✗": r"$\times$", "−": "-", "·": r"$\cdot$", "—": "---",
+                       "‖": r"$\|$", "⊙": r"$\odot$"}.items():
         text = text.replace(plain, tex)
     return text
 

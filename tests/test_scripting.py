@@ -572,6 +572,26 @@ LATEX_RUNS = [
 ]
 
 
+# Stacks whose write-ups name how the directions are joined (‖, ⊙) and what an output layer on the final states
+# reads, written to a file by stack_runs.
+LATEX_STACKS = {
+    "concat": "cell: lstm\nbidirectional: true\nweights: 0.5\nx: [1, -1, 2]\nhead: final\nW_y: [[1, -1]]\n"
+              "layers: [{forward: {}, backward: {}}, {forward: {hidden: 1}, backward: {hidden: 1}}]\n",
+    "mul": "cell: gru\nbidirectional: true\nmerge: mul\nweights: 0.5\nx: [1, -1, 2]\nW_y: [[2]]\n"
+           "layers: [{forward: {}, backward: {}}]\n",
+    "projected": "cell: lstm\nweights: 0.5\nx: [1, 2]\nlayers: [{hidden: 3, proj: 2}, {}]\nexpect: {output: [0, 0]}\n",
+}
+
+
+def stack_runs(folder):
+    """LATEX_STACKS as the runs of their files."""
+    runs = []
+    for name, text in LATEX_STACKS.items():
+        (folder / f"{name}.yaml").write_text(text)
+        runs.append([text.split()[1], folder / f"{name}.yaml"])
+    return runs
+
+
 class TestDocumentFormats:
     def test_markdown_carries_the_parameters_and_the_final_line(self, rnncalc):
         status, out, _ = rnncalc("lstm", SEED, "-f", "markdown")
@@ -586,6 +606,11 @@ class TestDocumentFormats:
         assert out.isascii(), sorted({c for c in out if not c.isascii()})
         assert "final: $" in out
 
+    def test_a_stacks_latex_is_ascii(self, rnncalc, tmp_path):
+        for args in stack_runs(tmp_path):
+            out = rnncalc(*args, "-f", "latex")[1]
+            assert out.isascii() and "subsection*{output}" in out, sorted({c for c in out if not c.isascii()})
+
     def test_latex_compiles_in_the_readmes_preamble(self, rnncalc, tmp_path):
         import shutil
 
@@ -595,7 +620,7 @@ class TestDocumentFormats:
             pytest.skip("pdflatex is not installed")
         readme = (ROOT / "README.md").read_text()
         [document] = re.findall(r"```latex\n(.*?)```", readme, re.S)
-        body = "".join(rnncalc(*args, "-f", "latex")[1] for args in LATEX_RUNS)
+        body = "".join(rnncalc(*args, "-f", "latex")[1] for args in LATEX_RUNS + stack_runs(tmp_path))
         (tmp_path / "trace.tex").write_text(re.sub(r"% rnncalc's --format latex output here\n", lambda m: body,
                                                    document))
         result = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "trace.tex"],

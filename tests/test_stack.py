@@ -10,6 +10,7 @@ import csv
 import importlib.util
 import io
 import json
+import re
 import tracemalloc
 from pathlib import Path
 
@@ -880,3 +881,14 @@ def test_a_stack_files_pin_is_named_where_the_file_gives_it(tmp_path, rnncalc):
                          ("layers.1.s@9: 1", "pin layers.1.s@9: step 9 is past the last step, T = 2")]:
         path.write_text(f"cell: rnn\nweights: 0.5\nx: [1, 2]\npin:\n  {pin}\nlayers:\n  - {{hidden: 2}}\n  - {{}}\n")
         assert rnncalc("rnn", path)[::2] == (2, f"rnncalc: {path}:4: {message}\n")
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "latex"])
+def test_a_write_up_shows_every_step_of_the_top_output(tmp_path, rnncalc, fmt):
+    """As each direction's steps, and as one layer's write-up: every t, where a table shows the first ten and
+    the last."""
+    path = tmp_path / "s.yaml"
+    path.write_text("cell: rnn\nweights: 0.5\nx: [" + ", ".join(["1"] * 15) + "]\nlayers: [{}, {}]\n")
+    out = rnncalc("rnn", path, "-f", fmt)[1].split("output}" if fmt == "latex" else "### output")[1]
+    rows = [line for line in out.splitlines() if re.match(r"(\| )?\d+ (\||&)", line)]
+    assert [int(re.match(r"(\| )?(\d+)", row)[2]) for row in rows] == list(range(1, 16))
