@@ -51,7 +51,7 @@ class Tables(StackWriter):
         what = joined(stack)
         console.print(Text(f"the top layer's output o_t ({what}), t = 1..{T}", style=DIM))
         y, last = step_y(stack, result), final_y(stack, result)
-        if stack.output:
+        if "y" in names:
             reads = "o_t" if last is None else final_read(stack)
             console.print(Text(f"{'y_t' if last is None else 'y'} = {stack.output['act']}(W_y {reads} + b_y), W_y = "
                                f"{fmt_array(stack.output['W_y'], digits)}, "
@@ -61,13 +61,14 @@ class Tables(StackWriter):
         def marks(name, t):
             return "".join("  ✓" if c.ok else f"  ✗ expected {fmt_array(c.expected, digits)}"
                            for c in result.checks if c.t == t and (c.name == name or name is None))
-        rows = output_rows(self.view, T)
-        for t in rows:
+        per_step = "output" in names or y is not None  # with y of the final states alone, no row a step
+        rows = output_rows(self.view, T) if per_step else range(1, T + 1)
+        for t in rows if per_step else ():
             line = f"t = {t}" + f"   o_t = {fmt_array(result.output[t - 1], digits)}" * ("output" in names)
             if y is not None and "y" in names:
                 line += f"   y_t = {fmt_array(y[t - 1], digits)}"
             console.print(line + marks(None if last is None else "output", t))
-        if last is not None:
+        if last is not None and "y" in names:
             console.print(f"y = {fmt_array(last, digits)}" + marks("y", T))
         if len(rows) < T:
             held = '.to_dict()["output"]' + (' and ["y"]' if y is not None else "")

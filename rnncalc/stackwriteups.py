@@ -34,8 +34,8 @@ class Documents(StackWriter):
             mark = "✓" if c.ok else f"✗ expected {fmt_array(c.expected, digits)}"
             (final_marks if last is not None and c.name == "y" else marks.setdefault(c.t, [])).append(mark)
         rows = [(str(t), fmt_array(result.output[t - 1], digits), fmt_array(ys[t - 1], digits) if y else "",
-                 " ".join(marks.get(t, []))) for t in output_rows(self.view, len(result.output))]
-        reads = "" if last is None else \
+                 " ".join(marks.get(t, []))) for t in output_rows(self.view, len(result.output)) if o or y]
+        reads = "" if last is None or "y" not in names else \
             f"y = {stack.output['act']}(W_y {final_read(stack)} + b_y) = {fmt_array(last, digits)} " \
             f"{' '.join(final_marks)}"
         checked = any(r[3] for r in rows)
@@ -44,7 +44,8 @@ class Documents(StackWriter):
         if self.view.format == "markdown":
             out.write(f"\n### output\n\nThe top layer's output o_t ({what})"
                       + (f", y_t = {stack.output['act']}(W_y o_t + b_y)" if y else "") + "\n\n")
-            out.write("| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
+            if rows:
+                out.write("| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
             for r in rows:
                 cells = [r[0]] + [f"`{r[1]}`"] * o + [f"`{r[2]}`"] * y + [r[3]] * checked
                 out.write("| " + " | ".join(cells) + " |\n")
@@ -54,13 +55,15 @@ class Documents(StackWriter):
         from .writeups import latex_math, latex_number, latex_text
 
         out.write(f"\n\\subsection*{{output}}\n{latex_text(f'The top layer output o_t ({what})')}\n")
-        out.write(f"\\begin{{tabular}}{{{'r' + 'l' * (len(head) - 1)}}}\n\\hline\n"
-                  + " & ".join(f"${latex_math(h)}$" if h != "check" else h for h in head) + r" \\" + "\n\\hline\n")
+        if rows:
+            out.write(f"\\begin{{tabular}}{{{'r' + 'l' * (len(head) - 1)}}}\n\\hline\n"
+                      + " & ".join(f"${latex_math(h)}$" if h != "check" else h for h in head) + r" \\" + "\n\\hline\n")
         for r in rows:
             cells = [r[0]] + [f"${latex_number(latex_math(r[1]))}$"] * o + [f"${latex_number(latex_math(r[2]))}$"] * y
             cells += [latex_text(r[3])] * checked
             out.write(" & ".join(cells) + r" \\" + "\n")
-        out.write("\\hline\n\\end{tabular}\n")
+        if rows:
+            out.write("\\hline\n\\end{tabular}\n")
         if reads:
             out.write(f"\n\\noindent {latex_text(reads.rstrip())}\n")
 

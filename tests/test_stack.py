@@ -892,3 +892,14 @@ def test_a_write_up_shows_every_step_of_the_top_output(tmp_path, rnncalc, fmt):
     out = rnncalc("rnn", path, "-f", fmt)[1].split("output}" if fmt == "latex" else "### output")[1]
     rows = [line for line in out.splitlines() if re.match(r"(\| )?\d+ (\||&)", line)]
     assert [int(re.match(r"(\| )?(\d+)", row)[2]) for row in rows] == list(range(1, 16))
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "latex"])
+def test_y_of_the_final_states_alone_leaves_no_empty_rows(tmp_path, rnncalc, fmt):
+    path = tmp_path / "s.yaml"
+    path.write_text("cell: rnn\nweights: 0.5\nhead: final\nW_y: [[1]]\nx: [1, 2, 3]\nlayers: [{}]\n")
+    out = rnncalc("rnn", path, "--only", "y", "-f", fmt)[1]
+    assert "y = softmax(W_y s_T + b_y" in out.replace("\\_", "_")
+    assert not re.search(r"^t = \d+ *$", out, re.M) and "tabular" not in out and "| t |" not in out
+    out = rnncalc("rnn", path, "--only", "output", "-f", fmt)[1]
+    assert "W_y" not in out.replace("\\_", "_").split("output")[-1]
