@@ -540,7 +540,7 @@ def _sizes(cell, file, flags, params, inits, arrays, steps, x):
             elif key in file:
                 v = file[key].value
                 if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                    raise file[key].fail(f"expected a whole number ≥ 1, found {kind_of(v) if not isinstance(v, int) else v}")
+                    raise file[key].fail(f"expected a whole number ≥ 1, found {kind_of(v)}")
                 given = (v, f"{key}:", v, file[key].where)
         candidates = ([given] if given else []) + found[dim]
         if not candidates:

@@ -225,7 +225,7 @@ def read_whole(entry, low, high, default):
         return default
     v = entry.value
     if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
-        raise entry.fail(f"expected a whole number from {low} to {high}, found {kind_of(v) if not isinstance(v, int) else v}")
+        raise entry.fail(f"expected a whole number from {low} to {high}, found {kind_of(v)}")
     return v
 
 
@@ -289,4 +289,6 @@ def kind_of(value):
         return "a list"
     if value is None:
         return "nothing"
+    if isinstance(value, (int, float)):
+        return f"the number {clipped(repr(value))}"
     return type(value).__name__

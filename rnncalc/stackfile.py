@@ -39,7 +39,7 @@ def checked_layer(mapping, where):
     """A layer's mapping, which may not hold the keys of the whole stack."""
     if not isinstance(mapping, dict):
         raise InputError(where, f"expected a mapping of the layer's keys (W_fh, h0, ...), found "
-                                f"{type(mapping).__name__}")
+                                f"{kind_of(mapping)}")
     for key in mapping:
         refuse_in_layer(key, f"{where}: {key}")
     return mapping
@@ -62,7 +62,8 @@ def layer_mappings(entry, bidirectional):
     layers = entry.value
     if not isinstance(layers, list) or not layers:
         raise entry.fail("expected a list of layers, each a mapping of its keys"
-                         + (" under forward: and backward:" if bidirectional else ""))
+                         + (" under forward: and backward:" if bidirectional else "")
+                         + f", found {'an empty list' if layers == [] else kind_of(layers)}")
     if len(layers) > MAX_LAYERS:
         raise entry.fail(f"{len(layers):,} layers are over rnncalc's limit of {MAX_LAYERS}")
     result = []

@@ -503,3 +503,22 @@ def test_help_names_each_value():
     for name, command in typer.main.get_command(app).commands.items():
         help_text = command.get_help(typer.Context(command))
         assert "<str>" not in help_text and "TEXT" not in help_text, name
+
+
+@pytest.mark.parametrize("param, message", [
+    ("proj=2.0", "--param proj: expected a whole number ≥ 1, found the number 2.0"),
+    ("proj=true", "--param proj: expected a whole number ≥ 1, found the boolean true"),
+    ("digits=2.0", "--param digits: expected a whole number from 0 to 17, found the number 2.0"),
+])
+def test_a_whole_number_refused_says_what_was_found_as_the_user_wrote_it(rnncalc, param, message):
+    assert rnncalc("lstm", "--weights", "1", "-x", "1", "-p", param)[::2] == (2, f"rnncalc: {message}\n")
+
+
+@pytest.mark.parametrize("layers, message", [
+    ("[]", "layers: expected a list of layers, each a mapping of its keys, found an empty list"),
+    ("[{}, 5]", "layers.2: expected a mapping of the layer's keys (W_fh, h0, ...), found the number 5"),
+])
+def test_a_stacks_layers_refused_say_what_was_found(rnncalc, tmp_path, layers, message):
+    path = write(tmp_path, f"cell: rnn\nweights: 0.5\nx: [1]\nlayers: {layers}\n")
+    where = f"{path}:4" if layers == "[]" else str(path)
+    assert rnncalc("rnn", path)[::2] == (2, f"rnncalc: {where}: {message}\n")
