@@ -651,3 +651,10 @@ def test_a_files_expect_takes_pasted_vectors(rnncalc, tmp_path):
 
 def test_a_files_fill_says_its_value(rnncalc):
     assert "│ W_fh … W_cx   1×1     1       file weights: 1 (fill)" in rnncalc("lstm", SEED, "--no-color")[1]
+
+
+@pytest.mark.parametrize("lines", ["1\n\n2\n", "1\n   \n2\n\n", "\n1\n2"])
+def test_a_blank_line_of_a_stream_is_no_step(rnncalc, monkeypatch, lines):
+    monkeypatch.setattr("sys.stdin", io.StringIO(lines))
+    assert rnncalc("rnn", "--weights", "0.5", "-x", "-", "-f", "jsonl") == \
+        rnncalc("rnn", "--weights", "0.5", "-x", "1,2", "-f", "jsonl")
