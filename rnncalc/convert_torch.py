@@ -158,6 +158,8 @@ def _torch_layer(arrays, cell, prefix, suffix, n, direction, source, bidirection
     if w_hh not in arrays:
         raise missing(arrays, source, q_hh, "(G·H, H)")
     W_h = numbers(arrays[w_hh], f"{source}: {q_hh}")
+    if w_hr not in arrays and any(k.startswith(f"{prefix}weight_hr_l") for k in arrays):  # proj_size is every layer's
+        raise missing(arrays, source, quoted(w_hr), "(P, H): the model's other weight_hr arrays project every layer")
     W_r = numbers(arrays[w_hr], f"{source}: {quoted(w_hr)}") if w_hr in arrays else None
     if W_r is None:
         H, G, cell = recurrent_cell(W_h, cell, f"{source}: {q_hh}", stacked_rows=True)

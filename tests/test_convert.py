@@ -463,6 +463,19 @@ class TestBadInput:
             "rnncalc: m.npz: weight_hr_l0: is an LSTM's projection (proj_size > 0), which a gru layer has not; " \
             "drop --cell gru"
 
+    def test_a_projection_is_every_layers_and_smaller_than_h(self, rnncalc):
+        # proj_size projects every layer and direction of nn.LSTM, and PyTorch holds it below hidden_size
+        path = self.lstm(weight_hr_l0=np.zeros((1, 2)), weight_hh_l0=np.zeros((8, 1)),
+                         weight_ih_l0_reverse=np.zeros((8, 3)), weight_hh_l0_reverse=np.zeros((8, 1)))
+        assert err(rnncalc, "convert", path, "--from", "pytorch") == \
+            "rnncalc: m.npz: no array weight_hr_l0_reverse, expected shape (P, H): the model's other weight_hr " \
+            "arrays project every layer; found bias_hh_l0, bias_ih_l0, weight_hh_l0, weight_hh_l0_reverse, " \
+            "weight_hr_l0, weight_ih_l0, weight_ih_l0_reverse"
+        path = self.lstm(weight_hr_l0=np.zeros((2, 4)), weight_ih_l0=np.zeros((12, 3)), weight_hh_l0=np.zeros((12, 4)))
+        assert err(rnncalc, "convert", path, "--from", "pytorch") == \
+            "rnncalc: m.npz: weight_hh_l0: is (4·H, P) = (12, 4) beside the projection weight_hr_l0, so P = 4 ≥ H = 3; " \
+            "PyTorch's proj_size is smaller than its hidden size"
+
     def test_cell_contradicting_the_shapes(self, rnncalc):
         assert err(rnncalc, "convert", self.lstm(), "--from", "pytorch", "--cell", "gru") == \
             "rnncalc: m.npz: weight_hh_l0: --cell gru needs shape (3·H, H) = (6, 2), found (8, 2): " \
