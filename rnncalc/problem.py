@@ -37,7 +37,7 @@ class Flags(SimpleNamespace):
     (The records on the command line's path are plain classes: a dataclass costs every call its start-up.)"""
     x = None  # YAML flow text, or "-" for one step a line from stdin
     x_file = None  # .npy, .csv or .txt
-    states = MappingProxyType({})  # {"h0": "1"}; read-only, as each default here
+    states = MappingProxyType({})  # {"h0": "1"}, or {"h0": (where, "1")}: a stack's row; read-only, as all here
     params = ()  # ["W_fh=1", ...]
     weights = None
     biases = None
@@ -150,9 +150,10 @@ def build(cell_name: str, doc: Document | None, flags: Flags) -> Problem:
 
     inits = {s.init_key: file.get(s.init_key) for s in cell.states}
     for key, text in flags.states.items():
+        label, text = text if isinstance(text, tuple) else (f"--{key}", text)  # (where, text): a stack's row
         if key not in inits:
-            raise InputError(f"--{key}", f"cell {cell.name} has no state {key[:-1]}")
-        inits[key] = Entry(parse_flow(text, f"--{key}"), f"--{key}", f"--{key}")
+            raise InputError(label, f"cell {cell.name} has no state {key[:-1]}")
+        inits[key] = Entry(parse_flow(text, label), label, label)
     x, stream = read_input(file, flags, source)
     arrays = {k: value_array(e) for k, e in {**params, **inits}.items() if e is not None}
     for key in inits:  # PyTorch's h_0 of one layer, (1, H) or (1, 1, H) (layers · directions, batch): its row

@@ -130,8 +130,9 @@ def whole_states(entries, mappings, overrides, cell_name):
             projected = " (P for H where the LSTM is projected)" if cell_name == "lstm" and key == "h0" else ""
             raise entry.fail(f"expected one row a layer and direction, ({len(places)}, H) or ({len(places)}, 1, H) as "
                              f"PyTorch's {key} of {len(mappings)} layer{'s' * (len(mappings) > 1)}"
-                             f"{' and 2 directions' if dirs == 2 else ''}{projected}; found shape {shape_text(a.shape)}")
-        for (number, direction), row in zip(places, a):
+                             f"{' and 2 directions' if dirs == 2 else ''}{projected}; found shape "
+                             f"{shape_text(a.shape)}")
+        for index, ((number, direction), row) in enumerate(zip(places, a)):
             mapping = mappings[number - 1][direction]
             given = isinstance(mapping, dict) and key in mapping or any(
                 item.partition("=")[0].strip() == key for item in overrides.get((number, direction), []))
@@ -139,15 +140,16 @@ def whole_states(entries, mappings, overrides, cell_name):
                 raise entry.fail(f"gives every layer's {key}, and layers.{number}"
                                  f"{'.' + direction if len(mappings[0]) == 2 else ''}.{key} is given too; "
                                  "give it one way")
-            states.setdefault((number, direction), {})[key] = row[0].item() if filled else row.tolist()
+            states.setdefault((number, direction), {})[key] = (index, row[0].item() if filled else row.tolist())
     return states
 
 
 def split_states(given, entries):
-    """A layer's rows of the whole stack's states: (those the file gave, as its keys; those flags gave, as the
-    text of --h0-style flags, so that each is shown as coming from where it came)."""
-    file = {k: v for k, v in given.items() if not entries[k].where.startswith("-")}
-    flags = {k: json.dumps(v) for k, v in given.items() if k not in file}
+    """A layer's rows of the whole stack's states: (those the file gave, as its keys; those a flag or a keyword
+    gave, as (where [row], text) of --h0-style flags, so that each is shown as coming from where it came)."""
+    file = {k: row for k, (_, row) in given.items() if not entries[k].where.startswith(("-", "keyword "))}
+    flags = {k: (f"{entries[k].where} [{index}]", json.dumps(row))
+             for k, (index, row) in given.items() if k not in file}
     return file, flags
 
 

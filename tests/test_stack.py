@@ -903,3 +903,18 @@ def test_y_of_the_final_states_alone_leaves_no_empty_rows(tmp_path, rnncalc, fmt
     assert not re.search(r"^t = \d+ *$", out, re.M) and "tabular" not in out and "| t |" not in out
     out = rnncalc("rnn", path, "--only", "output", "-f", fmt)[1]
     assert "W_y" not in out.replace("\\_", "_").split("output")[-1]
+
+
+def test_a_whole_stacks_state_that_does_not_fit_a_layer_names_its_row(tmp_path, rnncalc):
+    """Row 1 of torch's h0 is layer 1's backward direction, whose h is P = 2 long (projected)."""
+    import rnncalc as library
+
+    path = tmp_path / "s.yaml"
+    path.write_text("cell: lstm\nbidirectional: true\nweights: 0.5\nx: [1, 2]\nlayers:\n"
+                    "  - {forward: {hidden: 3}, backward: {hidden: 3, proj: 2}}\n")
+    h0 = [[[0.0] * 3], [[0.0] * 3]]
+    message = "shape (3,) makes the projection size P = 3, but proj: 2 makes it 2"
+    assert rnncalc("lstm", path, "--h0", json.dumps(h0))[::2] == (2, f"rnncalc: --h0 [1]: {message}\n")
+    with pytest.raises(library.InputError) as refused:
+        library.trace("lstm", str(path), h0=np.array(h0))
+    assert str(refused.value) == f"keyword h0 [1]: {message}"
