@@ -204,7 +204,7 @@ def check_problems(paths) -> list[dict]:
     value that would hold at fewer digits names the file's keys digits: and atol: in its hint."""
     import re
 
-    from .problem import cell_hint
+    from .problemkeys import cell_hint
     from .text import clipped
 
     listed = [paths] if isinstance(paths, (str, os.PathLike)) else paths

@@ -23,7 +23,8 @@ from .backward import Loss
 from .choices import HEADS
 from .errors import InputError
 from .expectations import read_expectation
-from .problem import Flags, Problem, build, check_cell, grad_step_bytes, refuse_long_grad
+from .problem import Flags, Problem, build, grad_step_bytes, refuse_long_grad
+from .problemkeys import check_cell
 from .reading import Entry, read_choice, kind_of, read_mapping, read_tolerance, read_whole
 from .stackfile import (JOURNEY_OF_ONE, LAYER_DEFAULTS, addressed_expects, addressed_params, addressed_pins,
                         checked_layer, file_pins, layer_expectation, layer_mappings, output_layer, read_merge,

@@ -13,7 +13,8 @@ from . import cells
 from .choices import DIRECTIONS, MERGES
 from .errors import InputError
 from .expectations import read_expectation, read_loss
-from .problem import CELL_OPTIONS, Flags, param_flags
+from .problem import Flags
+from .problemkeys import CELL_OPTIONS, param_flags
 from .reading import Entry, kind_of, named_flags, read_choice, read_shaped, value_array
 from .text import clipped, shape_text
 

@@ -453,7 +453,7 @@ FAULTS = ["stdout /dev/full", "stdout closed", "stderr /dev/full", "stderr close
 def every_key(cell_name):
     """Every YAML key a problem of this cell may hold, read off the cell's description and the known keys:
     a key added to either is fuzzed and tested without a word."""
-    from rnncalc.problem import OPTION_KEYS
+    from rnncalc.problemkeys import OPTION_KEYS
 
     entry = cells.CELLS[cell_name]
     keys = set(OPTION_KEYS) | {"W_y", "b_y"}
