@@ -22,7 +22,8 @@ import numpy as np
 from .cells import CELLS
 from .errors import InputError, NonFiniteError
 from .text import clipped, printable
-from .yamlio import MAX_DEPTH, MAX_NUMBERS, Document, read_document
+from .yamlevents import MAX_DEPTH, MAX_NUMBERS, Document
+from .yamlio import read_document
 
 # ---------------------------------------------------------------- trace
 

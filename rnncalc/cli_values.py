@@ -56,7 +56,7 @@ def decimal_number(text):
     import math
     import re
 
-    from .yamlio import DECIMAL
+    from .yamlevents import DECIMAL
 
     if re.fullmatch(rf"\s*{DECIMAL}\s*", text) and math.isfinite(float(text)):
         return float(text)

@@ -22,7 +22,8 @@ from .problemkeys import check_cell, param_entries, param_flags, read_cell, reje
 from .expectations import read_expectations, read_loss, refuse_rounding
 from .reading import (MAX_SIZE, Entry, value_array, read_choice, read_fill, read_input, kind_of, read_mapping, named_flags,
                      read_rounding, shape_steps, read_shaped, read_steps, read_tolerance, read_whole, past_last, step_ranges)
-from .yamlio import MAX_DEPTH, MAX_NUMBERS, Document, parse_flow
+from .yamlevents import MAX_DEPTH, MAX_NUMBERS, Document
+from .yamlio import parse_flow
 
 DEFAULT_DIGITS = 4
 DIM_NAMES = {"H": "hidden size", "D": "input size", "K": "output size", "P": "projection size"}

@@ -13,7 +13,7 @@ import numpy as np
 from . import npyio
 from .errors import InputError
 from .text import clipped
-from .yamlio import DECIMAL
+from .yamlevents import DECIMAL
 
 MAX_LINE = 2**20  # characters in one line: a step of 2048 numbers leaves each 500
 _SEPARATOR = re.compile(r"[,\s]+")

@@ -30,7 +30,8 @@ from .stackfile import (JOURNEY_OF_ONE, LAYER_DEFAULTS, addressed_expects, addre
                         checked_layer, file_pins, layer_expectation, layer_mappings, output_layer, read_merge,
                         split_params, split_states, stack_loss, top_keys, whole_states)
 from .text import clipped
-from .yamlio import Document, parse_flow
+from .yamlevents import Document
+from .yamlio import parse_flow
 
 
 @dataclass

@@ -493,7 +493,7 @@ def test_p_of_every_key(tmp_path, data, cell, base, fmt):
 
 @given(array=gen.printed_arrays(), way=st.sampled_from(["-x", "-p W_ss", "-p s0"]))
 def test_pasted_arrays_are_held_to_the_depth_limit(array, way):
-    from rnncalc.yamlio import MAX_DEPTH
+    from rnncalc.yamlevents import MAX_DEPTH
 
     flag, _, key = way.partition(" ")
     words = [flag, f"{key}={array}" if key else array]
@@ -510,7 +510,7 @@ def test_pasted_arrays_are_held_to_the_depth_limit(array, way):
 @given(n=st.sampled_from([-1, 0, 1]).map(lambda d: 2**22 + d), pasted=st.booleans(), wrap=st.booleans())
 def test_values_at_and_past_the_limit(n, pasted, wrap):
     import rnncalc
-    from rnncalc.yamlio import MAX_NUMBERS
+    from rnncalc.yamlevents import MAX_NUMBERS
 
     value = ("[" + " ".join(["0"] * n) + "]") if pasted else [0.0] * n
     value = f"array({value})" if pasted and wrap else value

@@ -18,7 +18,7 @@ from rnncalc.cli import app
 from rnncalc.problem import MAX_GRAD_BYTES, grad_step_bytes
 from rnncalc.runner import Check, holds_at, matches
 from rnncalc.stackfile import MAX_LAYERS, top_keys
-from rnncalc.yamlio import MAX_DEPTH, MAX_NUMBERS
+from rnncalc.yamlevents import MAX_DEPTH, MAX_NUMBERS
 from strategies import every_key
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -399,7 +399,7 @@ def test_gradients_through_an_output_layer_by_finite_differences():
     from rnncalc.runner import View
     from rnncalc.stack import build_stack
     from rnncalc.stackformats import Unwritten
-    from rnncalc.yamlio import Document
+    from rnncalc.yamlevents import Document
 
     rng = np.random.default_rng(7)
     H, D, T, K = 2, 3, 4, 3
@@ -484,7 +484,7 @@ def test_xent_of_saturated_logits_through_a_stack_is_finite():
     from rnncalc.runner import View
     from rnncalc.stack import build_stack
     from rnncalc.stackformats import Unwritten
-    from rnncalc.yamlio import Document
+    from rnncalc.yamlevents import Document
 
     data = {"cell": "rnn", "x": [[1.0], [2.0]], "layers": [{"W_ss": 0.5, "W_sx": 0.5}, {"W_ss": 0.5, "W_sx": 0.5}],
             "W_y": [[0.0], [0.0]], "b_y": [800.0, -800.0], "output": "softmax"}
@@ -512,7 +512,7 @@ def test_a_stack_holds_its_layers_states_and_nothing_more_per_step(fmt):
     from rnncalc.runner import View
     from rnncalc.stack import build_stack
     from rnncalc.stackformats import writer_for
-    from rnncalc.yamlio import Document
+    from rnncalc.yamlevents import Document
 
     def peak(T, H=8):
         rng = np.random.default_rng(0)
@@ -637,7 +637,7 @@ def test_gradients_through_merged_directions_by_finite_differences(merge):
     # (step 1e-6) against the backward pass, for W_y and one weight and c0 of every direction.
     from rnncalc.problem import Flags
     from rnncalc.stack import build_stack
-    from rnncalc.yamlio import Document
+    from rnncalc.yamlevents import Document
 
     rng = np.random.default_rng(11)
     H, D, T, K = 2, 3, 4, 2
@@ -659,7 +659,7 @@ def test_an_output_layer_on_the_final_states_by_finite_differences(merge):
     # class: central differences of L against the backward pass, for W_y and one weight and h0 of every direction.
     from rnncalc.problem import Flags
     from rnncalc.stack import build_stack
-    from rnncalc.yamlio import Document
+    from rnncalc.yamlevents import Document
 
     rng = np.random.default_rng(12)
     H, D, T, K = 2, 2, 3, 3

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from conftest import deep_only
 from rnncalc.errors import InputError
-from rnncalc.yamlio import MAX_DEPTH, _json_document, _json_numbers, _yaml_documents, load_documents, parse_flow
+from rnncalc.yamlevents import MAX_DEPTH, yaml_documents
+from rnncalc.yamlio import _json_document, _json_numbers, load_documents, parse_flow
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -75,7 +76,7 @@ data = st.recursive(st.one_of(numbers, st.booleans(), st.none(), names),
 def by_events(text):
     """What the YAML reader reads of text, or the one line it refuses it with."""
     try:
-        docs = _yaml_documents(text, "f.yaml", 1)
+        docs = yaml_documents(text, "f.yaml", 1)
     except InputError as e:
         return str(e)
     return [(d.data, d.lines) for d in docs]

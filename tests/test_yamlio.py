@@ -12,7 +12,8 @@ import pytest
 
 from conftest import deep_only
 from rnncalc.errors import InputError
-from rnncalc.yamlio import MAX_DOCUMENTS, MAX_NUMBERS, MAX_YAML_BYTES, load_documents
+from rnncalc.yamlevents import MAX_NUMBERS
+from rnncalc.yamlio import MAX_DOCUMENTS, MAX_YAML_BYTES, load_documents
 
 RNN = ("rnn", "--weights", "1", "--format", "json")
 
