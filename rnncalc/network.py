@@ -13,11 +13,8 @@ a writer that wants a backward direction's steps in time order gets them by comp
 from the state before it, kept for each block (the same operations on the same numbers, so the same bits).
 With --grad every step is kept, as for one layer.
 
-The readout is a cell of its own: o_t = x_t, followed by the cell's output layer (Cell.with_output), run on
-the engine and differentiated by backward.py with the losses one layer uses. Backpropagation goes from the
-top: dL/do_t from the readout's dL/dx_t, each direction's share of it (its first H entries to the forward
-direction, the next H to the backward one) seeding backward.reverse, and the sum of the directions' dL/dx_t
-the cotangent of the layer below.
+The readout is a cell of its own (stackreadout.py), run on the engine and differentiated by backward.py with
+the losses one layer uses; with --grad, backpropagation through the stack follows the run (stackbackward.py).
 """
 
 from __future__ import annotations
@@ -27,18 +24,10 @@ import copy
 import numpy as np
 
 from . import engine, mathops, runner
-from .backward import Gradients, loss_seeds, reverse, totals
-from .cells import Cell, Equation, State
 from .errors import InputError
-from .expr import Input
-from .runner import Check, matches
-
-
-def readout_cell(act=None) -> Cell:
-    """The top output o_t = x_t, followed by the output layer y_t = act(W_y o_t + b_y) when act is given."""
-    cell = Cell("output", "top output", (State("o", "top output"),),
-                (Equation("o", Input(), None, "top output", dim="D"),))
-    return cell.with_output(act) if act else cell
+from .runner import Check
+from .stackbackward import backward_stack, nonfinite_gradient
+from .stackreadout import output_checks, readout_cell, readout_params, run_readout
 
 
 TOP = ("output", "y")  # the top output's keys, beside each layer's quantities
@@ -154,14 +143,14 @@ def run_stack(stack, view, writer) -> StackResult:
         xs = joined if joined is not None else \
             mathops.merge(stack.merge, *visible) if len(visible) > 1 else visible[0]  # (T, width)
     result.output = xs
-    _readout(stack, result)
+    run_readout(stack, result)
     if result.broken is not None:
         return result
-    result.checks = _output_checks(stack, result)
+    result.checks = output_checks(stack, result)
     if grad:
         with np.errstate(all="ignore"):
             backward_stack(stack, result)
-        result.broken = _nonfinite_gradient(result)
+        result.broken = nonfinite_gradient(result)
         if result.broken is not None:
             return result
     writer.output(result)
@@ -210,7 +199,7 @@ def _run_live(stack, view, writer, result):
         p = layer.problem
         p.xs, p.live, p.steps = rows, True, None
         rows = _Visible(runner.runner(p, view, writer.part(layer)), p.cell.visible, summaries, layer.label)
-    readout = engine.Program(readout_cell(stack.output["act"]), _readout_params(stack), engine.Rounding(),
+    readout = engine.Program(readout_cell(stack.output["act"]), readout_params(stack), engine.Rounding(),
                              input_size=stack.width) if stack.output else None
     kept, t = [], 0  # the top output's rows, kept when an expected value reads them
     for o in rows:  # each row pulled from the top layer pulls one through every layer below
@@ -242,7 +231,7 @@ def _run_live(stack, view, writer, result):
     result.y = None if readout is None else np.array([y for _, y in kept])
     if stack.expect:
         _check_count(stack.expect, t)
-        result.checks = _output_checks(stack, result)
+        result.checks = output_checks(stack, result)
     writer.finish(result)
     return result
 
@@ -298,148 +287,3 @@ def _shown(view, t, last, shown):
     if view.steps is not None:
         return t in view.steps
     return True
-
-
-def final_output(stack, result):
-    """(1, width) what an output layer reading the final states reads: the top layer's final visible states,
-    joined as its directions are (h_T forward and h_1 backward, which reads x_1 last)."""
-    finals = _finals(result.parts[-len(stack.directions(stack.layers[-1].number)):])
-    return mathops.merge(stack.merge, *finals) if len(finals) > 1 else finals[0]
-
-
-def _finals(parts):
-    """(1, H) each direction's final visible state: after x_T forward, after x_1 backward."""
-    return [part.summary.final[part.layer.problem.cell.visible][None] for part in parts]
-
-
-def _readout(stack, result):
-    """y_t = act(W_y o_t + b_y) on the engine, a block at a time (or once, of the final states, with head:
-    final); a non-finite y is the run's broken step."""
-    if not stack.output:
-        return
-    o = final_output(stack, result) if stack.head == "final" else result.output
-    program = engine.Program(readout_cell(stack.output["act"]), _readout_params(stack), engine.Rounding(),
-                             input_size=o.shape[1])
-    result.y = np.empty((len(o), stack.output["W_y"].shape[0]))  # (T, K)
-    result.readout_steps = []
-    zero = {"o": np.zeros(o.shape[1])}
-    for t0 in range(0, len(o), engine.CHUNK):
-        block = program.run(t0 + 1, zero, np.ascontiguousarray(o[t0:t0 + engine.CHUNK]))
-        result.y[t0:t0 + len(block)] = block.values("y")
-        if stack.loss is not None:
-            result.readout_steps += [block.step(i, []) for i in range(len(block))]
-        broken = block.nonfinite()
-        if broken is not None:
-            result.broken = ("output", t0 + broken[0] + 1, broken[1].removesuffix("_pre"))
-            return
-
-
-def _readout_params(stack):
-    return {"W_y": stack.output["W_y"], "b_y": stack.output["b_y"]}
-
-
-def _output_checks(stack, result):
-    """The checks of the top output (output, or y with an output layer): one a step, or the final step's."""
-    checks = []
-    T = len(result.output)
-    values = {"output": result.output, "y": result.y}
-    for e in stack.expect:
-        rows = [T] if e.final_only else range(1, len(e.values) + 1)
-        for n, t in enumerate(rows):
-            actual = values[e.name][t - 1 if e.name == "output" or stack.head == "steps" else 0]  # y of the final states
-            checks.append(Check(e.name, t, e.values[n], actual, matches(actual, e.values[n], stack.digits, stack.atol)))
-    return checks
-
-
-# ---------------------------------------------------------------- backpropagation through the stack
-
-def backward_stack(stack, result):
-    """L and dL/do_t from the readout (backward.py's losses on the readout cell), then from the top layer down:
-    each direction's reverse pass seeded with its share of dL/do_t, the next layer's cotangent the sum of the
-    directions' dL/dx_t, in time order. Fills result.loss, result.output_grads and each part's gradients."""
-    o = result.output
-    T = len(o)
-    # L = Σ_k o_T[k] reads the top output at T, whatever the output layer reads: the output layer takes no part
-    readout = stack.output if stack.loss.kind != "sum" else {}
-    reads_final = stack.head == "final" and bool(readout)
-    cell = readout_cell(readout["act"] if readout else None)
-    params = _readout_params(stack) if readout else {}
-    steps = result.readout_steps if readout else [_OutputStep(t, o[t - 1]) for t in range(1, T + 1)]
-    result.loss, seeds = loss_seeds(cell, steps, stack.loss)
-    if not readout and stack.output:
-        result.output_grads = {name: np.zeros_like(a) for name, a in _readout_params(stack).items()}
-    if readout:
-        records, _, _ = reverse(cell, params, {"o": np.zeros(o.shape[1])}, steps, seeds)
-        result.output_grads = totals(cell, params, records)
-        g = np.array([r.values["dx"] for r in records])  # (T, width), or (1, width) of the final states
-    else:
-        g = np.zeros_like(o)
-        for t, seed in enumerate(seeds):
-            if "o" in seed:
-                g[t] = seed["o"]
-    top = stack.layers[-1].number
-    for number in sorted({layer.number for layer in stack.layers}, reverse=True):
-        below = None
-        parts = [p for p in result.parts if p.layer.number == number]
-        if number == top and reads_final:
-            shares = _final_shares(stack, parts, g[0], T)
-        else:
-            shares = [g] if len(parts) == 1 else \
-                mathops.merge_vjp(stack.merge, *(_visible_states(p) for p in parts), g)
-        for part, share in zip(parts, shares):  # share: (T, H), in time order
-            layer, p = part.layer, part.layer.problem
-            computed = part.steps  # in the order the direction computed them
-            order = range(T) if layer.direction == "forward" else range(T - 1, -1, -1)
-            seeds = [{p.cell.visible: share[t]} for t in order]
-            records, d_init, norms = reverse(p.cell, p.params, p.init, computed, seeds, jacobian=True)
-            params = totals(p.cell, p.params, records)
-            if layer.direction == "backward":
-                records, norms = records[::-1], norms[::-1]
-            part.gradients = Gradients(
-                loss=result.loss, params=params,
-                init={s.init_key: d_init[s.name] + np.zeros(np.shape(p.init[s.name])) for s in p.cell.states},
-                steps=records, jacobian_norms=norms)
-            dx = np.array([r.values["dx"] for r in records])  # (T, D), time order
-            below = dx if below is None else below + dx
-        g = below
-
-
-def _final_shares(stack, parts, g, T):
-    """Each top direction's dL/dv_t (T, H) when the output layer reads the final states: only at the step each
-    direction ends, t = T forward and t = 1 backward, its share of g = dL/d(the joined final states)."""
-    pieces = [g[None]] if len(parts) == 1 else mathops.merge_vjp(stack.merge, *_finals(parts), g[None])
-    shares = []
-    for part, piece in zip(parts, pieces):
-        share = np.zeros((T, piece.shape[1]))
-        share[T - 1 if part.layer.direction == "forward" else 0] = piece[0]
-        shares.append(share)
-    return shares
-
-
-def _visible_states(part):
-    """(T, H) a direction's visible states, in time order."""
-    steps = part.steps if part.layer.direction == "forward" else part.steps[::-1]
-    return np.array([step.values[part.layer.problem.cell.visible] for step in steps])
-
-
-class _OutputStep:
-    """The top output at one step, as backward.loss_seeds reads a step."""
-    __slots__ = ("t", "values")
-
-    def __init__(self, t, o):
-        self.t, self.values = t, {"o": o}
-
-
-def _nonfinite_gradient(result):
-    """(label, t, key) of the first non-finite gradient, from the top; else None."""
-    if not np.isfinite(result.loss):
-        return ("output", len(result.output), "the loss L")
-    for name, value in result.output_grads.items():
-        if not np.all(np.isfinite(value)):
-            return ("output", 1, f"d{name}")
-    for part in reversed(result.parts):
-        g = part.gradients
-        bad = runner.nonfinite_gradient(g, part.layer.problem.cell.visible)
-        if bad is not None:
-            return (part.layer.label, *bad)
-    return None
