@@ -74,7 +74,9 @@ def _panels(doc):
             yield from ((_quantity, part["steps"], name, label, part.get("pins", [])) for name in names)
         T = len(doc["output"])
         yield _series, list(range(1, T + 1)), doc["output"], "output", "top output o_t"
-        if "y" in doc:
+        if "y" in doc and doc["output_layer"].get("head") == "final":  # one y, of the final states
+            yield _series, [T], doc["y"], "y", "output y of the final states"
+        elif "y" in doc:
             yield _series, list(range(1, T + 1)), doc["y"], "y", "output y_t"
         for part in doc.get("backward", []):
             yield _journey, part["steps"], part["jacobian_norms"], {}, f"layer {part['layer']} · {part['direction']}: "

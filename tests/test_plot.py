@@ -93,6 +93,19 @@ def test_a_stack_draws_each_direction_and_the_top_output():
     assert sum("gradient's journey" in title for title in titles) == 2
 
 
+def test_an_output_layer_on_the_final_states_draws_its_one_y_at_t_T(rnncalc, tmp_path):
+    problem = {"cell": "gru", "bidirectional": True, "x": [0.1, -0.3, 0.5], "weights": 0.5, "head": "final",
+               "layers": [{"forward": {}, "backward": {}}], "W_y": [[1, -1], [0.5, 2]]}
+    t = trace("gru", problem)
+    drawn = artists(t.plot())
+    assert [(x.tolist(), y.tolist()) for x, y in (drawn["y[0]"], drawn["y[1]"])] == \
+        [([3.0], [t.to_dict()["y"][0][k]]) for k in range(2)]
+    path = tmp_path / "p.yaml"
+    path.write_text(json.dumps(problem))
+    assert rnncalc("gru", path, "--plot", tmp_path / "p.png", "-q")[::2] == (0, "")
+    assert (tmp_path / "p.png").stat().st_size > 0
+
+
 @pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
 def test_the_command_line_writes_each_kind(rnncalc, tmp_path, suffix):
     path = tmp_path / f"run{suffix}"
