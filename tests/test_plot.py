@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import CELL_NAMES
 from rnncalc import trace
@@ -148,3 +150,25 @@ def test_a_run_without_plot_imports_no_matplotlib():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                        env={"PYTHONPATH": str(ROOT), "PATH": ""})
     assert r.stdout.splitlines()[-1] == "False"
+
+
+@settings(max_examples=max(3, settings().max_examples // 10), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cell=st.sampled_from(["rnn", "lstm", "gru"]), bidirectional=st.booleans(), layers=st.integers(1, 2),
+       head=st.sampled_from([None, "steps", "final"]), merge=st.sampled_from([None, "concat", "sum", "mul"]),
+       grad=st.booleans(), pin=st.booleans())
+def test_every_kind_of_stack_is_drawn(rnncalc, tmp_path, cell, bidirectional, layers, head, merge, grad, pin):
+    """Stacks of every shape, with an output layer reading the steps or the final states, merged as Keras
+    merges, with --grad and pins: drawn, or refused in one line."""
+    state = {"rnn": "s", "lstm": "h", "gru": "h"}[cell]
+    layer = {"forward": {}, "backward": {}} if bidirectional else {}
+    width = 2 if bidirectional and merge in (None, "concat") else 1
+    problem = {"cell": cell, "bidirectional": bidirectional, "weights": 0.5, "x": [0.1, -0.3, 0.5],
+               "layers": [layer] * layers, "W_y": [[1] * width, [-1] * width],
+               **({"head": head} if head else {}), **({"merge": merge} if merge and bidirectional else {}),
+               **({"pin": {f"layers.1.{'forward.' * bidirectional}{state}@2": 0}} if pin else {})}
+    path = tmp_path / "p.yaml"
+    path.write_text(json.dumps(problem))
+    status, _, err = rnncalc(cell, path, "--plot", tmp_path / "p.svg", "-f", "json", *["--grad"] * grad)
+    assert status == 0 and err == "", err
+    assert (tmp_path / "p.svg").stat().st_size > 0
