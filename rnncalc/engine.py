@@ -144,9 +144,9 @@ def _stack(params, nodes):
 def x_products(Wx, X, t0=1):
     """Every row's products on x_t, Wx x_t for each row x_t of X (n, D) read at the steps t0, t0 + 1, ...:
     (n, Σ rows). Each block of CHUNK steps from step 1 on is one (CHUNK, D) @ (D, Σ rows) product, each row at
-    its step's place in it, whatever rows came with it (zeros where none did). BLAS computes a row of a product
-    by its place among the rows (its kernels take rows in groups) and never from the other rows' numbers, so a
-    row read alone from a stream gets the same bits as in a file."""
+    its step's place in it, whatever rows came with it (zeros where none did). numpy's BLAS (OpenBLAS) computes
+    a row of a product by its place among the rows (its kernels take rows in groups), not from the other rows'
+    numbers, so a row read alone from a stream gets the same bits as in a file; tests/test_paths.py holds it."""
     n = len(X)
     if Wx is None:
         return np.zeros((n, 0))
