@@ -45,7 +45,7 @@ def layer_view(view):
 
 def top_names(stack, view):
     """The top output's keys written: output, and y with an output layer; of them, those --only names."""
-    names = TOP if stack.output else TOP[:1]
+    names = TOP if stack.output else TOP[:1]  # y with an output layer only
     return names if view.only is None else tuple(name for name in names if name in view.only)
 
 
@@ -161,16 +161,15 @@ def run_stack(stack, view, writer) -> StackResult:
 def _check_names(stack, only):
     """Every name --only gives, a quantity of each layer or a key of the top output, checked before anything is
     written."""
-    top = top_names(stack, runner.View())
+    has = "output and y" if stack.output else "output (and y with an output layer W_y)"
     for name in only or ():
-        if name in top:
+        if name in TOP and (name == "output" or stack.output):
             continue
         for layer in stack.layers:
             try:
                 runner.check_names(layer.problem, (name,))
             except InputError as e:
-                extra = "y" if stack.output or name != "y" else "y with an output layer W_y"
-                raise InputError("--only", f"{e.message}; the stack's top output has output and {extra}") from None
+                raise InputError("--only", f"{e.message}; the stack's top output has {has}") from None
 
 
 def _read_whole(stack):

@@ -22,11 +22,10 @@ class Tables(StackWriter):
     def start(self, stack):
         super().start(stack)
         self.live = stack.live
-        if self.live and self.view.header:
+        if self.live and self.view.header and layer_view(self.view).only != ():
             for layer in stack.layers:
-                if layer_view(self.view).only != ():
-                    self.out.rule(Text(layer.label, style=TITLE), align="left")
-                    self.out.print(Fitted(lambda width, p=layer.problem: header(p, width)))
+                self.out.rule(Text(layer.label, style=TITLE), align="left")
+                self.out.print(Fitted(lambda width, p=layer.problem: header(p, width)))
 
     def part(self, layer):
         view = layer_view(self.view)
@@ -62,46 +61,45 @@ class Tables(StackWriter):
             return "".join("  ✓" if c.ok else f"  ✗ expected {fmt_array(c.expected, digits)}"
                            for c in result.checks if c.t == t and (c.name == name or name is None))
         per_step = "output" in names or y is not None  # with y of the final states alone, no row a step
-        rows = output_rows(self.view, T) if per_step else range(1, T + 1)
-        for t in rows if per_step else ():
-            line = f"t = {t}" + f"   o_t = {fmt_array(result.output[t - 1], digits)}" * ("output" in names)
-            if y is not None and "y" in names:
-                line += f"   y_t = {fmt_array(y[t - 1], digits)}"
-            console.print(line + marks(None if last is None else "output", t))
+        rows = output_rows(self.view, T) if per_step else []
+        for t in rows:
+            console.print(self._line(t, result.output[t - 1], None if y is None else y[t - 1])
+                          + marks(None if last is None else "output", t))
         if last is not None and "y" in names:
             console.print(f"y = {fmt_array(last, digits)}" + marks("y", T))
-        if len(rows) < T:
+        if per_step and len(rows) < T:
             held = '.to_dict()["output"]' + (' and ["y"]' if y is not None else "")
             every = (f"every step is in the trace's {held}" if self.view.hints == "api"
                      else "choose them with --steps A:B, or see all with --format jsonl or csv")
             console.print(Text(f"{T - len(rows)} of {T} steps of the output not shown: {every}", style=DIM))
-        checks = [c for c in result.checks]
+        self._verdict(result.checks)
+
+    def _line(self, t, o_t, y_t):
+        """Step t of the top output: o_t and y_t (None: none a step), as --only names them."""
+        names, digits = top_names(self.stack, self.view), self.stack.digits
+        line = f"t = {t}" + f"   o_t = {fmt_array(o_t, digits)}" * ("output" in names)
+        return line + (f"   y_t = {fmt_array(y_t, digits)}" if y_t is not None and "y" in names else "")
+
+    def _verdict(self, checks):
         if checks:
             failed = [c for c in checks if not c.ok]
-            console.print(Text(f"✗ {len(failed)} of {len(checks)} expected values of the output do not hold" if failed
-                               else f"✓ all {len(checks)} expected values of the output hold",
-                               style=BAD if failed else GOOD))
-
-    def output_rows(self, ts, o, y):
-        """A stream's top output, a line a step as each is answered."""
-        names = top_names(self.stack, self.view)
-        for t, o_t, y_t in zip(ts, o, o if y is None else y):
-            line = f"t = {t}" + f"   o_t = {fmt_array(o_t, self.stack.digits)}" * ("output" in names)
-            if y is not None and "y" in names:
-                line += f"   y_t = {fmt_array(y_t, self.stack.digits)}"
-            if names:
-                self.out.print(Text("output", style=TITLE), "  " + line)
-
-    def finish(self, result):
-        checks = result.checks
-        if self.live and checks:
-            failed = [c for c in checks if not c.ok]
-            for c in failed:
-                self.out.print(Text(f"✗ {c.name} at t = {c.t} is {fmt_array(c.actual, self.stack.digits)}, expected "
-                                    f"{fmt_array(c.expected, self.stack.digits)}", style=BAD))
             self.out.print(Text(f"✗ {len(failed)} of {len(checks)} expected values of the output do not hold"
                                 if failed else f"✓ all {len(checks)} expected values of the output hold",
                                 style=BAD if failed else GOOD))
+
+    def output_rows(self, ts, o, y):
+        """A stream's top output, a line a step as each is answered."""
+        if top_names(self.stack, self.view):
+            for i, t in enumerate(ts):
+                self.out.print(Text("output", style=TITLE), "  " + self._line(t, o[i], None if y is None else y[i]))
+
+    def finish(self, result):
+        if self.live:  # a stream's checks, once it has ended
+            for c in result.checks:
+                if not c.ok:
+                    self.out.print(Text(f"✗ {c.name} at t = {c.t} is {fmt_array(c.actual, self.stack.digits)}, "
+                                        f"expected {fmt_array(c.expected, self.stack.digits)}", style=BAD))
+            self._verdict(result.checks)
         if result.loss is None:
             return
         console, stack = self.out, self.stack

@@ -828,7 +828,9 @@ def test_only_names_the_top_outputs_keys_as_it_names_a_layers(tmp_path, rnncalc)
     path.write_text("\n".join(path.read_text().splitlines()[:-1]) + "\n")  # no output layer
     assert rnncalc("gru", path, "-f", "jsonl", "--only", "y")[::2] == \
         (2, "rnncalc: --only: no quantity 'y'; the gru cell has x r_pre r z_pre z n_pre n h; the stack's top output "
-            "has output and y with an output layer W_y\n")
+            "has output (and y with an output layer W_y)\n")
+    assert rnncalc("gru", path, "--only", "zz")[2].endswith("; the stack's top output has output (and y with an "
+                                                           "output layer W_y)\n")
 
 
 @pytest.mark.parametrize("flags", [("-f", "jsonl", "--steps", "2"), ("-f", "csv", "--steps", "1,3"),
