@@ -131,13 +131,12 @@ def _prefix(layer):
     return f'"layer": {layer.number}, "direction": "{layer.direction}", '
 
 
-class Jsonl(StackWriter):
-    """One object a step, saying its layer and direction; then one a step of the top output (and y)."""
+class _Records(StackWriter):
+    """jsonl and csv: each direction's records in time order, then the top output's, a block of steps at a time,
+    in the writer's template of a record (template(names, sizes), its numbers sep apart), and y of the final
+    states (final(y))."""
     time_order = True
-
-    def part(self, layer):
-        view = layer_view(self.view)
-        return NullWriter() if view.only == () else JsonlWriter(self.out, view, prefix=_prefix(layer))
+    sep = ", "
 
     def output(self, result):
         ys, last = step_y(self.stack, result), final_y(self.stack, result)
@@ -145,7 +144,7 @@ class Jsonl(StackWriter):
             index = [t - 1 for t in rows]
             self.output_rows(rows, result.output[index], None if ys is None else ys[index])
         if last is not None and "y" in top_names(self.stack, self.view):
-            self.out.write(dump({"head": "final", "y": last}) + "\n")
+            self.final(last)
 
     def output_rows(self, ts, o, y):
         """The top output's records of the steps ts: o (n, width) and y (n, K) or None, the keys --only names."""
@@ -153,16 +152,30 @@ class Jsonl(StackWriter):
         names = [name for name in top_names(self.stack, self.view) if values[name] is not None]
         if not names or not len(ts):
             return
-        fields = [ts, *(row_texts(values[name], ", ") for name in names)]
-        line = '{"t": %d' + "".join(f', "{name}": [%s]' for name in names) + "}\n"
+        fields = [ts, *(row_texts(values[name], self.sep) for name in names)]
+        line = self.template(names, [values[name].shape[1] for name in names])
         self.out.write("".join([line % r for r in zip(*fields)]))
         self.out.flush()
 
 
-class Csv(StackWriter):
+class Jsonl(_Records):
+    """One object a step, saying its layer and direction; then one a step of the top output (and y)."""
+
+    def part(self, layer):
+        view = layer_view(self.view)
+        return NullWriter() if view.only == () else JsonlWriter(self.out, view, prefix=_prefix(layer))
+
+    def template(self, names, sizes):
+        return '{"t": %d' + "".join(f', "{name}": [%s]' for name in names) + "}\n"
+
+    def final(self, y):
+        self.out.write(dump({"head": "final", "y": y}) + "\n")
+
+
+class Csv(_Records):
     """One header for every row: layer, direction, t and each quantity's components, the widest of any direction;
     a row a step of each direction, then a row a step of the top output (layer "output")."""
-    time_order = True
+    sep = ","
 
     def start(self, stack):
         from . import engine
@@ -197,26 +210,12 @@ class Csv(StackWriter):
             return NullWriter()
         return CsvWriter(self.out, view, lambda names, sizes: self.line(first, names, sizes), header=False)
 
-    def output(self, result):
-        ys, last = step_y(self.stack, result), final_y(self.stack, result)
-        for rows in _blocks(output_rows(self.view, len(result.output))):
-            index = [t - 1 for t in rows]
-            self.output_rows(rows, result.output[index], None if ys is None else ys[index])
-        if last is not None and "y" in self.widths:  # y of the final states: a row of its own, with no t
-            line = self.line(["y", ""], ["y"], [len(last)]).replace("%d", "", 1)
-            self.out.write(line % row_texts(last[None], ",")[0])
+    def template(self, names, sizes):
+        return self.line(["output", ""], names, sizes)
 
-    def output_rows(self, ts, o, y):
-        """The top output's rows of the steps ts (layer "output"): o (n, width) and y (n, K) or None, the keys
-        --only names."""
-        values = {"output": o, "y": y}
-        names = [name for name in top_names(self.stack, self.view) if values[name] is not None]
-        if not names or not len(ts):
-            return
-        fields = [ts, *(row_texts(values[name], ",") for name in names)]
-        line = self.line(["output", ""], names, [values[name].shape[1] for name in names])
-        self.out.write("".join([line % r for r in zip(*fields)]))
-        self.out.flush()
+    def final(self, y):  # y of the final states: a row of its own, with no t
+        line = self.line(["y", ""], ["y"], [len(y)]).replace("%d", "", 1)
+        self.out.write(line % row_texts(y[None], ",")[0])
 
 
 class Quiet(StackWriter):
