@@ -572,16 +572,14 @@ def test_a_whole_stacks_initial_states_are_refused_in_one_line_when_they_do_not_
     path = tmp_path / "s.yaml"
     path.write_text("cell: lstm\nbidirectional: true\nweights: 0.5\nx: [1, 2]\nlayers:\n"
                     "  - {forward: {}, backward: {h0: [1]}}\n  - {forward: {}, backward: {}}\n")
-    status, _, err = rnncalc("lstm", path, "--h0", "[[1], [2], [3]]")
-    assert (status, err) == (2, "rnncalc: --h0: expected one row a layer and direction, (4, H) or (4, 1, H) as "
-                                "PyTorch's h0 of 2 layers and 2 directions (P for H where the LSTM is projected); "
-                                "found shape (3, 1)\n")
-    status, _, err = rnncalc("lstm", path, "--c0", "[[1], [2], [3]]")
-    assert (status, err) == (2, "rnncalc: --c0: expected one row a layer and direction, (4, H) or (4, 1, H) as "
-                                "PyTorch's c0 of 2 layers and 2 directions; found shape (3, 1)\n")
-    status, _, err = rnncalc("lstm", path, "--h0", "[[1], [2], [3], [4]]")
-    assert (status, err) == (2, "rnncalc: --h0: gives every layer's h0, and layers.1.backward.h0 is given too; "
-                                "give it one way\n")
+    rows = "expected one row a layer and direction, (4, H) or (4, 1, H) as PyTorch's {} of 2 layers and 2 directions"
+    for flag, value, message in [
+        ("--h0", "[[1], [2], [3]]", rows.format("h0") + " (P for H where the LSTM is projected); found shape (3, 1)"),
+        ("--c0", "[[1], [2], [3]]", rows.format("c0") + "; found shape (3, 1)"),
+        ("--h0", "[[1], [2], [3], [4]]", "gives every layer's h0, and layers.1.backward.h0 is given too; give it "
+                                         "one way"),
+    ]:
+        assert rnncalc("lstm", path, flag, value)[::2] == (2, f"rnncalc: {flag}: {message}\n")
 
 
 def test_merged_directions_by_hand(tmp_path, rnncalc):
