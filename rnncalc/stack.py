@@ -136,7 +136,7 @@ def build_stack(cell_name: str, doc: Document, flags: Flags) -> Stack:
                 _reads_below(cell_name, mapping, where, below, merge, width)
             address = f"layers.{number}." + (f"{direction}." if bidirectional else "")
             in_file, by_flag = split_states(states.get((number, direction), {}), whole)
-            data_of_layer = {**defaults, **checked_layer(mapping, where), **x, **in_file}
+            data_of_layer = {**defaults, **mapping, **x, **in_file}  # mapping checked above
             problem = _layer_problem(cell_name, where, address, data_of_layer,
                                      overrides.get((number, direction), []), flags if xs is None else None, flags,
                                      by_flag, pins.get((number, direction), []))
