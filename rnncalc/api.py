@@ -263,7 +263,8 @@ class Trace:
         """A stack's records of each layer and direction, as the JSON document's "layers", each step's numbers and
         the final states as numpy arrays (as in Trace.steps)."""
         return [{**layer, "steps": [_arrays(rec) for rec in layer["steps"]],
-                 "final": {k: np.array(v) for k, v in layer["final"].items()}} for layer in self.to_dict().get("layers", [])]
+                 "final": {k: np.array(v) for k, v in layer["final"].items()}}
+                for layer in self.to_dict().get("layers", [])]
 
     @property
     def grad(self) -> dict | None:

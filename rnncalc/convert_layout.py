@@ -231,9 +231,9 @@ def projected_cell(W_h, W_r, cell, source, name_h, name_r):
                                                 f"found {shape_text(W_h.shape)}")
     H, P = W_h.shape[0] // G, W_h.shape[1]
     if P >= H:
-        raise InputError(f"{source}: {name_h}", f"is (4·H, P) = {shape_text(W_h.shape)} beside the projection {name_r}, "
-                                                f"so P = {P} ≥ H = {H}; PyTorch's proj_size is smaller than its hidden "
-                                                "size")
+        raise InputError(f"{source}: {name_h}", f"is (4·H, P) = {shape_text(W_h.shape)} beside the projection "
+                                                f"{name_r}, so P = {P} ≥ H = {H}; PyTorch's proj_size is smaller than "
+                                                "its hidden size")
     if W_r.shape != (P, H):
         raise InputError(f"{source}: {name_r}", f"expected shape (P, H) = ({P}, {H}) as {name_h} ({G}·H, P) is "
                                                 f"{shape_text(W_h.shape)}, found {shape_text(W_r.shape)}")

@@ -110,7 +110,8 @@ def run_stack(stack, view, writer) -> StackResult:
     _check_names(stack, view.only)
     view = layer_view(view)  # what each direction's run reads of --only
     if stack.live:
-        if view.format in ("jsonl", "csv", "table") and not (view.quiet or view.last) and hasattr(writer, "output_rows"):
+        answers = view.format in ("jsonl", "csv", "table") and not (view.quiet or view.last)
+        if answers and hasattr(writer, "output_rows"):
             return _run_live(stack, view, writer, result)
         _read_whole(stack)
     xs = stack.xs

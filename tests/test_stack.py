@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from conftest import LIVE_TORCH, deep_only
-from rnncalc import convert
+from rnncalc import cells, convert
 
 REFERENCE = Path(__file__).parent / "reference"
 CASES = json.loads((REFERENCE / "torch_stack.json").read_text())
@@ -27,6 +27,13 @@ VISIBLE = {"rnn": "s", "lstm": "h", "gru": "h"}
 
 def close(actual, expected):
     np.testing.assert_allclose(np.array(actual, dtype=float), np.array(expected, dtype=float), rtol=0, atol=1e-12)
+
+
+def random_layer(rng, cell_name, H, D):
+    """A layer's weights and initial states drawn from rng, shaped as the cell describes them; biases left at 0."""
+    cell, sizes = cells.CELLS[cell_name](), {"H": H, "D": D}
+    weights = {p.name: rng.normal(size=[sizes[n] for n in p.shape]).tolist() for p in cell.params if p.kind == "weight"}
+    return {**weights, **{s.init_key: rng.normal(size=H).tolist() for s in cell.states}}
 
 
 def address(case, n):
@@ -405,11 +412,7 @@ def test_gradients_through_an_output_layer_by_finite_differences():
     H, D, T, K = 2, 3, 4, 3
 
     def layer(d):
-        return {"W_fh": rng.normal(size=(H, H)).tolist(), "W_fx": rng.normal(size=(H, d)).tolist(),
-                "W_ih": rng.normal(size=(H, H)).tolist(), "W_ix": rng.normal(size=(H, d)).tolist(),
-                "W_oh": rng.normal(size=(H, H)).tolist(), "W_ox": rng.normal(size=(H, d)).tolist(),
-                "W_ch": rng.normal(size=(H, H)).tolist(), "W_cx": rng.normal(size=(H, d)).tolist(),
-                "h0": rng.normal(size=H).tolist(), "c0": rng.normal(size=H).tolist()}
+        return random_layer(rng, "lstm", H, d)
     data = {"cell": "lstm", "bidirectional": True, "x": rng.normal(size=(T, D)).tolist(),
             "layers": [{"forward": layer(D), "backward": layer(D)},
                        {"forward": layer(2 * H), "backward": layer(2 * H)}],
@@ -641,8 +644,7 @@ def test_gradients_through_merged_directions_by_finite_differences(merge):
     H, D, T, K = 2, 3, 4, 2
 
     def layer(d):
-        return {**{f"W_{g}{s}": rng.normal(size=(H, H if s == "h" else d)).tolist() for g in "fioc" for s in "hx"},
-                "h0": rng.normal(size=H).tolist(), "c0": rng.normal(size=H).tolist()}
+        return random_layer(rng, "lstm", H, d)
     data = {"cell": "lstm", "bidirectional": True, "merge": merge, "x": rng.normal(size=(T, D)).tolist(),
             "layers": [{"forward": layer(D), "backward": layer(D)}, {"forward": layer(H), "backward": layer(H)}],
             "W_y": rng.normal(size=(K, H)).tolist(), "b_y": rng.normal(size=K).tolist(), "output": "sigmoid"}
@@ -663,10 +665,7 @@ def test_an_output_layer_on_the_final_states_by_finite_differences(merge):
     H, D, T, K = 2, 2, 3, 3
 
     def layer(d):
-        return {"W_rh": rng.normal(size=(H, H)).tolist(), "W_rx": rng.normal(size=(H, d)).tolist(),
-                "W_zh": rng.normal(size=(H, H)).tolist(), "W_zx": rng.normal(size=(H, d)).tolist(),
-                "W_nh": rng.normal(size=(H, H)).tolist(), "W_nx": rng.normal(size=(H, d)).tolist(),
-                "h0": rng.normal(size=H).tolist()}
+        return random_layer(rng, "gru", H, d)
     width = 2 * H if merge == "concat" else H
     data = {"cell": "gru", "bidirectional": True, "merge": merge, "head": "final", "x": rng.normal(size=(T, D)).tolist(),
             "layers": [{"forward": layer(D), "backward": layer(D)}, {"forward": layer(width), "backward": layer(width)}],
@@ -763,7 +762,8 @@ def test_a_files_expected_value_is_named_with_its_place_in_the_file(tmp_path, rn
 ])
 def test_a_bad_address_gets_a_hint_that_leads_somewhere(tmp_path, rnncalc, address, hint):
     path = tmp_path / "s.yaml"
-    path.write_text("cell: lstm\nbidirectional: true\nweights: 0.5\nx: [1, 2]\nlayers:\n  - {forward: {}, backward: {}}\n")
+    path.write_text("cell: lstm\nbidirectional: true\nweights: 0.5\nx: [1, 2]\nlayers:\n"
+                    "  - {forward: {}, backward: {}}\n")
     assert rnncalc("lstm", path, "-p", f"{address}=1")[::2] == (2, f"rnncalc: --param {address}: {hint}\n")
 
 
@@ -849,8 +849,10 @@ def test_a_stream_answered_live_shows_the_steps_and_keys_a_whole_input_shows(tmp
 def test_a_stream_names_the_layer_that_overflowed(tmp_path, rnncalc, monkeypatch, fmt):
     """Layer 2 overflows at step 1; layer 1, which it stops reading, is finite: as for the same x from a file."""
     path = tmp_path / "ov.yaml"
-    path.write_text("cell: rnn\nactivation: linear\nlayers:\n  - {W_ss: 1e200, W_sx: 1e200}\n  - {W_ss: 1, W_sx: 1e200}\n")
-    message = "rnncalc: layer 2 · forward: s_pre is not finite at step 1; the weights or inputs are too large for float64\n"
+    path.write_text("cell: rnn\nactivation: linear\nlayers:\n  - {W_ss: 1e200, W_sx: 1e200}\n"
+                    "  - {W_ss: 1, W_sx: 1e200}\n")
+    message = ("rnncalc: layer 2 · forward: s_pre is not finite at step 1; the weights or inputs are too large "
+               "for float64\n")
     assert rnncalc("rnn", path, "-x", "1", "-f", fmt)[::2] == (3, message)
     monkeypatch.setattr("sys.stdin", io.StringIO("1\n2\n"))
     assert rnncalc("rnn", path, "-x", "-", "-f", fmt)[::2] == (3, message)
